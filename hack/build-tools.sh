@@ -16,7 +16,8 @@ module_version() { # module dir, module path → version required in go.mod
 
 build() { # name, module dir, package, version, ldflags
   local name=$1 dir=$2 pkg=$3 version=$4 ldflags=${5:-}
-  local key; key="$(find "$dir" -name "*.go" -o -name "go.*" | sort | xargs cat | sha256sum | cut -c1-12)"
+  # The cache key covers what decides the binary: the module's pins, its local main and the flags.
+  local key; key="$( { cat "$dir/go.mod" "$dir/go.sum"; [[ $pkg == ./* ]] && cat "$dir/$pkg"/*.go; echo "$ldflags"; } | sha256sum | cut -c1-12)"
   local out="$cache/$name-$version-$key/$name"
   if [[ ! -x $out ]]; then
     echo "building $name $version (once per version; cached in $cache)" >&2
@@ -35,11 +36,11 @@ kube_version="$(module_version "$kube_dir" k8s.io/kubernetes)"
 minor="$(cut -d. -f2 <<<"$kube_version")"
 kube_ldflags="-X k8s.io/component-base/version.gitVersion=$kube_version -X k8s.io/component-base/version.gitMajor=1 -X k8s.io/component-base/version.gitMinor=$minor -X k8s.io/client-go/pkg/version.gitVersion=$kube_version -X k8s.io/component-base/version.gitTreeState=clean"
 
-for tool in etcd kube-apiserver kube-controller-manager promtool helm netpolicy; do
+for tool in etcd kube-apiserver kube-controller-manager kubectl promtool helm netpolicy; do
   if ! want "$tool"; then continue; fi
   case $tool in
-    etcd) build etcd "$here/tools/etcd" . "$(module_version "$here/tools/etcd" go.etcd.io/etcd/server/v3)" ;;
-    kube-apiserver | kube-controller-manager)
+    etcd) build etcd "$here/tools/etcd" ./ "$(module_version "$here/tools/etcd" go.etcd.io/etcd/server/v3)" ;;
+    kube-apiserver | kube-controller-manager | kubectl)
       build "$tool" "$kube_dir" "./cmd/$tool" "$kube_version" "$kube_ldflags" ;;
     promtool)
       v="$(module_version "$here/tools/prometheus" github.com/prometheus/prometheus)"

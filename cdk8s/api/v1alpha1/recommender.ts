@@ -1,0 +1,310 @@
+/**
+ * The Recommender API (tandem.dev/v1alpha1): the single source of truth.
+ *
+ * The TypeScript types (`RecommenderSpec`, `RecommenderStatus`, …), the CRD's openAPIV3Schema
+ * (see `crd.ts`) and the offline validation used by `npm run synth` (see `validate.ts`) are all
+ * derived from the TypeBox schemas below. Cross-field rules are CEL `x-kubernetes-validations`,
+ * so the API server itself rejects a bad spec, and `validate.ts` evaluates the very same rules.
+ */
+import { Type, type Static } from '@sinclair/typebox';
+
+export const GROUP = 'tandem.dev';
+export const VERSION = 'v1alpha1';
+export const API_VERSION = `${GROUP}/${VERSION}`;
+export const KIND = 'Recommender';
+export const PLURAL = 'recommenders';
+export const SINGULAR = 'recommender';
+export const SHORT_NAMES = ['rec'];
+
+/** A CEL rule evaluated by the API server (and by `validate.ts`) with `self` bound to the node it sits on. */
+export interface CelRule {
+  readonly rule: string;
+  readonly message: string;
+  /** Field the rule is about, relative to the node (shown in the error path). */
+  readonly fieldPath?: string;
+}
+
+const rules = (...list: CelRule[]) => ({ 'x-kubernetes-validations': list });
+
+const DNS_LABEL = '^[a-z0-9]([-a-z0-9]*[a-z0-9])?$';
+const QUANTITY = '^[0-9]+(\\.[0-9]+)?(m|k|M|G|T|Ki|Mi|Gi|Ti)?$';
+const CRON = '^(@(yearly|annually|monthly|weekly|daily|midnight|hourly)|(\\S+\\s+){4}\\S+)$';
+
+/** A Kubernetes resource quantity such as `500m`, `2` or `512Mi`, written as a number or a string. */
+const Quantity = (description: string) =>
+  Type.Union([Type.Integer({ minimum: 0 }), Type.String({ pattern: QUANTITY, maxLength: 32 })], {
+    'x-kubernetes-int-or-string': true,
+    description,
+  });
+
+const ResourceList = Type.Object(
+  {
+    cpu: Type.Optional(Quantity('cpu: CPU cores, e.g. `500m` or `2`.')),
+    memory: Type.Optional(Quantity('memory: bytes, e.g. `512Mi`.')),
+  },
+  { additionalProperties: false },
+);
+
+const LabelMap = Type.Record(Type.String({ maxLength: 317 }), Type.String({ maxLength: 63 }), { maxProperties: 32 });
+
+/** A metav1.LabelSelector. */
+export const LabelSelectorSchema = Type.Object(
+  {
+    matchLabels: Type.Optional(LabelMap),
+    matchExpressions: Type.Optional(
+      Type.Array(
+        Type.Object({
+          key: Type.String({ minLength: 1, maxLength: 317 }),
+          operator: Type.Union([Type.Literal('In'), Type.Literal('NotIn'), Type.Literal('Exists'), Type.Literal('DoesNotExist')]),
+          values: Type.Optional(Type.Array(Type.String({ maxLength: 63 }), { maxItems: 32 })),
+        }, rules({
+          rule: "self.operator in ['In', 'NotIn'] ? (has(self.values) && size(self.values) > 0) : (!has(self.values) || size(self.values) == 0)",
+          message: "values must be non-empty for 'In' and 'NotIn', and empty for 'Exists' and 'DoesNotExist'",
+        })),
+        { maxItems: 16 },
+      ),
+    ),
+  },
+  { description: 'A label selector (metav1.LabelSelector). An empty selector matches everything.' },
+);
+
+const SecretKeyRef = (description: string, defaultKey: string) =>
+  Type.Object(
+    {
+      name: Type.String({ pattern: DNS_LABEL, maxLength: 253, description: 'name: the Secret, in the Recommender\'s namespace.' }),
+      key: Type.String({ minLength: 1, maxLength: 253, default: defaultKey, description: `key: the key in the Secret. Default \`${defaultKey}\`.` }),
+    },
+    { description },
+  );
+
+export const RecommenderSpecSchema = Type.Object(
+  {
+    image: Type.String({
+      minLength: 1,
+      maxLength: 512,
+      default: 'ghcr.io/tandem-dev/recommender:0.1.0',
+      description: 'image: the scoring service and trainer image (one image, two commands). Default `ghcr.io/tandem-dev/recommender:0.1.0`.',
+    }),
+    resources: Type.Object(
+      {
+        requests: Type.Optional(ResourceList),
+        limits: Type.Optional(ResourceList),
+      },
+      {
+        default: { requests: { cpu: '250m', memory: '512Mi' }, limits: { memory: '1Gi' } },
+        description: 'resources: of each scoring container. Default requests 250m CPU / 512Mi, limit 1Gi memory.',
+      },
+    ),
+    replicas: Type.Object(
+      {
+        min: Type.Integer({ minimum: 1, maximum: 100, default: 2, description: 'min: fewest scoring pods. Default 2, 1–100.' }),
+        max: Type.Integer({ minimum: 1, maximum: 100, default: 10, description: 'max: most scoring pods. Default 10, 1–100.' }),
+      },
+      {
+        default: {},
+        description: 'replicas: bounds on the number of scoring pods.',
+        ...rules({ rule: 'self.min <= self.max', message: 'replicas.min must be less than or equal to replicas.max', fieldPath: '.min' }),
+      },
+    ),
+    autoscaling: Type.Object(
+      {
+        enabled: Type.Boolean({ default: true, description: 'enabled: create a HorizontalPodAutoscaler; when false, min replicas run. Default true.' }),
+        targetCPUUtilizationPercentage: Type.Integer({ minimum: 10, maximum: 95, default: 70, description: 'targetCPUUtilizationPercentage: 10–95. Default 70.' }),
+        targetRequestsPerSecondPerPod: Type.Optional(
+          Type.Integer({ minimum: 1, maximum: 100000, description: 'targetRequestsPerSecondPerPod: optional pods metric `tandem_http_requests_per_second` target.' }),
+        ),
+        scaleDownStabilizationSeconds: Type.Integer({ minimum: 0, maximum: 3600, default: 300, description: 'scaleDownStabilizationSeconds: 0–3600. Default 300.' }),
+      },
+      { default: {}, description: 'autoscaling: how the HPA scales the scoring pods between replicas.min and replicas.max.' },
+    ),
+    model: Type.Object(
+      {
+        version: Type.String({
+          pattern: '^(latest|v[0-9]{8}T[0-9]{6}Z?(-[a-z0-9]+)?|[a-z0-9][a-z0-9._-]{0,62})$',
+          default: 'latest',
+          description: 'version: the model version to serve, or `latest` for the newest trained one. Default `latest`.',
+        }),
+        storage: Type.Object(
+          {
+            size: Type.String({ pattern: QUANTITY, default: '5Gi', description: 'size: of the model volume. Default 5Gi.' }),
+            storageClassName: Type.Optional(Type.String({ maxLength: 253, description: 'storageClassName: for the model volume; the cluster default when unset.' })),
+            existingClaim: Type.Optional(Type.String({ pattern: DNS_LABEL, maxLength: 253, description: 'existingClaim: use this PVC instead of creating one.' })),
+          },
+          { default: {}, description: 'storage: where versioned model artifacts live.' },
+        ),
+      },
+      { default: {}, description: 'model: which trained model the scoring pods load.' },
+    ),
+    training: Type.Object(
+      {
+        schedule: Type.String({ pattern: CRON, maxLength: 128, default: '0 3 * * *', description: 'schedule: cron schedule of the retraining job. Default `0 3 * * *`.' }),
+        suspend: Type.Boolean({ default: false, description: 'suspend: pause scheduled retraining. Default false.' }),
+        historyWindowDays: Type.Integer({ minimum: 1, maximum: 730, default: 90, description: 'historyWindowDays: days of events to train on, 1–730. Default 90.' }),
+        keepVersions: Type.Integer({ minimum: 1, maximum: 50, default: 5, description: 'keepVersions: model versions kept for rollback, 1–50. Default 5.' }),
+      },
+      { default: {}, description: 'training: scheduled retraining into a new model version.' },
+    ),
+    cache: Type.Object(
+      {
+        enabled: Type.Boolean({ default: true, description: 'enabled: run a Redis cache tier. Default true.' }),
+        image: Type.String({ minLength: 1, maxLength: 512, default: 'redis:7.4-alpine', description: 'image: the Redis image. Default `redis:7.4-alpine`.' }),
+        memory: Type.String({ pattern: QUANTITY, default: '256Mi', description: 'memory: Redis maxmemory (allkeys-lru) and its container limit. Default 256Mi.' }),
+        ttlSeconds: Type.Integer({ minimum: 1, maximum: 86400, default: 300, description: 'ttlSeconds: how long a cached candidate list lives, 1–86400. Default 300.' }),
+        passwordSecretRef: Type.Optional(SecretKeyRef('passwordSecretRef: the Secret holding the Redis password.', 'password')),
+      },
+      { default: {}, description: 'cache: the Redis cache of scored candidates (business rules still apply after it).' },
+    ),
+    network: Type.Object(
+      {
+        allowedCallers: Type.Array(
+          Type.Object(
+            {
+              namespaceSelector: Type.Optional(LabelSelectorSchema),
+              podSelector: Type.Optional(LabelSelectorSchema),
+            },
+            rules({ rule: 'has(self.namespaceSelector) || has(self.podSelector)', message: 'an allowed caller needs a namespaceSelector, a podSelector or both' }),
+          ),
+          { maxItems: 20, default: [], description: 'allowedCallers: who may call the scoring API. Empty means no one outside the Recommender.' },
+        ),
+        protectedNamespaces: Type.Object(
+          {
+            matchLabels: Type.Optional(LabelMap),
+            matchExpressions: LabelSelectorSchema.properties.matchExpressions,
+          },
+          {
+            default: { matchLabels: { 'tandem.dev/zone': 'payments' } },
+            description: 'protectedNamespaces: namespaces (payments, PCI) that may never reach the Recommender nor be reached by it. Default `tandem.dev/zone: payments`.',
+            ...rules({
+              rule: '(has(self.matchLabels) && size(self.matchLabels) > 0) || (has(self.matchExpressions) && size(self.matchExpressions) > 0)',
+              message: 'protectedNamespaces must not be empty: an empty selector would protect every namespace and cut off all callers',
+            }),
+          },
+        ),
+        monitoringNamespace: Type.String({ pattern: DNS_LABEL, maxLength: 63, default: 'monitoring', description: 'monitoringNamespace: where Prometheus runs; it may scrape the metrics port. Default `monitoring`.' }),
+      },
+      { default: {}, description: 'network: who may talk to the Recommender. Everything else is denied.' },
+    ),
+    experiments: Type.Object(
+      {
+        variants: Type.Array(
+          Type.Object({
+            name: Type.String({ pattern: DNS_LABEL, maxLength: 63, description: 'name: the variant, reported on every response.' }),
+            weight: Type.Integer({ minimum: 0, maximum: 100, description: 'weight: share of traffic in percent, 0–100.' }),
+            modelVersion: Type.Optional(Type.String({ maxLength: 63, description: 'modelVersion: serve this model version to the variant; the main model when unset.' })),
+          }),
+          { maxItems: 10, default: [], description: 'variants: A/B variants. When set, weights sum to 100 and names are unique.' },
+        ),
+      },
+      {
+        default: {},
+        description: 'experiments: A/B tests between variants.',
+        ...rules(
+          {
+            rule: 'size(self.variants) == 0 || self.variants.map(v, v.weight).sum() == 100',
+            message: 'experiments.variants weights must sum to 100',
+            fieldPath: '.variants',
+          },
+          {
+            rule: 'self.variants.all(x, self.variants.exists_one(y, y.name == x.name))',
+            message: 'experiments.variants names must be unique',
+            fieldPath: '.variants',
+          },
+          {
+            rule: 'size(self.variants) != 1',
+            message: 'experiments.variants needs at least two variants to compare (or none)',
+            fieldPath: '.variants',
+          },
+        ),
+      },
+    ),
+    slo: Type.Object(
+      {
+        availabilityTarget: Type.Number({ minimum: 90, exclusiveMaximum: 100, default: 99.9, description: 'availabilityTarget: percent of requests answered without a 5xx, 90–<100. Default 99.9.' }),
+        latencyThresholdMs: Type.Integer({ minimum: 1, maximum: 10000, default: 50, description: 'latencyThresholdMs: p99 latency objective in ms, 1–10000. Default 50.' }),
+      },
+      { default: {}, description: 'slo: objectives the alerts and dashboards are built from.' },
+    ),
+    audit: Type.Object(
+      {
+        enabled: Type.Boolean({ default: true, description: 'enabled: keep a replayable record of every recommendation shown. Default true.' }),
+        retentionDays: Type.Integer({ minimum: 1, maximum: 400, default: 30, description: 'retentionDays: 1–400. Default 30.' }),
+      },
+      { default: {}, description: 'audit: the decision trail.' },
+    ),
+    auth: Type.Object(
+      {
+        apiKeysSecretRef: Type.Optional(SecretKeyRef('apiKeysSecretRef: the Secret holding the API keys. Default `<name>-auth`, key `api-keys`.', 'api-keys')),
+        hmacKeySecretRef: Type.Optional(SecretKeyRef('hmacKeySecretRef: the Secret holding the key that pseudonymises user ids. Default `<name>-auth`, key `hmac-key`.', 'hmac-key')),
+      },
+      { default: {}, description: 'auth: Secret references; their values are never rendered into manifests.' },
+    ),
+    scoring: Type.Object(
+      {
+        upSellPriceBand: Type.Object(
+          {
+            min: Type.Number({ minimum: 1, maximum: 10, default: 1.05, description: 'min: lowest price ratio of an up-sell. Default 1.05.' }),
+            max: Type.Number({ minimum: 1, maximum: 10, default: 1.6, description: 'max: highest price ratio of an up-sell. Default 1.6.' }),
+          },
+          {
+            default: {},
+            ...rules({ rule: 'self.min < self.max', message: 'scoring.upSellPriceBand.min must be less than scoring.upSellPriceBand.max', fieldPath: '.min' }),
+          },
+        ),
+        maxItemsPerCategory: Type.Integer({ minimum: 1, maximum: 100, default: 3, description: 'maxItemsPerCategory: diversity cap. Default 3.' }),
+      },
+      { default: {}, description: 'scoring: business rules applied at serve time.' },
+    ),
+    paused: Type.Boolean({ default: false, description: 'paused: when true the operator reports status but changes nothing. Default false.' }),
+  },
+  { description: 'RecommenderSpec: the desired state of one shop\'s recommender stack.' },
+);
+
+export const ConditionSchema = Type.Object({
+  type: Type.String({ maxLength: 316, pattern: '^([a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*/)?(([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9])$' }),
+  status: Type.Union([Type.Literal('True'), Type.Literal('False'), Type.Literal('Unknown')]),
+  observedGeneration: Type.Optional(Type.Integer({ minimum: 0 })),
+  lastTransitionTime: Type.String({ format: 'date-time' }),
+  reason: Type.String({ minLength: 1, maxLength: 1024, pattern: '^[A-Za-z]([A-Za-z0-9_,:]*[A-Za-z0-9_])?$' }),
+  message: Type.String({ maxLength: 32768 }),
+});
+
+export const RecommenderStatusSchema = Type.Object(
+  {
+    observedGeneration: Type.Optional(Type.Integer({ minimum: 0 })),
+    conditions: Type.Optional(Type.Array(ConditionSchema, { maxItems: 16, 'x-kubernetes-list-type': 'map', 'x-kubernetes-list-map-keys': ['type'] })),
+    modelVersion: Type.Optional(Type.String({ maxLength: 128 })),
+    endpoint: Type.Optional(Type.String({ maxLength: 512 })),
+    replicas: Type.Optional(Type.Integer({ minimum: 0 })),
+    readyReplicas: Type.Optional(Type.Integer({ minimum: 0 })),
+  },
+  { description: 'RecommenderStatus: what the operator observed.' },
+);
+
+export type RecommenderSpec = Static<typeof RecommenderSpecSchema>;
+export type RecommenderStatus = Static<typeof RecommenderStatusSchema>;
+export type Condition = Static<typeof ConditionSchema>;
+export type LabelSelector = Static<typeof LabelSelectorSchema>;
+
+/** A spec as a user may write it: every defaulted field optional. */
+export type RecommenderSpecInput = DeepPartial<RecommenderSpec>;
+type DeepPartial<T> = T extends (infer U)[] ? DeepPartial<U>[] : T extends object ? { [K in keyof T]?: DeepPartial<T[K]> } : T;
+
+export interface ObjectMeta {
+  name: string;
+  namespace?: string;
+  uid?: string;
+  generation?: number;
+  resourceVersion?: string;
+  labels?: Record<string, string>;
+  annotations?: Record<string, string>;
+  deletionTimestamp?: string;
+  creationTimestamp?: string;
+}
+
+export interface Recommender {
+  apiVersion: typeof API_VERSION;
+  kind: typeof KIND;
+  metadata: ObjectMeta;
+  spec: RecommenderSpec;
+  status?: RecommenderStatus;
+}

@@ -1,0 +1,226 @@
+/**
+ * A real Kubernetes control plane for tests and local development: etcd, kube-apiserver and
+ * kube-controller-manager (garbage collector, namespace, deployment, replicaset and service-account
+ * controllers), on free loopback ports under a temp dir. The binaries come from `hack/build-tools.sh`.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { generateKeyPairSync, randomBytes } from 'node:crypto';
+import { existsSync, mkdirSync, mkdtempSync, openSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { homedir, tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Agent, request } from 'node:https';
+import { stringify } from 'yaml';
+
+export interface ControlPlane {
+  /** `https://127.0.0.1:<port>` */
+  readonly server: string;
+  readonly token: string;
+  readonly kubeconfigPath: string;
+  readonly dir: string;
+  /** Restarts kube-apiserver on the same port and data (for recovery tests). */
+  restartApiServer(): Promise<void>;
+  stop(): Promise<void>;
+}
+
+export interface ControlPlaneOptions {
+  /** Where the binaries are. Default `$TANDEM_TOOLS_BIN` or `~/.cache/tandem-tools/bin`. */
+  readonly binDir?: string;
+  /** Keep the temp dir after stop (logs, etcd data). Default false. */
+  readonly keepDir?: boolean;
+  readonly log?: (message: string) => void;
+}
+
+const CONTROLLERS = [
+  'garbage-collector-controller',
+  'namespace-controller',
+  'deployment-controller',
+  'replicaset-controller',
+  'serviceaccount-controller',
+  'serviceaccount-token-controller',
+];
+
+export const TOOLS = ['etcd', 'kube-apiserver', 'kube-controller-manager'] as const;
+
+export function toolsBinDir(): string {
+  return process.env.TANDEM_TOOLS_BIN ?? join(process.env.XDG_CACHE_HOME ?? join(homedir(), '.cache'), 'tandem-tools', 'bin');
+}
+
+/** Path to a Go-built tool, or a clear error naming the command that builds it. */
+export function toolPath(name: string, binDir = toolsBinDir()): string {
+  const path = join(binDir, name);
+  if (!existsSync(path)) throw new Error(`${name} not found at ${path}: run \`npm run tools\` (hack/build-tools.sh) to build it`);
+  return path;
+}
+
+export async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const srv = createServer();
+    srv.once('error', reject);
+    srv.listen(0, '127.0.0.1', () => {
+      const { port } = srv.address() as { port: number };
+      srv.close(() => resolve(port));
+    });
+  });
+}
+
+export async function startControlPlane(options: ControlPlaneOptions = {}): Promise<ControlPlane> {
+  const binDir = options.binDir ?? toolsBinDir();
+  const log = options.log ?? (() => {});
+  const [etcdBin, apiserverBin, kcmBin] = TOOLS.map((t) => toolPath(t, binDir)) as [string, string, string];
+
+  const dir = mkdtempSync(join(tmpdir(), 'tandem-cp-'));
+  const pki = join(dir, 'pki');
+  mkdirSync(pki);
+  const { publicKey, privateKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
+  writeFileSync(join(dir, 'sa.pub'), publicKey.export({ type: 'spki', format: 'pem' }));
+  writeFileSync(join(dir, 'sa.key'), privateKey.export({ type: 'pkcs8', format: 'pem' }));
+  const token = randomBytes(24).toString('hex');
+  writeFileSync(join(dir, 'tokens.csv'), `${token},admin,admin,"system:masters"\n`);
+
+  const [etcdPort, etcdPeerPort, apiPort] = [await freePort(), await freePort(), await freePort()];
+  const server = `https://127.0.0.1:${apiPort}`;
+  const kubeconfigPath = join(dir, 'kubeconfig');
+  writeFileSync(kubeconfigPath, kubeconfig(server, token));
+
+  const processes: ChildProcess[] = [];
+  const launch = (name: string, bin: string, args: string[]) => {
+    const out = openSync(join(dir, `${name}.log`), 'a');
+    const child = spawn(bin, args, { stdio: ['ignore', out, out] });
+    child.once('exit', (code, signal) => log(`${name} exited (code ${code}, signal ${signal})`));
+    processes.push(child);
+    return child;
+  };
+
+  const etcdUrl = `http://127.0.0.1:${etcdPort}`;
+  launch('etcd', etcdBin, [
+    `--data-dir=${join(dir, 'etcd')}`,
+    `--listen-client-urls=${etcdUrl}`,
+    `--advertise-client-urls=${etcdUrl}`,
+    `--listen-peer-urls=http://127.0.0.1:${etcdPeerPort}`,
+    `--initial-advertise-peer-urls=http://127.0.0.1:${etcdPeerPort}`,
+    `--initial-cluster=default=http://127.0.0.1:${etcdPeerPort}`,
+    '--unsafe-no-fsync=true',
+    '--log-level=warn',
+  ]);
+
+  const apiserverArgs = [
+    `--etcd-servers=${etcdUrl}`,
+    `--cert-dir=${pki}`,
+    `--secure-port=${apiPort}`,
+    '--bind-address=127.0.0.1',
+    '--advertise-address=127.0.0.1',
+    '--service-cluster-ip-range=10.0.0.0/24',
+    '--authorization-mode=RBAC',
+    '--allow-privileged=true',
+    `--token-auth-file=${join(dir, 'tokens.csv')}`,
+    `--service-account-issuer=${server}`,
+    `--service-account-key-file=${join(dir, 'sa.pub')}`,
+    `--service-account-signing-key-file=${join(dir, 'sa.key')}`,
+    '--enable-priority-and-fairness=false',
+    '--v=0',
+  ];
+  let apiserver = launch('kube-apiserver', apiserverBin, apiserverArgs);
+  const watchdog = startWatchdog(() => processes.map((p) => p.pid).filter((p): p is number => p !== undefined));
+
+  const stop = async () => {
+    watchdog.kill('SIGKILL');
+    for (const p of [...processes].reverse()) await terminate(p);
+    if (!options.keepDir) rmSync(dir, { recursive: true, force: true });
+  };
+
+  try {
+    await waitReady(server, token, apiserver, join(dir, 'kube-apiserver.log'));
+    log(`kube-apiserver ready at ${server}`);
+    launch('kube-controller-manager', kcmBin, [
+      `--kubeconfig=${kubeconfigPath}`,
+      '--leader-elect=false',
+      '--secure-port=0',
+      `--controllers=${CONTROLLERS.join(',')}`,
+      `--service-account-private-key-file=${join(dir, 'sa.key')}`,
+      `--root-ca-file=${join(pki, 'apiserver.crt')}`,
+      '--use-service-account-credentials=false',
+      '--concurrent-gc-syncs=5',
+    ]);
+    watchdog.update();
+  } catch (err) {
+    await stop();
+    throw err;
+  }
+
+  return {
+    server,
+    token,
+    kubeconfigPath,
+    dir,
+    stop,
+    async restartApiServer() {
+      await terminate(apiserver);
+      processes.splice(processes.indexOf(apiserver), 1);
+      apiserver = launch('kube-apiserver', apiserverBin, apiserverArgs);
+      watchdog.update();
+      await waitReady(server, token, apiserver, join(dir, 'kube-apiserver.log'));
+    },
+  };
+}
+
+function kubeconfig(server: string, token: string): string {
+  return stringify({
+    apiVersion: 'v1',
+    kind: 'Config',
+    clusters: [{ name: 'tandem-test', cluster: { server, 'insecure-skip-tls-verify': true } }],
+    users: [{ name: 'admin', user: { token } }],
+    contexts: [{ name: 'tandem-test', context: { cluster: 'tandem-test', user: 'admin' } }],
+    'current-context': 'tandem-test',
+  });
+}
+
+async function waitReady(server: string, token: string, proc: ChildProcess, logPath: string, timeoutMs = 90_000): Promise<void> {
+  const agent = new Agent({ rejectUnauthorized: false });
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    if (proc.exitCode !== null) throw new Error(`kube-apiserver exited with code ${proc.exitCode}; see ${logPath}`);
+    const status = await new Promise<number>((resolve) => {
+      const req = request(`${server}/readyz`, { agent, headers: { Authorization: `Bearer ${token}` }, timeout: 2000 }, (res) => {
+        res.resume();
+        resolve(res.statusCode ?? 0);
+      });
+      req.on('error', () => resolve(0));
+      req.on('timeout', () => req.destroy());
+      req.end();
+    });
+    if (status === 200) return;
+    await new Promise((r) => setTimeout(r, 250));
+  }
+  throw new Error(`kube-apiserver not ready after ${timeoutMs} ms; see ${logPath}`);
+}
+
+async function terminate(proc: ChildProcess, graceMs = 5000): Promise<void> {
+  if (proc.exitCode !== null || proc.signalCode !== null) return;
+  const exited = new Promise<void>((resolve) => proc.once('exit', () => resolve()));
+  proc.kill('SIGTERM');
+  const timer = setTimeout(() => proc.kill('SIGKILL'), graceMs);
+  await exited;
+  clearTimeout(timer);
+}
+
+/**
+ * A tiny shell that outlives us only to kill the control plane when this process dies without
+ * running its cleanup (SIGKILL, a crashed test runner), so no etcd or apiserver is ever orphaned.
+ */
+function startWatchdog(pids: () => number[]) {
+  const script = `
+    pids=""
+    while read -t 1 line || [ $? -gt 128 ]; do
+      [ -n "$line" ] && pids="$line"
+      kill -0 ${process.pid} 2>/dev/null || break
+    done
+    [ -n "$pids" ] && kill -TERM $pids 2>/dev/null; sleep 3; [ -n "$pids" ] && kill -KILL $pids 2>/dev/null
+  `;
+  const child = spawn('bash', ['-c', script], { stdio: ['pipe', 'ignore', 'ignore'], detached: true });
+  child.unref();
+  (child.stdin as unknown as { unref?: () => void } | null)?.unref?.();
+  const update = () => child.stdin?.write(`${pids().join(' ')}\n`);
+  update();
+  return { update, kill: (signal: NodeJS.Signals) => child.kill(signal) };
+}

@@ -1,0 +1,35 @@
+/**
+ * `npm run dev:cluster`: starts the local control plane with all CRDs installed, prints the
+ * KUBECONFIG export, and keeps running until Ctrl-C (then stops everything it started).
+ */
+import { copyFileSync, mkdirSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { KubeConfig } from '@kubernetes/client-node';
+import { startControlPlane, toolsBinDir } from './control-plane.js';
+import { installCrds } from './install-crds.js';
+
+const plane = await startControlPlane({ log: (m) => process.stderr.write(`[control-plane] ${m}\n`) });
+const kubeconfig = resolve('.tandem/kubeconfig');
+mkdirSync(resolve('.tandem'), { recursive: true });
+copyFileSync(plane.kubeconfigPath, kubeconfig);
+const kc = new KubeConfig();
+kc.loadFromFile(kubeconfig);
+await installCrds(kc);
+
+process.stdout.write(`Control plane ready at ${plane.server} (logs in ${plane.dir}).
+CRDs installed: recommenders.tandem.dev and prometheus-operator's.
+
+  export KUBECONFIG=${kubeconfig}
+  export PATH=${toolsBinDir()}:$PATH     # kubectl, helm, promtool built by \`npm run tools\`
+  kubectl get recommenders -A
+
+Press Ctrl-C to stop.
+`);
+
+const shutdown = async () => {
+  await plane.stop();
+  process.exit(0);
+};
+process.once('SIGINT', shutdown);
+process.once('SIGTERM', shutdown);
+setInterval(() => {}, 1 << 30);

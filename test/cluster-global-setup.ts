@@ -1,0 +1,28 @@
+/**
+ * Vitest global setup of the `cluster` project: one real control plane per test run, shared by all
+ * integration tests (each isolates itself in its own namespace), with all CRDs installed.
+ */
+import { KubeConfig } from '@kubernetes/client-node';
+import type { TestProject } from 'vitest/node';
+import { startControlPlane, type ControlPlane } from '../hack/control-plane.js';
+import { installCrds } from '../hack/install-crds.js';
+
+declare module 'vitest' {
+  export interface ProvidedContext {
+    kubeconfigPath: string;
+  }
+}
+
+let plane: ControlPlane | undefined;
+
+export async function setup(project: TestProject) {
+  plane = await startControlPlane({ log: (m) => console.warn(`[control-plane] ${m}`) });
+  const kc = new KubeConfig();
+  kc.loadFromFile(plane.kubeconfigPath);
+  await installCrds(kc);
+  project.provide('kubeconfigPath', plane.kubeconfigPath);
+}
+
+export async function teardown() {
+  await plane?.stop();
+}
