@@ -24,16 +24,12 @@ function rewrite(node: JsonSchema): JsonSchema {
   const anyOf = node.anyOf as JsonSchema[] | undefined;
 
   if (node['x-kubernetes-int-or-string']) {
-    // Only the bare two-branch form is structural; a pattern goes into a CEL rule instead.
-    const pattern = anyOf?.find((b) => b.type === 'string')?.pattern as string | undefined;
-    const validations = pattern
-      ? [{ rule: `type(self) == int || self.matches('${pattern.replaceAll('\\', '\\\\')}')`, message: `must be an integer or a string matching ${pattern}` }]
-      : [];
+    // Only the bare two-branch form is structural; constraints live in its CEL rules.
     return {
       description: node.description,
       'x-kubernetes-int-or-string': true,
       anyOf: [{ type: 'integer' }, { type: 'string' }],
-      ...(validations.length ? { 'x-kubernetes-validations': validations } : {}),
+      'x-kubernetes-validations': node['x-kubernetes-validations'],
     };
   }
   if (anyOf && anyOf.every((b) => typeof b.const === 'string')) {

@@ -32,9 +32,10 @@ const CRON = '^(@(yearly|annually|monthly|weekly|daily|midnight|hourly)|(\\S+\\s
 
 /** A Kubernetes resource quantity such as `500m`, `2` or `512Mi`, written as a number or a string. */
 const Quantity = (description: string) =>
-  Type.Union([Type.Integer({ minimum: 0 }), Type.String({ pattern: QUANTITY, maxLength: 32 })], {
+  Type.Union([Type.Integer({ minimum: 0 }), Type.String({ maxLength: 32 })], {
     'x-kubernetes-int-or-string': true,
     description,
+    ...rules({ rule: `type(self) == int || self.matches('${QUANTITY.replaceAll('\\', '\\\\')}')`, message: 'must be a quantity such as 500m, 2 or 512Mi' }),
   });
 
 const ResourceList = Type.Object(

@@ -45,16 +45,33 @@ export function validateRecommender(doc: unknown): ValidationResult {
     return { ok: false, errors };
   }
 
-  const spec = Value.Default(RecommenderSpecSchema, Value.Clone(obj.spec));
+  const spec = applyDefaults(RecommenderSpecSchema, structuredClone(obj.spec)) as Record<string, unknown>;
   unknownFields(RecommenderSpecSchema, spec, 'spec', errors);
   for (const e of Value.Errors(RecommenderSpecSchema, spec)) {
     // Unions report once per branch; the CRD form reports the value once.
     if (e.path.length === 0 && errors.length > 0) continue;
-    errors.push(`spec${e.path.replaceAll('/', '.')}: Invalid value: ${JSON.stringify(e.value)}: ${e.message}`);
+    errors.push(`spec${jsonPointerToPath(e.path)}: Invalid value: ${JSON.stringify(e.value)}: ${e.message}`);
   }
   if (errors.length === 0) celRules(RecommenderSpecSchema, spec, 'spec', errors);
   if (errors.length > 0) return { ok: false, errors: [...new Set(errors)] };
   return { ok: true, value: { ...(obj as object), spec } as Recommender };
+}
+
+/**
+ * Structural-schema defaulting as the API server does it: a default fills only an absent field, then
+ * defaulting continues inside it. (TypeBox's Value.Default merges object defaults into given objects.)
+ */
+export function applyDefaults(schema: TSchema, value: unknown): unknown {
+  const v = value === undefined && schema.default !== undefined ? structuredClone(schema.default) : value;
+  if (isObject(v) && schema.properties) {
+    for (const [k, child] of Object.entries(schema.properties as Record<string, TSchema>)) {
+      const filled = applyDefaults(child, v[k]);
+      if (filled !== undefined) v[k] = filled;
+    }
+  } else if (Array.isArray(v) && schema.items) {
+    return v.map((item) => applyDefaults(schema.items as TSchema, item));
+  }
+  return v;
 }
 
 function unknownFields(schema: TSchema, value: unknown, path: string, errors: string[]): void {
@@ -94,6 +111,11 @@ function toCel(schema: TSchema, value: unknown): CelInput {
   }
   if (typeof value === 'number' && (schema.type === 'integer' || (Number.isInteger(value) && schema['x-kubernetes-int-or-string']))) return BigInt(value);
   return value as CelInput;
+}
+
+/** `/network/allowedCallers/0/podSelector` → `.network.allowedCallers[0].podSelector`, as the API server writes paths. */
+function jsonPointerToPath(pointer: string): string {
+  return pointer.split('/').slice(1).map((seg) => (/^\d+$/.test(seg) ? `[${seg}]` : `.${seg.replaceAll('~1', '/').replaceAll('~0', '~')}`)).join('');
 }
 
 function isObject(v: unknown): v is Record<string, unknown> {

@@ -1,0 +1,150 @@
+/**
+ * Configuration of the engine, the business rules and the service. Every field has a default;
+ * `loadConfig` validates the whole thing at startup so a bad value fails fast with its path.
+ */
+import { readFileSync } from 'node:fs';
+import { Type, type Static } from '@sinclair/typebox';
+import { Value } from '@sinclair/typebox/value';
+import YAML from 'yaml';
+
+export const EngineConfig = Type.Object(
+  {
+    /** halfLifeDays: half-life of the time decay applied to co-occurrences. Default 90. */
+    halfLifeDays: Type.Number({ exclusiveMinimum: 0, default: 90 }),
+    /** shrinkage: pseudo-count β in the shrunk lift (c_ab + β) / (E_ab + β). Default 5. */
+    shrinkage: Type.Number({ minimum: 0, default: 5 }),
+    /** topK: neighbours kept per item at train time. Default 50, 1–500. */
+    topK: Type.Integer({ minimum: 1, maximum: 500, default: 50 }),
+    /** maxBasketSize: items of one basket used for pair expansion. Default 20. */
+    maxBasketSize: Type.Integer({ minimum: 2, maximum: 200, default: 20 }),
+    /** sessionGapMinutes: idle time that closes a view or cart session. Default 30. */
+    sessionGapMinutes: Type.Number({ exclusiveMinimum: 0, default: 30 }),
+    /** cartSessionWeight: weight of a cart session relative to an order. Default 0.3. */
+    cartSessionWeight: Type.Number({ minimum: 0, maximum: 1, default: 0.3 }),
+    /** eventWeights: how much each event says about a shopper's taste (purchase > cart > view). */
+    eventWeights: Type.Object(
+      {
+        view: Type.Number({ minimum: 0, default: 1 }),
+        add_to_cart: Type.Number({ minimum: 0, default: 3 }),
+        purchase: Type.Number({ minimum: 0, default: 5 }),
+      },
+      { default: {} },
+    ),
+    /** historySize: most recent distinct items kept per shopper. Default 30. */
+    historySize: Type.Integer({ minimum: 1, maximum: 500, default: 30 }),
+    /** upsellBand: price band of up-sell candidates as multiples of the item's price. Default 1.05–1.6. */
+    upsellBand: Type.Object(
+      {
+        min: Type.Number({ minimum: 1, default: 1.05 }),
+        max: Type.Number({ minimum: 1, default: 1.6 }),
+      },
+      { default: {} },
+    ),
+    /** marginWeight: weight of the item's margin in the up-sell score. Default 0.2. */
+    marginWeight: Type.Number({ minimum: 0, default: 0.2 }),
+    /** coldStartMinBaskets: items seen in fewer (decayed) baskets borrow from content-similar items. Default 3. */
+    coldStartMinBaskets: Type.Number({ minimum: 0, default: 3 }),
+  },
+  { additionalProperties: false, default: {} },
+);
+export type EngineConfig = Static<typeof EngineConfig>;
+
+export const Promotion = Type.Object(
+  {
+    /** id: shown in reasons as `promotion:<id>`. */
+    id: Type.String({ minLength: 1 }),
+    itemIds: Type.Optional(Type.Array(Type.String())),
+    categories: Type.Optional(Type.Array(Type.String())),
+    /** mode: `boost` multiplies the score by `boost`; `pin` puts the item first. */
+    mode: Type.Union([Type.Literal('boost'), Type.Literal('pin')], { default: 'boost' }),
+    boost: Type.Number({ minimum: 1, default: 1.5 }),
+    start: Type.Optional(Type.String({ format: 'date-time' })),
+    end: Type.Optional(Type.String({ format: 'date-time' })),
+    intents: Type.Optional(Type.Array(Type.String())),
+  },
+  { additionalProperties: false },
+);
+export type Promotion = Static<typeof Promotion>;
+
+export const RulesConfig = Type.Object(
+  {
+    /** lowStockThreshold: stock at or below this (but > 0) is demoted. Default 3. */
+    lowStockThreshold: Type.Integer({ minimum: 0, default: 3 }),
+    /** lowStockFactor: score multiplier for low-stock items. Default 0.5. */
+    lowStockFactor: Type.Number({ minimum: 0, maximum: 1, default: 0.5 }),
+    /** maxPerCategory: diversity cap, at most N items per category. Default 3. */
+    maxPerCategory: Type.Integer({ minimum: 1, default: 3 }),
+    /** maxPromotedSlots: at most N promoted items per answer. Default 2. */
+    maxPromotedSlots: Type.Integer({ minimum: 0, default: 2 }),
+    promotions: Type.Array(Promotion, { default: [] }),
+    blockedItems: Type.Array(Type.String(), { default: [] }),
+    blockedCategories: Type.Array(Type.String(), { default: [] }),
+  },
+  { additionalProperties: false, default: {} },
+);
+export type RulesConfig = Static<typeof RulesConfig>;
+
+export const TandemConfig = Type.Object(
+  { engine: EngineConfig, rules: RulesConfig },
+  { additionalProperties: false, default: {} },
+);
+export type TandemConfig = Static<typeof TandemConfig>;
+
+/** Thrown when configuration is invalid; the message names every bad path. */
+export class ConfigError extends Error {
+  override readonly name = 'ConfigError';
+}
+
+/** Validates a partial config, fills defaults, and checks cross-field rules. */
+export function parseConfig(input: unknown): TandemConfig {
+  const withDefaults = Value.Default(TandemConfig, Value.Clone(input ?? {}));
+  const errors = [...Value.Errors(TandemConfig, withDefaults)];
+  if (errors.length > 0) {
+    const lines = errors.slice(0, 10).map((e) => `'${e.path || '/'}' ${e.message}`);
+    throw new ConfigError(`invalid config: ${lines.join('; ')}`);
+  }
+  const cfg = withDefaults as TandemConfig;
+  const band = cfg.engine.upsellBand;
+  if (band.min > band.max) {
+    throw new ConfigError(`invalid config: 'engine.upsellBand.min' (${band.min}) must be ≤ 'engine.upsellBand.max' (${band.max})`);
+  }
+  for (const p of cfg.rules.promotions) {
+    if (p.start && p.end && Date.parse(p.start) > Date.parse(p.end)) {
+      throw new ConfigError(`invalid config: promotion '${p.id}' 'start' (${p.start}) must be ≤ 'end' (${p.end})`);
+    }
+  }
+  return cfg;
+}
+
+/** Reads a YAML or JSON config file (YAML is a superset of JSON). */
+export function loadConfigFile(path: string | undefined): TandemConfig {
+  if (!path) return parseConfig({});
+  let raw: unknown;
+  try {
+    raw = YAML.parse(readFileSync(path, 'utf8'));
+  } catch (err) {
+    throw new ConfigError(`failed to read config ${path}: ${(err as Error).message}`);
+  }
+  return parseConfig(raw);
+}
+
+export interface ServiceEnv {
+  port: number;
+  apiKey: string | undefined;
+  logLevel: string;
+  variant: string;
+}
+
+/** Reads and checks the service's environment variables. */
+export function readServiceEnv(env: NodeJS.ProcessEnv): ServiceEnv {
+  const portRaw = env.PORT ?? '8080';
+  const port = Number(portRaw);
+  if (!Number.isInteger(port) || port < 0 || port > 65535) {
+    throw new ConfigError(`invalid config: 'PORT' (${portRaw}) must be an integer 0–65535`);
+  }
+  const apiKey = env.TANDEM_API_KEY;
+  if (apiKey !== undefined && apiKey.length < 8) {
+    throw new ConfigError(`invalid config: 'TANDEM_API_KEY' must be at least 8 characters`);
+  }
+  return { port, apiKey, logLevel: env.LOG_LEVEL ?? 'info', variant: env.TANDEM_VARIANT ?? 'control' };
+}

@@ -1,0 +1,134 @@
+/**
+ * The live catalogue: item records behind dense integer indexes, with per-category
+ * price-sorted lists for up-sell band look-ups. Stock and price changes apply immediately.
+ */
+import type { CatalogItem } from '../schemas.js';
+
+export class Catalog {
+  readonly items: CatalogItem[] = [];
+  /** Category index of each item. */
+  readonly categoryOf: number[] = [];
+  /** Brand index of each item (-1 when none). */
+  readonly brandOf: number[] = [];
+  /** `key=value` attribute tokens of each item, for content similarity. */
+  readonly attrTokens: string[][] = [];
+  readonly categories: string[] = [];
+  private readonly index = new Map<string, number>();
+  private readonly categoryIndex = new Map<string, number>();
+  private readonly brandIndex = new Map<string, number>();
+  private byCategory: number[][] = [];
+  private byCategoryDirty = true;
+
+  static from(items: Iterable<CatalogItem>): Catalog {
+    const c = new Catalog();
+    for (const it of items) c.upsert(it);
+    return c;
+  }
+
+  get size(): number {
+    return this.items.length;
+  }
+
+  idx(id: string): number | undefined {
+    return this.index.get(id);
+  }
+
+  id(idx: number): string {
+    return this.items[idx]!.id;
+  }
+
+  categoryIdx(name: string): number | undefined {
+    return this.categoryIndex.get(name);
+  }
+
+  /** Inserts or replaces an item; returns its index (stable across updates). */
+  upsert(item: CatalogItem): number {
+    const normalized: CatalogItem = { ...item, attributes: item.attributes ?? {} };
+    const cat = this.intern(this.categoryIndex, this.categories, item.category);
+    const brand = item.brand === undefined ? -1 : this.internBrand(item.brand);
+    const tokens = Object.entries(normalized.attributes ?? {}).map(([k, v]) => `${k}=${String(v)}`);
+    const existing = this.index.get(item.id);
+    if (existing !== undefined) {
+      const prev = this.items[existing]!;
+      if (prev.category !== item.category || prev.price !== item.price) this.byCategoryDirty = true;
+      this.items[existing] = normalized;
+      this.categoryOf[existing] = cat;
+      this.brandOf[existing] = brand;
+      this.attrTokens[existing] = tokens;
+      return existing;
+    }
+    const idx = this.items.length;
+    this.items.push(normalized);
+    this.categoryOf.push(cat);
+    this.brandOf.push(brand);
+    this.attrTokens.push(tokens);
+    this.index.set(item.id, idx);
+    this.byCategoryDirty = true;
+    return idx;
+  }
+
+  setStock(idx: number, stock: number): void {
+    const it = this.items[idx]!;
+    this.items[idx] = { ...it, stock };
+  }
+
+  stock(idx: number): number {
+    return this.items[idx]!.stock;
+  }
+
+  price(idx: number): number {
+    return this.items[idx]!.price;
+  }
+
+  /** Items of a category, sorted by ascending price. */
+  itemsOfCategory(cat: number): readonly number[] {
+    if (this.byCategoryDirty) this.rebuildByCategory();
+    return this.byCategory[cat] ?? [];
+  }
+
+  /** Items of `cat` priced in [lo, hi], cheapest first, at most `max`. */
+  priceRange(cat: number, lo: number, hi: number, max: number): number[] {
+    const list = this.itemsOfCategory(cat);
+    let a = 0;
+    let b = list.length;
+    while (a < b) {
+      const m = (a + b) >>> 1;
+      if (this.items[list[m]!]!.price < lo) a = m + 1;
+      else b = m;
+    }
+    const out: number[] = [];
+    for (let i = a; i < list.length && out.length < max; i++) {
+      const idx = list[i]!;
+      if (this.items[idx]!.price > hi) break;
+      out.push(idx);
+    }
+    return out;
+  }
+
+  private rebuildByCategory(): void {
+    const lists: number[][] = this.categories.map(() => []);
+    for (let i = 0; i < this.items.length; i++) lists[this.categoryOf[i]!]!.push(i);
+    for (const l of lists) l.sort((x, y) => this.items[x]!.price - this.items[y]!.price);
+    this.byCategory = lists;
+    this.byCategoryDirty = false;
+  }
+
+  private internBrand(name: string): number {
+    let b = this.brandIndex.get(name);
+    if (b === undefined) {
+      b = this.brandIndex.size;
+      this.brandIndex.set(name, b);
+    }
+    return b;
+  }
+
+  private intern(map: Map<string, number>, list: string[], name: string): number {
+    let i = map.get(name);
+    if (i === undefined) {
+      i = list.length;
+      list.push(name);
+      map.set(name, i);
+    }
+    return i;
+  }
+}
