@@ -1,0 +1,125 @@
+/**
+ * Every name, label, port, path and environment variable the rendered objects share with the
+ * operator and the recommender image. Change them here only: the constructs, the NetworkPolicies,
+ * the ServiceMonitor, the alerts and the tests all read these.
+ */
+
+// ── Labels (ARCHITECTURE.md "Child objects") ────────────────────────────────────────────────────
+
+export const LABEL_NAME = 'app.kubernetes.io/name';
+export const LABEL_INSTANCE = 'app.kubernetes.io/instance';
+export const LABEL_COMPONENT = 'app.kubernetes.io/component';
+export const LABEL_MANAGED_BY = 'app.kubernetes.io/managed-by';
+export const LABEL_PART_OF = 'app.kubernetes.io/part-of';
+
+export const APP_NAME = 'tandem';
+export const MANAGED_BY = 'tandem-operator';
+/** The operator's server-side apply field manager (ARCHITECTURE.md). */
+export const FIELD_MANAGER = 'tandem-operator';
+
+/** The `app.kubernetes.io/component` values of a Recommender's children. */
+export const Component = {
+  /** The scoring Deployment, its Service, HPA, PDB and ConfigMap. */
+  SCORING: 'scoring',
+  /** The Redis StatefulSet, its headless Service and PDB. */
+  CACHE: 'cache',
+  /** The retraining CronJob. */
+  TRAINER: 'trainer',
+  /** The model PersistentVolumeClaim. */
+  MODEL: 'model',
+  /** The NetworkPolicies. */
+  NETWORK: 'network',
+  /** The PrometheusRule and the ServiceMonitor. */
+  MONITORING: 'monitoring',
+} as const;
+export type Component = (typeof Component)[keyof typeof Component];
+
+/** Well-known namespace name label, set by the API server on every namespace (1.22+). */
+export const NAMESPACE_NAME_LABEL = 'kubernetes.io/metadata.name';
+
+/** Pod annotation carrying a hash of the rendered config, so a config change rolls the pods. */
+export const CONFIG_HASH_ANNOTATION = 'tandem.dev/config-hash';
+
+// ── The recommender image (one image, two commands) ─────────────────────────────────────────────
+
+/** The container entrypoint of the recommender image; `serve` and `train` are its subcommands. */
+export const RECOMMENDER_COMMAND = ['node', 'build/recommender/src/main.js'] as const;
+
+/** Scoring API port (`PORT`): `/v1/...`, `/healthz`, `/readyz`. */
+export const API_PORT = 8080;
+export const API_PORT_NAME = 'http';
+/** Prometheus metrics port (`METRICS_PORT`): `/metrics` only, so Prometheus never reaches the API. */
+export const METRICS_PORT = 9090;
+export const METRICS_PORT_NAME = 'metrics';
+export const METRICS_PATH = '/metrics';
+export const LIVENESS_PATH = '/healthz';
+export const READINESS_PATH = '/readyz';
+
+export const REDIS_PORT = 6379;
+export const REDIS_PORT_NAME = 'redis';
+
+/** Where the ConfigMap is mounted (read-only). */
+export const CONFIG_DIR = '/etc/tandem';
+/** Engine and business-rule config, in the recommender's `TandemConfig` format. */
+export const CONFIG_FILE = 'config.yaml';
+/** A/B variants, as a JSON array of `{name, weight, modelVersion?}`. */
+export const EXPERIMENTS_FILE = 'experiments.json';
+/** Where the model volume is mounted: read-only in scoring pods, read-write in the trainer. */
+export const MODEL_MOUNT = '/models';
+/** Versioned model artifacts (`train --out`, and what scoring loads). */
+export const MODEL_DIR = `${MODEL_MOUNT}/versions`;
+/** Training input files on the model volume (JSON Lines, ARCHITECTURE.md "Data files"). */
+export const DATA_DIR = `${MODEL_MOUNT}/data`;
+export const CATALOG_FILE = `${DATA_DIR}/catalog.jsonl`;
+export const EVENTS_FILE = `${DATA_DIR}/events.jsonl`;
+
+/** The non-root identity of the recommender image. */
+export const RECOMMENDER_UID = 10001;
+/** The `redis` user and group of the official Redis images (alpine and debian). */
+export const REDIS_UID = 999;
+export const REDIS_GID = 1000;
+
+/** Environment variables the recommender reads. */
+export const Env = {
+  PORT: 'PORT',
+  METRICS_PORT: 'METRICS_PORT',
+  CONFIG: 'TANDEM_CONFIG',
+  EXPERIMENTS: 'TANDEM_EXPERIMENTS_FILE',
+  MODEL_DIR: 'TANDEM_MODEL_DIR',
+  MODEL_VERSION: 'TANDEM_MODEL_VERSION',
+  CACHE_TTL_SECONDS: 'TANDEM_CACHE_TTL_SECONDS',
+  AUDIT_ENABLED: 'TANDEM_AUDIT_ENABLED',
+  AUDIT_RETENTION_DAYS: 'TANDEM_AUDIT_RETENTION_DAYS',
+  HISTORY_WINDOW_DAYS: 'TANDEM_HISTORY_WINDOW_DAYS',
+  KEEP_VERSIONS: 'TANDEM_KEEP_VERSIONS',
+  /** `redis://<name>-redis:6379`; unset when the cache is disabled (the service then caches in memory). */
+  REDIS_URL: 'REDIS_URL',
+  /** From `spec.cache.passwordSecretRef`, never rendered. */
+  REDIS_PASSWORD: 'REDIS_PASSWORD',
+  /** From `spec.auth.apiKeysSecretRef` (comma-separated keys), never rendered. */
+  API_KEYS: 'TANDEM_API_KEYS',
+  /** From `spec.auth.hmacKeySecretRef`, never rendered. */
+  HMAC_KEY: 'TANDEM_HMAC_KEY',
+} as const;
+
+// ── Metrics the alerts and the HPA read (exported by the recommender's prom-client registry) ────
+
+export const Metrics = {
+  /** Counter with labels `route`, `code`. */
+  REQUESTS_TOTAL: 'tandem_http_requests_total',
+  /** Histogram (seconds) with labels `route`, `code`. */
+  REQUEST_DURATION_SECONDS: 'tandem_http_request_duration_seconds',
+  /** Pods metric for the HPA (via prometheus-adapter), from `spec.autoscaling.targetRequestsPerSecondPerPod`. */
+  REQUESTS_PER_SECOND: 'tandem_http_requests_per_second',
+} as const;
+
+// ── The operator install bundle ─────────────────────────────────────────────────────────────────
+
+export const OPERATOR_NAME = 'tandem-operator';
+export const OPERATOR_NAMESPACE = 'tandem-system';
+export const OPERATOR_IMAGE = 'ghcr.io/tandem-dev/operator:0.1.0';
+export const OPERATOR_COMMAND = ['node', 'build/operator/main.js'] as const;
+export const OPERATOR_METRICS_PORT = 8080;
+/** `/healthz` and `/readyz` of the operator. */
+export const OPERATOR_HEALTH_PORT = 8081;
+export const OPERATOR_UID = 65532;

@@ -1,0 +1,87 @@
+/**
+ * What every pod of a Recommender shares: the restricted Pod Security settings, the exact resources of
+ * the spec (not cdk8s-plus's defaults), and the removal of cdk8s-plus's construct-path pod label, so
+ * the rendered pods carry only our labels.
+ */
+import { ApiObject, JsonPatch } from 'cdk8s';
+import * as kplus from 'cdk8s-plus-28';
+import type { RecommenderSpec } from './api/v1alpha1/recommender.js';
+
+/** A container securityContext that satisfies the `restricted` Pod Security Standard. */
+export function restrictedContainer(uid: number, gid = uid): kplus.ContainerSecurityContextProps {
+  return {
+    ensureNonRoot: true,
+    user: uid,
+    group: gid,
+    privileged: false,
+    readOnlyRootFilesystem: true,
+    allowPrivilegeEscalation: false,
+    capabilities: { drop: [kplus.Capability.ALL] },
+    seccompProfile: { type: kplus.SeccompProfileType.RUNTIME_DEFAULT },
+  };
+}
+
+/** The pod-level half: non-root, a fixed fsGroup for the volumes, no service-account token. */
+export function restrictedPod(uid: number, gid = uid): Pick<kplus.AbstractPodProps, 'securityContext' | 'automountServiceAccountToken'> {
+  return {
+    automountServiceAccountToken: false,
+    securityContext: {
+      ensureNonRoot: true,
+      user: uid,
+      group: gid,
+      fsGroup: gid,
+      fsGroupChangePolicy: kplus.FsGroupChangePolicy.ON_ROOT_MISMATCH,
+    },
+  };
+}
+
+/** Requests and limits exactly as written in the spec (quantities are passed through, never converted). */
+export function resourceRequirements(resources: RecommenderSpec['resources']): ResourceRequirements {
+  const out: ResourceRequirements = {};
+  for (const kind of ['requests', 'limits'] as const) {
+    const list = resources[kind];
+    if (!list) continue;
+    const entries = (['cpu', 'memory'] as const).filter((k) => list[k] !== undefined).map((k) => [k, String(list[k])] as const);
+    if (entries.length > 0) out[kind] = Object.fromEntries(entries);
+  }
+  return out;
+}
+
+/** `{requests?: {cpu?, memory?}, limits?: {...}}` with quantities as strings. */
+export type ResourceRequirements = Partial<Record<'requests' | 'limits', Record<string, string>>>;
+
+/**
+ * Post-synthesis touches on a workload's pod template at `templatePath` (e.g. `/spec/template`):
+ * the pod-level seccomp profile, the exact resources of each container, and no construct-path label.
+ */
+export function finishPodTemplate(
+  apiObject: ApiObject,
+  templatePath: string,
+  containerResources: readonly ResourceRequirements[],
+): void {
+  apiObject.addJsonPatch(
+    JsonPatch.remove(`${templatePath}/metadata/labels/${escapePointer(kplus.Pod.ADDRESS_LABEL)}`),
+    JsonPatch.add(`${templatePath}/spec/securityContext/seccompProfile`, { type: 'RuntimeDefault' }),
+    ...containerResources.map((r, i) => JsonPatch.add(`${templatePath}/spec/containers/${i}/resources`, asQuantities(r))),
+  );
+}
+
+/**
+ * The typed (L1) objects convert their JSON once more after the patches, and that conversion wants
+ * `Quantity` objects, not strings, in resource lists.
+ */
+function asQuantities(r: ResourceRequirements): Record<string, Record<string, kplus.k8s.Quantity>> {
+  return Object.fromEntries(
+    Object.entries(r).map(([kind, list]) => [kind, Object.fromEntries(Object.entries(list).map(([k, v]) => [k, kplus.k8s.Quantity.fromString(v)]))]),
+  );
+}
+
+/** Makes a Service select exactly `selector` (cdk8s-plus would select its construct-path pod label). */
+export function selectPods(service: kplus.Service, selector: Record<string, string>): void {
+  ApiObject.of(service).addJsonPatch(JsonPatch.replace('/spec/selector', selector), JsonPatch.remove('/spec/externalIPs'));
+}
+
+/** RFC 6901 escaping of one JSON Pointer segment. */
+export function escapePointer(segment: string): string {
+  return segment.replaceAll('~', '~0').replaceAll('/', '~1');
+}

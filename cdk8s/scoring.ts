@@ -1,0 +1,219 @@
+/**
+ * The scoring tier: ServiceAccount, ConfigMap, Deployment, Service, HorizontalPodAutoscaler and
+ * PodDisruptionBudget. Secrets (API keys, HMAC key, Redis password) are referenced, never rendered.
+ */
+import { createHash } from 'node:crypto';
+import { ApiObject, Duration, JsonPatch, Size } from 'cdk8s';
+import * as kplus from 'cdk8s-plus-28';
+import { Construct } from 'constructs';
+import { stringify } from 'yaml';
+import type { RecommenderSpec } from './api/v1alpha1/recommender.js';
+import {
+  API_PORT,
+  API_PORT_NAME,
+  CONFIG_DIR,
+  CONFIG_FILE,
+  CONFIG_HASH_ANNOTATION,
+  Component,
+  Env,
+  EXPERIMENTS_FILE,
+  LIVENESS_PATH,
+  METRICS_PORT,
+  METRICS_PORT_NAME,
+  Metrics,
+  MODEL_DIR,
+  MODEL_MOUNT,
+  READINESS_PATH,
+  RECOMMENDER_COMMAND,
+  RECOMMENDER_UID,
+  REDIS_PORT,
+} from './constants.js';
+import { objectLabels, podSelectorLabels, type RecommenderNames } from './names.js';
+import { finishPodTemplate, resourceRequirements, restrictedContainer, restrictedPod, selectPods } from './pod-defaults.js';
+
+export interface ScoringProps {
+  readonly names: RecommenderNames;
+  readonly spec: RecommenderSpec;
+  /** The model PVC (created by the chart, or `spec.model.storage.existingClaim`). */
+  readonly modelClaim: string;
+}
+
+/** The recommender's engine and rules config (its `TandemConfig` file format) built from the spec. */
+export function recommenderConfig(spec: RecommenderSpec): Record<string, unknown> {
+  return {
+    engine: { upsellBand: { min: spec.scoring.upSellPriceBand.min, max: spec.scoring.upSellPriceBand.max } },
+    rules: { maxPerCategory: spec.scoring.maxItemsPerCategory },
+  };
+}
+
+/** The ConfigMap data: byte-stable (sorted keys, no timestamps). */
+export function configMapData(spec: RecommenderSpec): Record<string, string> {
+  return {
+    [CONFIG_FILE]: stringify(recommenderConfig(spec), { sortMapEntries: true }),
+    [EXPERIMENTS_FILE]: `${JSON.stringify(spec.experiments.variants.map((v) => ({ name: v.name, weight: v.weight, ...(v.modelVersion ? { modelVersion: v.modelVersion } : {}) })))}\n`,
+  };
+}
+
+/** `redis://<name>-redis:6379`, or undefined when the cache is off. */
+export function redisUrl(names: RecommenderNames, spec: RecommenderSpec): string | undefined {
+  return spec.cache.enabled ? `redis://${names.redis}:${REDIS_PORT}` : undefined;
+}
+
+export class Scoring extends Construct {
+  readonly deployment: kplus.Deployment;
+  readonly service: kplus.Service;
+
+  constructor(scope: Construct, id: string, props: ScoringProps) {
+    super(scope, id);
+    const { names, spec } = props;
+    const labels = objectLabels(names.instance, Component.SCORING);
+    const selector = podSelectorLabels(names.instance, Component.SCORING);
+    const metadata = (name: string) => ({ name, namespace: names.namespace, labels });
+
+    const serviceAccount = new kplus.ServiceAccount(this, 'ServiceAccount', {
+      metadata: metadata(names.scoringServiceAccount),
+      automountToken: false,
+    });
+
+    const data = configMapData(spec);
+    const configMap = new kplus.ConfigMap(this, 'Config', { metadata: metadata(names.config), data });
+    const configHash = createHash('sha256').update(JSON.stringify(Object.entries(data).sort())).digest('hex').slice(0, 16);
+
+    const replicasOwnedByHpa = spec.autoscaling.enabled;
+    this.deployment = new kplus.Deployment(this, 'Deployment', {
+      metadata: metadata(names.scoring),
+      podMetadata: { labels, annotations: { [CONFIG_HASH_ANNOTATION]: configHash } },
+      select: false,
+      ...(replicasOwnedByHpa ? {} : { replicas: spec.replicas.min }),
+      strategy: kplus.DeploymentStrategy.rollingUpdate({
+        maxSurge: kplus.PercentOrAbsolute.percent(25),
+        maxUnavailable: kplus.PercentOrAbsolute.absolute(0),
+      }),
+      serviceAccount,
+      ...restrictedPod(RECOMMENDER_UID),
+      terminationGracePeriod: Duration.seconds(30),
+    });
+    this.deployment.select(kplus.LabelSelector.of({ labels: selector }));
+
+    const secretEnv = (id: string, ref: { name: string; key: string }) =>
+      kplus.EnvValue.fromSecretValue({ secret: kplus.Secret.fromSecretName(this, id, ref.name), key: ref.key }, { optional: false });
+    const apiKeys = spec.auth.apiKeysSecretRef ?? { name: names.defaultAuthSecret, key: 'api-keys' };
+    const hmacKey = spec.auth.hmacKeySecretRef ?? { name: names.defaultAuthSecret, key: 'hmac-key' };
+    const redis = redisUrl(names, spec);
+
+    const env: Record<string, kplus.EnvValue> = {
+      [Env.PORT]: kplus.EnvValue.fromValue(String(API_PORT)),
+      [Env.METRICS_PORT]: kplus.EnvValue.fromValue(String(METRICS_PORT)),
+      [Env.CONFIG]: kplus.EnvValue.fromValue(`${CONFIG_DIR}/${CONFIG_FILE}`),
+      [Env.EXPERIMENTS]: kplus.EnvValue.fromValue(`${CONFIG_DIR}/${EXPERIMENTS_FILE}`),
+      [Env.MODEL_DIR]: kplus.EnvValue.fromValue(MODEL_DIR),
+      [Env.MODEL_VERSION]: kplus.EnvValue.fromValue(spec.model.version),
+      [Env.CACHE_TTL_SECONDS]: kplus.EnvValue.fromValue(String(spec.cache.ttlSeconds)),
+      [Env.AUDIT_ENABLED]: kplus.EnvValue.fromValue(String(spec.audit.enabled)),
+      [Env.AUDIT_RETENTION_DAYS]: kplus.EnvValue.fromValue(String(spec.audit.retentionDays)),
+      ...(redis ? { [Env.REDIS_URL]: kplus.EnvValue.fromValue(redis) } : {}),
+      ...(redis && spec.cache.passwordSecretRef ? { [Env.REDIS_PASSWORD]: secretEnv('RedisPassword', spec.cache.passwordSecretRef) } : {}),
+      [Env.API_KEYS]: secretEnv('ApiKeys', apiKeys),
+      [Env.HMAC_KEY]: secretEnv('HmacKey', hmacKey),
+    };
+
+    const container = this.deployment.addContainer({
+      name: 'scoring',
+      image: spec.image,
+      imagePullPolicy: kplus.ImagePullPolicy.IF_NOT_PRESENT,
+      command: [...RECOMMENDER_COMMAND, 'serve'],
+      ports: [
+        { name: API_PORT_NAME, number: API_PORT, protocol: kplus.Protocol.TCP },
+        { name: METRICS_PORT_NAME, number: METRICS_PORT, protocol: kplus.Protocol.TCP },
+      ],
+      envVariables: env,
+      resources: {},
+      securityContext: restrictedContainer(RECOMMENDER_UID),
+      // Model load can take minutes: the startup probe holds liveness off until the process answers.
+      startup: kplus.Probe.fromHttpGet(LIVENESS_PATH, {
+        port: API_PORT,
+        periodSeconds: Duration.seconds(5),
+        timeoutSeconds: Duration.seconds(2),
+        failureThreshold: 60,
+      }),
+      liveness: kplus.Probe.fromHttpGet(LIVENESS_PATH, {
+        port: API_PORT,
+        periodSeconds: Duration.seconds(10),
+        timeoutSeconds: Duration.seconds(2),
+        failureThreshold: 3,
+      }),
+      readiness: kplus.Probe.fromHttpGet(READINESS_PATH, {
+        port: API_PORT,
+        periodSeconds: Duration.seconds(5),
+        timeoutSeconds: Duration.seconds(2),
+        failureThreshold: 2,
+      }),
+    });
+    container.mount(CONFIG_DIR, kplus.Volume.fromConfigMap(this, 'ConfigVolume', configMap, { name: 'config' }), { readOnly: true });
+    container.mount(
+      MODEL_MOUNT,
+      kplus.Volume.fromPersistentVolumeClaim(this, 'ModelVolume', kplus.PersistentVolumeClaim.fromClaimName(this, 'ModelClaim', props.modelClaim), {
+        name: 'models',
+        readOnly: true,
+      }),
+      { readOnly: true },
+    );
+    container.mount('/tmp', kplus.Volume.fromEmptyDir(this, 'TmpVolume', 'tmp', { sizeLimit: Size.mebibytes(256) }));
+
+    const deploymentObject = ApiObject.of(this.deployment);
+    finishPodTemplate(deploymentObject, '/spec/template', [resourceRequirements(spec.resources)]);
+    deploymentObject.addJsonPatch(
+      JsonPatch.add('/spec/revisionHistoryLimit', 5),
+      JsonPatch.add('/spec/template/spec/topologySpreadConstraints', [
+        spread('topology.kubernetes.io/zone', selector),
+        spread('kubernetes.io/hostname', selector),
+      ]),
+    );
+
+    this.service = new kplus.Service(this, 'Service', {
+      metadata: metadata(names.scoring),
+      type: kplus.ServiceType.CLUSTER_IP,
+      ports: [
+        { name: API_PORT_NAME, port: API_PORT, targetPort: API_PORT, protocol: kplus.Protocol.TCP },
+        { name: METRICS_PORT_NAME, port: METRICS_PORT, targetPort: METRICS_PORT, protocol: kplus.Protocol.TCP },
+      ],
+    });
+    selectPods(this.service, selector);
+
+    if (replicasOwnedByHpa) {
+      const metrics = [kplus.Metric.resourceCpu(kplus.MetricTarget.averageUtilization(spec.autoscaling.targetCPUUtilizationPercentage))];
+      if (spec.autoscaling.targetRequestsPerSecondPerPod !== undefined) {
+        metrics.push(kplus.Metric.pods({ name: Metrics.REQUESTS_PER_SECOND, target: kplus.MetricTarget.averageValue(spec.autoscaling.targetRequestsPerSecondPerPod) }));
+      }
+      new kplus.HorizontalPodAutoscaler(this, 'Autoscaler', {
+        metadata: metadata(names.scoring),
+        target: this.deployment,
+        minReplicas: spec.replicas.min,
+        maxReplicas: spec.replicas.max,
+        metrics,
+        scaleDown: { stabilizationWindow: Duration.seconds(spec.autoscaling.scaleDownStabilizationSeconds) },
+      });
+    }
+
+    new kplus.k8s.KubePodDisruptionBudget(this, 'DisruptionBudget', {
+      metadata: metadata(names.scoring),
+      spec: {
+        maxUnavailable: kplus.k8s.IntOrString.fromNumber(1),
+        selector: { matchLabels: selector },
+        unhealthyPodEvictionPolicy: 'AlwaysAllow',
+      },
+    });
+  }
+}
+
+/** Spread pods of one rollout (`pod-template-hash`) evenly; never block scheduling on it. */
+function spread(topologyKey: string, selector: Record<string, string>) {
+  return {
+    maxSkew: 1,
+    topologyKey,
+    whenUnsatisfiable: 'ScheduleAnyway',
+    labelSelector: { matchLabels: selector },
+    matchLabelKeys: ['pod-template-hash'],
+  };
+}
+

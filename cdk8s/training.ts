@@ -1,0 +1,130 @@
+/**
+ * Retraining: a CronJob that runs the recommender image's `train` command on the model volume and
+ * writes a new model version next to the old ones. One run at a time (`Forbid`), honours `suspend`,
+ * and the schedule is in UTC.
+ */
+import { ApiObject, Cron, Duration, JsonPatch, Size } from 'cdk8s';
+import * as kplus from 'cdk8s-plus-28';
+import { Construct } from 'constructs';
+import type { RecommenderSpec } from './api/v1alpha1/recommender.js';
+import {
+  CATALOG_FILE,
+  CONFIG_DIR,
+  CONFIG_FILE,
+  Component,
+  Env,
+  EVENTS_FILE,
+  MODEL_DIR,
+  MODEL_MOUNT,
+  RECOMMENDER_COMMAND,
+  RECOMMENDER_UID,
+} from './constants.js';
+import { objectLabels, type RecommenderNames } from './names.js';
+import { finishPodTemplate, resourceRequirements, restrictedContainer, restrictedPod } from './pod-defaults.js';
+import { redisUrl } from './scoring.js';
+
+export const TRAINING_TIME_ZONE = 'Etc/UTC';
+
+export interface TrainingProps {
+  readonly names: RecommenderNames;
+  readonly spec: RecommenderSpec;
+  readonly modelClaim: string;
+  readonly configMapName: string;
+}
+
+const MACROS: Record<string, string> = {
+  '@yearly': '0 0 1 1 *',
+  '@annually': '0 0 1 1 *',
+  '@monthly': '0 0 1 * *',
+  '@weekly': '0 0 * * 0',
+  '@daily': '0 0 * * *',
+  '@midnight': '0 0 * * *',
+  '@hourly': '0 * * * *',
+};
+
+/** A cdk8s Cron for a schedule as written in the spec (five fields or an `@` macro). */
+export function cronOf(schedule: string): Cron {
+  const fields = (MACROS[schedule] ?? schedule).trim().split(/\s+/);
+  if (fields.length !== 5) throw new Error(`spec.training.schedule: Invalid value: "${schedule}": must have five fields or be an @ macro`);
+  const [minute, hour, day, month, weekDay] = fields as [string, string, string, string, string];
+  return Cron.schedule({ minute, hour, day, month, weekDay });
+}
+
+/** The trainer's arguments after the image command. */
+export function trainArgs(): string[] {
+  return ['train', '--catalog', CATALOG_FILE, '--events', EVENTS_FILE, '--out', MODEL_DIR];
+}
+
+export class Training extends Construct {
+  readonly cronJob: kplus.CronJob;
+
+  constructor(scope: Construct, id: string, props: TrainingProps) {
+    super(scope, id);
+    const { names, spec } = props;
+    const labels = objectLabels(names.instance, Component.TRAINER);
+    const metadata = (name: string) => ({ name, namespace: names.namespace, labels });
+
+    const serviceAccount = new kplus.ServiceAccount(this, 'ServiceAccount', {
+      metadata: metadata(names.trainerServiceAccount),
+      automountToken: false,
+    });
+
+    this.cronJob = new kplus.CronJob(this, 'CronJob', {
+      metadata: metadata(names.retrain),
+      podMetadata: { labels },
+      select: false,
+      schedule: cronOf(spec.training.schedule),
+      timeZone: TRAINING_TIME_ZONE,
+      concurrencyPolicy: kplus.ConcurrencyPolicy.FORBID,
+      suspend: spec.training.suspend,
+      startingDeadline: Duration.minutes(10),
+      successfulJobsRetained: 3,
+      failedJobsRetained: 3,
+      backoffLimit: 2,
+      activeDeadline: Duration.hours(4),
+      restartPolicy: kplus.RestartPolicy.NEVER,
+      serviceAccount,
+      ...restrictedPod(RECOMMENDER_UID),
+    });
+
+    const redis = redisUrl(names, spec);
+    const env: Record<string, kplus.EnvValue> = {
+      [Env.CONFIG]: kplus.EnvValue.fromValue(`${CONFIG_DIR}/${CONFIG_FILE}`),
+      [Env.MODEL_DIR]: kplus.EnvValue.fromValue(MODEL_DIR),
+      [Env.HISTORY_WINDOW_DAYS]: kplus.EnvValue.fromValue(String(spec.training.historyWindowDays)),
+      [Env.KEEP_VERSIONS]: kplus.EnvValue.fromValue(String(spec.training.keepVersions)),
+      ...(redis ? { [Env.REDIS_URL]: kplus.EnvValue.fromValue(redis) } : {}),
+    };
+    if (redis && spec.cache.passwordSecretRef) {
+      const ref = spec.cache.passwordSecretRef;
+      env[Env.REDIS_PASSWORD] = kplus.EnvValue.fromSecretValue({ secret: kplus.Secret.fromSecretName(this, 'RedisPassword', ref.name), key: ref.key }, { optional: false });
+    }
+
+    const container = this.cronJob.addContainer({
+      name: 'trainer',
+      image: spec.image,
+      imagePullPolicy: kplus.ImagePullPolicy.IF_NOT_PRESENT,
+      command: [...RECOMMENDER_COMMAND],
+      args: trainArgs(),
+      envVariables: env,
+      resources: {},
+      securityContext: restrictedContainer(RECOMMENDER_UID),
+    });
+    container.mount(
+      CONFIG_DIR,
+      kplus.Volume.fromConfigMap(this, 'ConfigVolume', kplus.ConfigMap.fromConfigMapName(this, 'Config', props.configMapName), { name: 'config' }),
+      { readOnly: true },
+    );
+    container.mount(
+      MODEL_MOUNT,
+      kplus.Volume.fromPersistentVolumeClaim(this, 'ModelVolume', kplus.PersistentVolumeClaim.fromClaimName(this, 'ModelClaim', props.modelClaim), {
+        name: 'models',
+      }),
+    );
+    container.mount('/tmp', kplus.Volume.fromEmptyDir(this, 'TmpVolume', 'tmp', { sizeLimit: Size.gibibytes(2) }));
+
+    const cron = ApiObject.of(this.cronJob);
+    finishPodTemplate(cron, '/spec/jobTemplate/spec/template', [resourceRequirements(spec.resources)]);
+    cron.addJsonPatch(JsonPatch.add('/spec/jobTemplate/metadata', { labels }));
+  }
+}
