@@ -298,8 +298,8 @@ export interface ObjectMeta {
   resourceVersion?: string;
   labels?: Record<string, string>;
   annotations?: Record<string, string>;
-  deletionTimestamp?: string;
-  creationTimestamp?: string;
+  /** Set once deletion has begun (a string on the wire; typed as client-node's V1ObjectMeta has it). */
+  deletionTimestamp?: Date;
 }
 
 export interface Recommender {

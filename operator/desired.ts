@@ -1,0 +1,41 @@
+/**
+ * The desired children of a Recommender: the cdk8s render plus what only the operator knows — the
+ * ownerReference to the Recommender (so the garbage collector deletes them with it) and a hash of
+ * the render (so a changed render is always re-applied). Pure.
+ */
+import { createHash } from 'node:crypto';
+import type { KubernetesObject } from '@kubernetes/client-node';
+import { API_VERSION, KIND, type Recommender } from '../cdk8s/api/v1alpha1/recommender.js';
+import { renderRecommender } from '../cdk8s/recommender-chart.js';
+import { RENDER_HASH_ANNOTATION } from './compare.js';
+
+export function desiredChildren(rec: Recommender): KubernetesObject[] {
+  const owner = {
+    apiVersion: API_VERSION,
+    kind: KIND,
+    name: rec.metadata.name,
+    uid: rec.metadata.uid ?? '',
+    controller: true,
+    blockOwnerDeletion: true,
+  };
+  return renderRecommender(rec).map((obj) => {
+    const hash = createHash('sha256').update(JSON.stringify(obj)).digest('hex').slice(0, 16);
+    return {
+      ...obj,
+      metadata: {
+        ...obj.metadata,
+        annotations: { ...obj.metadata?.annotations, [RENDER_HASH_ANNOTATION]: hash },
+        ownerReferences: [owner],
+      },
+    };
+  });
+}
+
+/** `apps/v1 Deployment shop/storefront-scoring`: how logs, errors and events name a child. */
+export function describeObject(obj: KubernetesObject): string {
+  return `${obj.kind} ${obj.metadata?.namespace ? `${obj.metadata.namespace}/` : ''}${obj.metadata?.name}`;
+}
+
+export function objectKey(obj: KubernetesObject): string {
+  return `${obj.apiVersion}/${obj.kind}/${obj.metadata?.namespace ?? ''}/${obj.metadata?.name ?? ''}`;
+}
