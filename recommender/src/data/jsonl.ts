@@ -12,16 +12,17 @@ export interface JsonlResult<T> {
   lines: number;
 }
 
-/** Reads a JSON Lines file, validating each line; blank lines are skipped, bad lines reported by number. */
-export async function readJsonl<S extends TSchema>(
+/**
+ * Streams a JSON Lines file, validating each line: `onRecord` gets the good ones, bad lines
+ * are reported by number and field (blank lines are skipped).
+ */
+export async function forEachJsonl<S extends TSchema>(
   path: string,
   schema: S,
-  opts: { maxErrors?: number } = {},
-): Promise<JsonlResult<Static<S>>> {
-  const maxErrors = opts.maxErrors ?? 1000;
+  onRecord: (value: Static<S>, line: number) => void,
+  onError: (e: FieldError) => void,
+): Promise<number> {
   const rl = createInterface({ input: createReadStream(path, 'utf8'), crlfDelay: Infinity });
-  const records: Static<S>[] = [];
-  const errors: FieldError[] = [];
   let line = 0;
   for await (const text of rl) {
     line++;
@@ -30,17 +31,37 @@ export async function readJsonl<S extends TSchema>(
     try {
       value = JSON.parse(text);
     } catch (err) {
-      if (errors.length < maxErrors) errors.push({ line, field: '/', message: `invalid JSON: ${(err as Error).message}` });
+      onError({ line, field: '/', message: `invalid JSON: ${(err as Error).message}` });
       continue;
     }
     const errs = fieldErrors(schema, value);
     if (errs.length > 0) {
-      for (const e of errs) if (errors.length < maxErrors) errors.push({ line, field: e.field, message: e.message });
+      for (const e of errs) onError({ line, field: e.field, message: e.message });
       continue;
     }
-    records.push(value as Static<S>);
+    onRecord(value as Static<S>, line);
   }
-  return { records, errors, lines: line };
+  return line;
+}
+
+/** Reads a whole JSON Lines file (see forEachJsonl); keeps at most `maxErrors` errors. */
+export async function readJsonl<S extends TSchema>(
+  path: string,
+  schema: S,
+  opts: { maxErrors?: number } = {},
+): Promise<JsonlResult<Static<S>>> {
+  const maxErrors = opts.maxErrors ?? 1000;
+  const records: Static<S>[] = [];
+  const errors: FieldError[] = [];
+  const lines = await forEachJsonl(
+    path,
+    schema,
+    (r) => records.push(r),
+    (e) => {
+      if (errors.length < maxErrors) errors.push(e);
+    },
+  );
+  return { records, errors, lines };
 }
 
 /** Writes records as JSON Lines, honouring back-pressure. */

@@ -1,0 +1,65 @@
+/** Builds the OpenAPI 3.1 document from the route table and its TypeBox schemas. */
+import type { TSchema } from '@sinclair/typebox';
+import { Problem } from '../schemas.js';
+import type { RouteDef } from './routes.js';
+
+/** Plain JSON Schema (TypeBox symbols dropped). */
+function json(schema: TSchema): Record<string, unknown> {
+  return JSON.parse(JSON.stringify(schema)) as Record<string, unknown>;
+}
+
+function parameters(schema: TSchema | undefined, where: 'query' | 'path'): unknown[] {
+  if (!schema) return [];
+  const s = json(schema) as { properties?: Record<string, Record<string, unknown>>; required?: string[] };
+  return Object.entries(s.properties ?? {}).map(([name, prop]) => ({
+    name,
+    in: where,
+    required: where === 'path' || (s.required ?? []).includes(name),
+    ...(prop.description ? { description: prop.description } : {}),
+    schema: prop,
+  }));
+}
+
+const problemContent = { 'application/problem+json': { schema: json(Problem) } };
+
+export function buildOpenApi(routes: readonly RouteDef[]): Record<string, unknown> {
+  const paths: Record<string, Record<string, unknown>> = {};
+  for (const r of routes) {
+    const responses: Record<string, unknown> = {};
+    for (const [status, resp] of Object.entries(r.responses)) {
+      const isError = Number(status) >= 400;
+      responses[status] = {
+        description: resp.description,
+        content: isError ? problemContent : resp.schema ? { [resp.contentType ?? 'application/json']: { schema: json(resp.schema) } } : undefined,
+      };
+    }
+    if (r.query || r.params || r.body) responses['400'] ??= { description: 'Malformed input.', content: problemContent };
+    if (r.auth) responses['401'] ??= { description: 'Missing or wrong API key.', content: problemContent };
+    if (r.path.startsWith('/v1/recommendations') || r.path === '/v1/events') {
+      responses['503'] ??= { description: 'No model is loaded yet.', content: problemContent };
+    }
+    paths[r.path] ??= {};
+    paths[r.path]![r.method] = {
+      operationId: r.operationId,
+      summary: r.summary,
+      ...(r.auth ? {} : { security: [] }),
+      parameters: [...parameters(r.params, 'path'), ...parameters(r.query, 'query')],
+      ...(r.body ? { requestBody: { required: true, content: { 'application/json': { schema: json(r.body) } } } } : {}),
+      responses,
+    };
+  }
+  return {
+    openapi: '3.1.0',
+    info: {
+      title: 'Tandem recommender API',
+      version: '1.0.0',
+      description: 'Cross-sell, up-sell and personal recommendations; catalogue, inventory and event ingestion; model versions.',
+    },
+    security: [{ bearer: [] }],
+    components: {
+      securitySchemes: { bearer: { type: 'http', scheme: 'bearer' } },
+      schemas: { Problem: json(Problem) },
+    },
+    paths,
+  };
+}

@@ -1,0 +1,240 @@
+/**
+ * The route table: one entry per endpoint with its schemas. app.ts mounts it and openapi.ts
+ * documents it, so the OpenAPI document cannot drift from what the routes accept and return.
+ */
+import type { TSchema } from '@sinclair/typebox';
+import { Type } from '@sinclair/typebox';
+import type { Request, Response } from 'express';
+import type { ModelStore } from '../model/store.js';
+import { ArtifactError } from '../model/artifact.js';
+import type { Metrics } from './metrics.js';
+import { HttpError } from './errors.js';
+import { NotReadyError, type RecommenderService } from '../service.js';
+import {
+  BatchResult,
+  CatalogBatch,
+  CrossSellQuery,
+  EventBatch,
+  Health,
+  InventoryPatch,
+  ModelsResponse,
+  PersonalQuery,
+  RecommendationResponse,
+  UpSellQuery,
+  VersionParams,
+  type Intent,
+} from '../schemas.js';
+
+export interface RouteInput {
+  query: Record<string, unknown>;
+  params: Record<string, string>;
+  body: unknown;
+}
+
+export interface RouteResponse {
+  description: string;
+  schema?: TSchema;
+  /** Defaults to application/json. */
+  contentType?: string;
+}
+
+export interface RouteDef {
+  method: 'get' | 'post' | 'patch';
+  /** OpenAPI-style path, e.g. `/v1/models/{version}/activate`. */
+  path: string;
+  operationId: string;
+  summary: string;
+  auth: boolean;
+  query?: TSchema;
+  params?: TSchema;
+  body?: TSchema;
+  responses: Record<number, RouteResponse>;
+  handler: (input: RouteInput, req: Request, res: Response) => unknown;
+}
+
+export interface RouteDeps {
+  service: RecommenderService;
+  store: ModelStore;
+  metrics: Metrics;
+  openapi: () => unknown;
+}
+
+const recommendationResponses = {
+  200: { description: 'Recommendations, best first.', schema: RecommendationResponse },
+};
+
+function notReady<T>(fn: () => T): T {
+  try {
+    return fn();
+  } catch (err) {
+    if (err instanceof NotReadyError) throw new HttpError(503, err.message, undefined, { 'Retry-After': '5' });
+    throw err;
+  }
+}
+
+export function buildRoutes(deps: RouteDeps): RouteDef[] {
+  const { service, store, metrics } = deps;
+  const recommend = (intent: Intent, items: string[], q: Record<string, unknown>): RecommendationResponse => {
+    const decision = notReady(() =>
+      service.recommend({ intent, items, user: q.user as string | undefined, limit: (q.limit as number | undefined) ?? 10 }),
+    );
+    metrics.items.observe({ intent }, decision.items.length);
+    const { filtered: _filtered, ...answer } = decision;
+    return answer;
+  };
+  return [
+    {
+      method: 'get',
+      path: '/v1/recommendations/cross-sell',
+      operationId: 'crossSell',
+      summary: 'Frequently bought together / others also bought, for a basket.',
+      auth: true,
+      query: CrossSellQuery,
+      responses: recommendationResponses,
+      handler: ({ query }) => recommend('cross-sell', String(query.items).split(','), query),
+    },
+    {
+      method: 'get',
+      path: '/v1/recommendations/up-sell',
+      operationId: 'upSell',
+      summary: 'Higher-value alternatives to an item, priced within the up-sell band.',
+      auth: true,
+      query: UpSellQuery,
+      responses: recommendationResponses,
+      handler: ({ query }) => recommend('up-sell', [String(query.item)], query),
+    },
+    {
+      method: 'get',
+      path: '/v1/recommendations/personal',
+      operationId: 'personal',
+      summary: 'You may also like: item-kNN over the shopper’s recent history, popularity fallback.',
+      auth: true,
+      query: PersonalQuery,
+      responses: recommendationResponses,
+      handler: ({ query }) => recommend('personal', [], query),
+    },
+    {
+      method: 'post',
+      path: '/v1/catalog/items',
+      operationId: 'upsertItems',
+      summary: 'Upsert catalogue items (batch). Good records are kept; bad ones are listed by index and field.',
+      auth: true,
+      body: CatalogBatch,
+      responses: { 200: { description: 'Accepted and rejected counts.', schema: BatchResult } },
+      handler: ({ body }) => {
+        const r = service.upsertItems(body as unknown[]);
+        metrics.ingested.inc({ kind: 'item', outcome: 'accepted' }, r.accepted);
+        metrics.ingested.inc({ kind: 'item', outcome: 'rejected' }, r.rejected);
+        return r;
+      },
+    },
+    {
+      method: 'patch',
+      path: '/v1/inventory',
+      operationId: 'patchInventory',
+      summary: 'Set stock levels, `{itemId: stock}`. Applies on the very next request.',
+      auth: true,
+      body: InventoryPatch,
+      responses: { 200: { description: 'Accepted and rejected counts.', schema: BatchResult } },
+      handler: ({ body }) => {
+        const r = service.patchInventory(body as Record<string, unknown>);
+        metrics.ingested.inc({ kind: 'inventory', outcome: 'accepted' }, r.accepted);
+        metrics.ingested.inc({ kind: 'inventory', outcome: 'rejected' }, r.rejected);
+        return r;
+      },
+    },
+    {
+      method: 'post',
+      path: '/v1/events',
+      operationId: 'ingestEvents',
+      summary: 'Ingest events (batch); purchases update co-occurrence counts online.',
+      auth: true,
+      body: EventBatch,
+      responses: { 200: { description: 'Accepted and rejected counts.', schema: BatchResult } },
+      handler: ({ body }) => {
+        const r = notReady(() => service.ingestEvents(body as unknown[]));
+        metrics.ingested.inc({ kind: 'event', outcome: 'accepted' }, r.accepted);
+        metrics.ingested.inc({ kind: 'event', outcome: 'rejected' }, r.rejected);
+        return r;
+      },
+    },
+    {
+      method: 'get',
+      path: '/v1/models',
+      operationId: 'listModels',
+      summary: 'The active model version and the available ones.',
+      auth: true,
+      responses: { 200: { description: 'Model versions.', schema: ModelsResponse } },
+      handler: () => store.list(),
+    },
+    {
+      method: 'post',
+      path: '/v1/models/{version}/activate',
+      operationId: 'activateModel',
+      summary: 'Verify and activate a model version (hot swap, or rollback to an older one).',
+      auth: true,
+      params: VersionParams,
+      responses: {
+        200: { description: 'The version now active, and the model list.', schema: ModelsResponse },
+        409: { description: 'The artifact is corrupt or mismatched; the active model is unchanged.' },
+      },
+      handler: async ({ params }) => {
+        try {
+          await store.activate(params.version!);
+        } catch (err) {
+          if (err instanceof ArtifactError) {
+            throw new HttpError(/does not exist/.test(err.message) ? 404 : 409, `model ${params.version} refused: ${err.message}`);
+          }
+          throw err;
+        }
+        return store.list();
+      },
+    },
+    {
+      method: 'get',
+      path: '/healthz',
+      operationId: 'healthz',
+      summary: 'Liveness.',
+      auth: false,
+      responses: { 200: { description: 'The process is alive.', schema: Health } },
+      handler: () => ({ status: 'ok' }),
+    },
+    {
+      method: 'get',
+      path: '/readyz',
+      operationId: 'readyz',
+      summary: 'Readiness: ready once a model is loaded.',
+      auth: false,
+      responses: {
+        200: { description: 'A model is loaded.', schema: Health },
+        503: { description: 'No model is loaded yet.' },
+      },
+      handler: () => {
+        const m = store.active;
+        if (!m) throw new HttpError(503, 'no model is loaded yet');
+        return { status: 'ready', modelVersion: m.version };
+      },
+    },
+    {
+      method: 'get',
+      path: '/metrics',
+      operationId: 'metrics',
+      summary: 'Prometheus metrics.',
+      auth: false,
+      responses: { 200: { description: 'Prometheus text exposition.', schema: Type.String(), contentType: 'text/plain' } },
+      handler: async (_input, _req, res) => {
+        res.type(metrics.registry.contentType).send(await metrics.registry.metrics());
+        return undefined;
+      },
+    },
+    {
+      method: 'get',
+      path: '/openapi.json',
+      operationId: 'openapi',
+      summary: 'This OpenAPI 3.1 document.',
+      auth: false,
+      responses: { 200: { description: 'OpenAPI 3.1 document.', schema: Type.Object({}) } },
+      handler: () => deps.openapi(),
+    },
+  ];
+}

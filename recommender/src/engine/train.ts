@@ -1,0 +1,474 @@
+/**
+ * Training: events → baskets (orders, cart sessions, view sessions) → decayed co-occurrence
+ * → top-K neighbour lists per item. Pure: no I/O. Pair expansion walks item → baskets → items
+ * with a dense accumulator, so it costs Σ basket² and never stores a pair table.
+ */
+import type { EngineConfig } from '../config.js';
+import type { CatalogItem } from '../schemas.js';
+import type { Catalog } from './catalog.js';
+import { EVENT_CART, EVENT_PURCHASE, EVENT_VIEW, type EventColumns } from './events.js';
+import type { ModelArrays, ModelData } from './model.js';
+import { TopK } from './topk.js';
+
+export type Progress = (stage: string, done: number, total: number) => void;
+
+const DAY_MS = 86_400_000;
+const POPULAR_SIZE = 1000;
+const KNN_ITEMS_PER_USER = 50;
+
+class IntList {
+  data: Int32Array;
+  length = 0;
+  constructor(cap = 1024) {
+    this.data = new Int32Array(cap);
+  }
+  push(v: number): void {
+    if (this.length === this.data.length) {
+      const d = new Int32Array(this.data.length * 2);
+      d.set(this.data);
+      this.data = d;
+    }
+    this.data[this.length++] = v;
+  }
+  toArray(): Int32Array {
+    return this.data.slice(0, this.length);
+  }
+}
+
+class FloatList {
+  data: Float32Array;
+  length = 0;
+  constructor(cap = 1024) {
+    this.data = new Float32Array(cap);
+  }
+  push(v: number): void {
+    if (this.length === this.data.length) {
+      const d = new Float32Array(this.data.length * 2);
+      d.set(this.data);
+      this.data = d;
+    }
+    this.data[this.length++] = v;
+  }
+  toArray(): Float32Array {
+    return this.data.slice(0, this.length);
+  }
+}
+
+/** Rows of items (baskets or shopper vectors) with one weight per entry. */
+interface Rows {
+  off: Int32Array;
+  items: Int32Array;
+  weight: Float32Array;
+  count: number;
+}
+
+class RowsBuilder {
+  private readonly off = new IntList();
+  private readonly items = new IntList();
+  private readonly weight = new FloatList();
+  private readonly stamp: Int32Array;
+  private rowId = 0;
+  constructor(n: number, private readonly maxSize: number) {
+    this.off.push(0);
+    this.stamp = new Int32Array(n).fill(-1);
+  }
+  /** Adds a row from `src[a..b)` (deduplicated, capped), each entry weighted `w`. */
+  add(src: ArrayLike<number>, a: number, b: number, w: number | ((j: number) => number)): void {
+    if (b <= a) return;
+    const id = this.rowId;
+    let size = 0;
+    for (let j = a; j < b && size < this.maxSize; j++) {
+      const it = src[j]!;
+      if (this.stamp[it] === id) continue;
+      this.stamp[it] = id;
+      this.items.push(it);
+      this.weight.push(typeof w === 'number' ? w : w(j));
+      size++;
+    }
+    if (size === 0) return;
+    this.off.push(this.items.length);
+    this.rowId++;
+  }
+  build(): Rows {
+    return { off: this.off.toArray(), items: this.items.toArray(), weight: this.weight.toArray(), count: this.rowId };
+  }
+}
+
+/** item → positions of its entries in `rows.items`, plus the row of each entry. */
+function invert(rows: Rows, n: number): { off: Int32Array; pos: Int32Array; rowOf: Int32Array } {
+  const off = new Int32Array(n + 1);
+  for (let q = 0; q < rows.items.length; q++) off[rows.items[q]! + 1]!++;
+  for (let i = 0; i < n; i++) off[i + 1]! += off[i]!;
+  const cursor = off.slice(0, n);
+  const pos = new Int32Array(rows.items.length);
+  const rowOf = new Int32Array(rows.items.length);
+  for (let r = 0; r < rows.count; r++) {
+    for (let q = rows.off[r]!; q < rows.off[r + 1]!; q++) {
+      rowOf[q] = r;
+      pos[cursor[rows.items[q]!]!++] = q;
+    }
+  }
+  return { off, pos, rowOf };
+}
+
+/** Sums the row weight of every row containing each item. */
+function itemTotals(rows: Rows, n: number): { perItem: Float64Array; total: number } {
+  const perItem = new Float64Array(n);
+  let total = 0;
+  for (let r = 0; r < rows.count; r++) {
+    const a = rows.off[r]!;
+    total += rows.weight[a]!;
+    for (let q = a; q < rows.off[r + 1]!; q++) perItem[rows.items[q]!]! += rows.weight[q]!;
+  }
+  return { perItem, total };
+}
+
+/** Sorts the event indexes of each user by time, via a counting sort on users. */
+function eventsByUser(ev: EventColumns): { off: Int32Array; idx: Int32Array } {
+  const U = ev.userIds.length;
+  const off = new Int32Array(U + 1);
+  for (let i = 0; i < ev.length; i++) off[ev.user[i]! + 1]!++;
+  for (let u = 0; u < U; u++) off[u + 1]! += off[u]!;
+  const cursor = off.slice(0, U);
+  const idx = new Int32Array(ev.length);
+  for (let i = 0; i < ev.length; i++) idx[cursor[ev.user[i]!]!++] = i;
+  for (let u = 0; u < U; u++) {
+    const a = off[u]!;
+    const b = off[u + 1]!;
+    let sorted = true;
+    for (let j = a + 1; j < b; j++) if (ev.ts[idx[j]!]! < ev.ts[idx[j - 1]!]!) sorted = false;
+    if (!sorted) {
+      const slice = Array.from(idx.subarray(a, b)).sort((x, y) => ev.ts[x]! - ev.ts[y]! || x - y);
+      idx.set(slice, a);
+    }
+  }
+  return { off, idx };
+}
+
+export function train(catalog: Catalog, ev: EventColumns, cfg: EngineConfig, progress: Progress = () => {}): ModelData {
+  const n = catalog.size;
+  const U = ev.userIds.length;
+  const beta = cfg.shrinkage;
+  const K = cfg.topK;
+  let tMin = Infinity;
+  let tMax = -Infinity;
+  for (let i = 0; i < ev.length; i++) {
+    const t = ev.ts[i]!;
+    if (t < tMin) tMin = t;
+    if (t > tMax) tMax = t;
+  }
+  if (ev.length === 0) tMin = tMax = 0;
+  const lambda = Math.LN2 / (cfg.halfLifeDays * DAY_MS);
+  const decay = (t: number): number => Math.exp(-lambda * (tMax - t));
+  const gapMs = cfg.sessionGapMinutes * 60_000;
+  const wOf = [cfg.eventWeights.view, cfg.eventWeights.add_to_cart, cfg.eventWeights.purchase];
+
+  progress('sessions', 0, 1);
+  const byUser = eventsByUser(ev);
+
+  // Orders: purchases grouped by order.
+  const O = ev.orderCount;
+  const orderOff = new Int32Array(O + 1);
+  let purchases = 0;
+  for (let i = 0; i < ev.length; i++) {
+    if (ev.type[i] === EVENT_PURCHASE && ev.order[i]! >= 0) {
+      orderOff[ev.order[i]! + 1]!++;
+      purchases++;
+    }
+  }
+  for (let o = 0; o < O; o++) orderOff[o + 1]! += orderOff[o]!;
+  const orderCursor = orderOff.slice(0, O);
+  const orderItems = new Int32Array(purchases);
+  const orderTs = new Float64Array(O);
+  for (let i = 0; i < ev.length; i++) {
+    if (ev.type[i] === EVENT_PURCHASE && ev.order[i]! >= 0) {
+      const o = ev.order[i]!;
+      orderItems[orderCursor[o]!++] = ev.item[i]!;
+      if (ev.ts[i]! > orderTs[o]!) orderTs[o] = ev.ts[i]!;
+    }
+  }
+  const buy = new RowsBuilder(n, cfg.maxBasketSize);
+  let orders = 0;
+  for (let o = 0; o < O; o++) {
+    if (orderOff[o + 1]! > orderOff[o]!) {
+      buy.add(orderItems, orderOff[o]!, orderOff[o + 1]!, decay(orderTs[o]!));
+      orders++;
+    }
+  }
+
+  // Sessions per shopper: cart sessions (buy signal), view sessions (substitute signal), histories.
+  const view = new RowsBuilder(n, cfg.maxBasketSize);
+  const userVec = new RowsBuilder(n, KNN_ITEMS_PER_USER);
+  const histOff = new IntList(U + 1);
+  const histItem = new IntList();
+  const histWeight = new FloatList();
+  const histBought = new IntList();
+  histOff.push(0);
+  const sessItems = new Int32Array(Math.max(16, cfg.maxBasketSize * 8));
+  const histW = new Map<number, { w: number; bought: boolean; last: number }>();
+  const userItemsRev = new Int32Array(KNN_ITEMS_PER_USER);
+  const userItemsW = new Float64Array(KNN_ITEMS_PER_USER);
+  let cartSessions = 0;
+  let viewSessions = 0;
+  const counts = { views: 0, carts: 0, purchases };
+  for (let i = 0; i < ev.length; i++) {
+    if (ev.type[i] === EVENT_VIEW) counts.views++;
+    else if (ev.type[i] === EVENT_CART) counts.carts++;
+  }
+  for (let u = 0; u < U; u++) {
+    const a = byUser.off[u]!;
+    const b = byUser.off[u + 1]!;
+    for (const type of [EVENT_CART, EVENT_VIEW]) {
+      let len = 0;
+      let lastT = -Infinity;
+      const flush = (): void => {
+        if (len === 0) return;
+        if (type === EVENT_CART) {
+          if (cfg.cartSessionWeight > 0) {
+            buy.add(sessItems, 0, len, decay(lastT) * cfg.cartSessionWeight);
+            cartSessions++;
+          }
+        } else {
+          view.add(sessItems, 0, len, decay(lastT));
+          viewSessions++;
+        }
+        len = 0;
+      };
+      for (let j = a; j < b; j++) {
+        const i = byUser.idx[j]!;
+        if (ev.type[i] !== type) continue;
+        if (ev.ts[i]! - lastT > gapMs) flush();
+        if (len < sessItems.length) sessItems[len++] = ev.item[i]!;
+        lastT = ev.ts[i]!;
+      }
+      flush();
+    }
+    // Shopper vector for item-kNN (most recent distinct items, weight = strongest event) and history.
+    histW.clear();
+    let vecLen = 0;
+    for (let j = b - 1; j >= a; j--) {
+      const i = byUser.idx[j]!;
+      const item = ev.item[i]!;
+      const type = ev.type[i]!;
+      const w = wOf[type]!;
+      let h = histW.get(item);
+      if (!h) {
+        if (histW.size >= cfg.historySize && vecLen >= KNN_ITEMS_PER_USER) continue;
+        h = { w: 0, bought: false, last: vecLen };
+        histW.set(item, h);
+        if (vecLen < KNN_ITEMS_PER_USER) {
+          userItemsRev[vecLen] = item;
+          userItemsW[vecLen] = 0;
+          vecLen++;
+        }
+      }
+      h.w += w * decay(ev.ts[i]!);
+      if (type === EVENT_PURCHASE) h.bought = true;
+      if (h.last < vecLen && userItemsRev[h.last] === item && w > userItemsW[h.last]!) userItemsW[h.last] = w;
+    }
+    userVec.add(userItemsRev, 0, vecLen, (q) => userItemsW[q]!);
+    let kept = 0;
+    for (const [item, h] of histW) {
+      if (kept >= cfg.historySize) break;
+      histItem.push(item);
+      histWeight.push(h.w);
+      histBought.push(h.bought ? 1 : 0);
+      kept++;
+    }
+    histOff.push(histItem.length);
+    if ((u & 0xffff) === 0) progress('sessions', u, U);
+  }
+  progress('sessions', U, U);
+
+  const buyRows = buy.build();
+  const viewRows = view.build();
+  const vecRows = userVec.build();
+  const buyTot = itemTotals(buyRows, n);
+  const viewTot = itemTotals(viewRows, n);
+  const buyInv = invert(buyRows, n);
+  const viewInv = invert(viewRows, n);
+  const vecInv = invert(vecRows, n);
+  const norm = new Float64Array(n);
+  for (let q = 0; q < vecRows.items.length; q++) norm[vecRows.items[q]!]! += vecRows.weight[q]! ** 2;
+  for (let i = 0; i < n; i++) norm[i] = Math.sqrt(norm[i]!);
+
+  const accBuy = new Float64Array(n);
+  const accView = new Float64Array(n);
+  const accKnn = new Float64Array(n);
+  const cntKnn = new Float64Array(n);
+  const touchedBuy = new Int32Array(n);
+  const touchedView = new Int32Array(n);
+  const touchedKnn = new Int32Array(n);
+  const crossOff = new Int32Array(n + 1);
+  const substOff = new Int32Array(n + 1);
+  const knnOff = new Int32Array(n + 1);
+  const crossNbr = new IntList(n * Math.min(K, 16));
+  const crossCo = new FloatList(n * Math.min(K, 16));
+  const substNbr = new IntList(n * Math.min(K, 16));
+  const substScore = new FloatList(n * Math.min(K, 16));
+  const knnNbr = new IntList(n * Math.min(K, 16));
+  const knnSim = new FloatList(n * Math.min(K, 16));
+  const heap = new TopK(K);
+  const cat = catalog.categoryOf;
+  const N = buyTot.total;
+  const NV = viewTot.total;
+
+  for (let a = 0; a < n; a++) {
+    // Co-bought (orders + cart sessions).
+    let tb = 0;
+    for (let p = buyInv.off[a]!; p < buyInv.off[a + 1]!; p++) {
+      const q0 = buyInv.pos[p]!;
+      const r = buyInv.rowOf[q0]!;
+      const w = buyRows.weight[q0]!;
+      for (let q = buyRows.off[r]!; q < buyRows.off[r + 1]!; q++) {
+        const b = buyRows.items[q]!;
+        if (b === a) continue;
+        if (accBuy[b] === 0) touchedBuy[tb++] = b;
+        accBuy[b]! += w;
+      }
+    }
+    // Co-viewed.
+    let tv = 0;
+    for (let p = viewInv.off[a]!; p < viewInv.off[a + 1]!; p++) {
+      const q0 = viewInv.pos[p]!;
+      const r = viewInv.rowOf[q0]!;
+      const w = viewRows.weight[q0]!;
+      for (let q = viewRows.off[r]!; q < viewRows.off[r + 1]!; q++) {
+        const b = viewRows.items[q]!;
+        if (b === a) continue;
+        if (accView[b] === 0) touchedView[tv++] = b;
+        accView[b]! += w;
+      }
+    }
+    // Shopper co-occurrence for item-kNN.
+    let tk = 0;
+    for (let p = vecInv.off[a]!; p < vecInv.off[a + 1]!; p++) {
+      const q0 = vecInv.pos[p]!;
+      const r = vecInv.rowOf[q0]!;
+      const wa = vecRows.weight[q0]!;
+      for (let q = vecRows.off[r]!; q < vecRows.off[r + 1]!; q++) {
+        const b = vecRows.items[q]!;
+        if (b === a) continue;
+        if (cntKnn[b] === 0) touchedKnn[tk++] = b;
+        accKnn[b]! += wa * vecRows.weight[q]!;
+        cntKnn[b]! += 1;
+      }
+    }
+
+    const ca = buyTot.perItem[a]!;
+    heap.reset();
+    for (let t = 0; t < tb; t++) {
+      const b = touchedBuy[t]!;
+      if (cat[b] === cat[a]) continue;
+      const c = accBuy[b]!;
+      const s = Math.log((c + beta) / ((ca * buyTot.perItem[b]!) / N + beta));
+      if (s > 0) heap.push(b, s, c);
+    }
+    for (const j of heap.order()) {
+      crossNbr.push(heap.idx[j]!);
+      crossCo.push(heap.extra[j]!);
+    }
+    crossOff[a + 1] = crossNbr.length;
+
+    const va = viewTot.perItem[a]!;
+    heap.reset();
+    for (let t = 0; t < tv; t++) {
+      const b = touchedView[t]!;
+      const s = Math.log((accView[b]! + beta) / ((va * viewTot.perItem[b]!) / NV + beta));
+      if (s <= 0) continue;
+      const sb = Math.log((accBuy[b]! + beta) / ((ca * buyTot.perItem[b]!) / N + beta));
+      if (sb > s) continue; // bought together more than viewed together: a complement, not a substitute
+      heap.push(b, s, 0);
+    }
+    for (const j of heap.order()) {
+      substNbr.push(heap.idx[j]!);
+      substScore.push(heap.score[j]!);
+    }
+    substOff[a + 1] = substNbr.length;
+
+    heap.reset();
+    for (let t = 0; t < tk; t++) {
+      const b = touchedKnn[t]!;
+      const c = cntKnn[b]!;
+      const sim = (accKnn[b]! / (norm[a]! * norm[b]!)) * (c / (c + beta));
+      if (sim > 0) heap.push(b, sim, 0);
+    }
+    for (const j of heap.order()) {
+      knnNbr.push(heap.idx[j]!);
+      knnSim.push(heap.score[j]!);
+    }
+    knnOff[a + 1] = knnNbr.length;
+
+    for (let t = 0; t < tb; t++) accBuy[touchedBuy[t]!] = 0;
+    for (let t = 0; t < tv; t++) accView[touchedView[t]!] = 0;
+    for (let t = 0; t < tk; t++) {
+      accKnn[touchedKnn[t]!] = 0;
+      cntKnn[touchedKnn[t]!] = 0;
+    }
+    if ((a & 0x3fff) === 0) progress('neighbours', a, n);
+  }
+  progress('neighbours', n, n);
+
+  const itemPurchases = new Float32Array(n);
+  const itemViews = new Float32Array(n);
+  const popularity = new Float32Array(n);
+  for (let i = 0; i < ev.length; i++) {
+    const it = ev.item[i]!;
+    if (ev.type[i] === EVENT_PURCHASE) {
+      itemPurchases[it]!++;
+      popularity[it]! += decay(ev.ts[i]!);
+    } else if (ev.type[i] === EVENT_VIEW) itemViews[it]!++;
+  }
+  const popular = Int32Array.from(
+    Array.from({ length: n }, (_, i) => i)
+      .filter((i) => popularity[i]! > 0)
+      .sort((x, y) => popularity[y]! - popularity[x]! || x - y)
+      .slice(0, POPULAR_SIZE),
+  );
+
+  const arrays: ModelArrays = {
+    itemBaskets: Float32Array.from(buyTot.perItem),
+    itemPurchases,
+    itemViews,
+    popularity,
+    crossOff,
+    crossNbr: crossNbr.toArray(),
+    crossCo: crossCo.toArray(),
+    substOff,
+    substNbr: substNbr.toArray(),
+    substScore: substScore.toArray(),
+    knnOff,
+    knnNbr: knnNbr.toArray(),
+    knnSim: knnSim.toArray(),
+    popular,
+    histOff: histOff.toArray(),
+    histItem: histItem.toArray(),
+    histWeight: histWeight.toArray(),
+    histBought: Uint8Array.from(histBought.toArray()),
+  };
+  const items: CatalogItem[] = catalog.items.slice();
+  return {
+    items,
+    userIds: ev.userIds.slice(),
+    basketTotal: N,
+    arrays,
+    counts: {
+      items: n,
+      users: U,
+      events: ev.length,
+      purchases: counts.purchases,
+      carts: counts.carts,
+      views: counts.views,
+      orders,
+      cartSessions,
+      viewSessions,
+      crossPairs: arrays.crossNbr.length,
+      substitutePairs: arrays.substNbr.length,
+      knnPairs: arrays.knnNbr.length,
+    },
+    window: {
+      from: ev.length ? new Date(tMin).toISOString() : null,
+      to: ev.length ? new Date(tMax).toISOString() : null,
+    },
+  };
+}

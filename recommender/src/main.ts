@@ -1,0 +1,186 @@
+/**
+ * The recommender's one entry point, with two commands:
+ *   serve  [--catalog F --events F] [--model-dir DIR] [--watch-seconds N] [--config F]
+ *   train  --catalog F --events F --out DIR [--config F] [--skip-metrics]
+ * and a helper, `demo-data --out DIR`, that writes the demo shop as JSON Lines.
+ * `serve` with no inputs generates the demo shop, trains on it and serves it from memory.
+ */
+import { mkdir } from 'node:fs/promises';
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+import { pino, type Logger } from 'pino';
+import { createApp } from './api/app.js';
+import { createMetrics } from './api/metrics.js';
+import { loadInputs, type Inputs } from './cli/inputs.js';
+import { fmtMs, progressPrinter } from './cli/progress.js';
+import { ConfigError, loadConfigFile, readServiceEnv, type TandemConfig } from './config.js';
+import { DEMO_SHOP, eventRecords, generateShop } from './data/demo-shop.js';
+import { writeJsonl } from './data/jsonl.js';
+import { Catalog } from './engine/catalog.js';
+import type { ModelData } from './engine/model.js';
+import { train } from './engine/train.js';
+import { evaluateSplit, offlineMetrics, temporalSplit } from './evaluate-core.js';
+import { writeArtifact } from './model/artifact.js';
+import { ModelStore } from './model/store.js';
+import { startServer } from './server.js';
+import { RecommenderService } from './service.js';
+
+export const DEMO_API_KEY = 'tandem-demo-key';
+
+function out(line = ''): void {
+  process.stdout.write(line + '\n');
+}
+
+/** Trains the full model, and (unless skipped) offline metrics on a temporal split. */
+function trainWithMetrics(inputs: Inputs, cfg: TandemConfig, skipMetrics: boolean): { data: ModelData; metrics: Record<string, number> } {
+  let metrics: Record<string, number> = {};
+  if (!skipMetrics) {
+    const t0 = performance.now();
+    const split = temporalSplit(inputs.events, cfg.engine.sessionGapMinutes);
+    metrics = offlineMetrics(evaluateSplit(inputs.catalog, split, cfg.engine, progressPrinter('evaluating')));
+    process.stderr.write(`offline metrics in ${fmtMs(performance.now() - t0)}: ${JSON.stringify(metrics)}\n`);
+  }
+  const t0 = performance.now();
+  const data = train(Catalog.from(inputs.catalog.items), inputs.events, cfg.engine, progressPrinter('training'));
+  process.stderr.write(`trained on ${inputs.events.length} events, ${inputs.catalog.size} items in ${fmtMs(performance.now() - t0)}\n`);
+  return { data, metrics };
+}
+
+async function trainCommand(args: string[]): Promise<void> {
+  const { values } = parseArgs({
+    args,
+    options: {
+      catalog: { type: 'string' },
+      events: { type: 'string' },
+      out: { type: 'string' },
+      config: { type: 'string' },
+      'skip-metrics': { type: 'boolean' },
+    },
+  });
+  if (!values.catalog || !values.events || !values.out) {
+    throw new ConfigError('usage: npm run train -- --catalog catalog.jsonl --events events.jsonl --out models/ [--config F] [--skip-metrics]');
+  }
+  const cfg = loadConfigFile(values.config);
+  const inputs = await loadInputs(values);
+  const { data, metrics } = trainWithMetrics(inputs, cfg, values['skip-metrics'] ?? false);
+  const manifest = await writeArtifact(values.out, data, { metrics, config: cfg });
+  out(`model ${manifest.version} written to ${join(values.out, manifest.version)}`);
+  out(`sha256 ${manifest.sha256}`);
+  out(`window ${manifest.window.from} → ${manifest.window.to}`);
+  out(`counts ${JSON.stringify(manifest.counts)}`);
+  out(`metrics ${JSON.stringify(manifest.metrics)}`);
+}
+
+async function demoDataCommand(args: string[]): Promise<void> {
+  const { values } = parseArgs({ args, options: { out: { type: 'string' } } });
+  if (!values.out) throw new ConfigError('usage: main.ts demo-data --out DIR');
+  await mkdir(values.out, { recursive: true });
+  const shop = generateShop(DEMO_SHOP);
+  await writeJsonl(join(values.out, 'catalog.jsonl'), shop.items);
+  await writeJsonl(join(values.out, 'events.jsonl'), eventRecords(shop.events, shop.catalog));
+  out(`wrote ${shop.items.length} items and ${shop.events.length} events to ${values.out}/catalog.jsonl and events.jsonl`);
+}
+
+function banner(port: number, apiKey: string, service: RecommenderService, demoKey: boolean, logger: Logger): void {
+  const base = `http://localhost:${port}`;
+  const auth = `-H 'Authorization: Bearer ${apiKey}'`;
+  // Pick examples that return something: a popular item with complements, one with alternatives, a known shopper.
+  let crossItem = '';
+  let upItem = '';
+  for (const it of service.catalog.items.slice(0, 500)) {
+    try {
+      if (!crossItem && service.recommend({ intent: 'cross-sell', items: [it.id], limit: 5 }).items.length >= 3) crossItem = it.id;
+      if (!upItem && service.recommend({ intent: 'up-sell', items: [it.id], limit: 5 }).items.length >= 3) upItem = it.id;
+    } catch (err) {
+      logger.warn({ err }, 'failed to pick example items');
+    }
+    if (crossItem && upItem) break;
+  }
+  const user = 'u-1';
+  out('');
+  out(`Tandem recommender listening on ${base}${demoKey ? ` — demo API key: ${apiKey}` : ''}`);
+  out('');
+  out(`curl -s ${auth} '${base}/v1/recommendations/cross-sell?items=${crossItem || 'sku-0001'}&limit=5'`);
+  out(`curl -s ${auth} '${base}/v1/recommendations/up-sell?item=${upItem || 'sku-0001'}&limit=5'`);
+  out(`curl -s ${auth} '${base}/v1/recommendations/personal?user=${user}&limit=5'`);
+  out(`curl -s ${auth} '${base}/v1/models'`);
+  out(`curl -s ${base}/openapi.json   # also /healthz /readyz /metrics (no key)`);
+  out('');
+}
+
+async function serveCommand(args: string[]): Promise<void> {
+  const { values } = parseArgs({
+    args,
+    options: {
+      catalog: { type: 'string' },
+      events: { type: 'string' },
+      'model-dir': { type: 'string' },
+      'watch-seconds': { type: 'string' },
+      config: { type: 'string' },
+      'skip-metrics': { type: 'boolean' },
+    },
+  });
+  const env = readServiceEnv(process.env);
+  const cfg = loadConfigFile(values.config);
+  const demo = !values.catalog && !values.events && !values['model-dir'];
+  const apiKey = env.apiKey ?? (demo ? DEMO_API_KEY : undefined);
+  if (!apiKey) throw new ConfigError(`'TANDEM_API_KEY' must be set (only the demo shop has a default key)`);
+  const watchSeconds = values['watch-seconds'] === undefined ? 30 : Number(values['watch-seconds']);
+  if (!Number.isFinite(watchSeconds) || watchSeconds < 0) throw new ConfigError(`'--watch-seconds' (${values['watch-seconds']}) must be a number ≥ 0`);
+
+  const logger = pino({ level: env.logLevel, base: { service: 'tandem-recommender' } }, pino.destination(2));
+  const metrics = createMetrics();
+  const catalog = new Catalog();
+  const store = new ModelStore({
+    dir: values['model-dir'],
+    catalog,
+    engine: cfg.engine,
+    logger,
+    onActivate: (m) => {
+      metrics.modelInfo.reset();
+      metrics.modelInfo.set({ version: m.version }, 1);
+    },
+  });
+  const service = new RecommenderService({ catalog, store, config: cfg, variant: env.variant });
+  const { app } = createApp({ service, store, apiKey, logger, metrics });
+  const running = await startServer(app, env.port);
+  logger.info({ port: running.port }, 'listening; not ready until a model is loaded');
+
+  if (values.catalog || values.events || demo) {
+    const inputs = await loadInputs(values);
+    const { data, metrics: offline } = trainWithMetrics(inputs, cfg, values['skip-metrics'] ?? false);
+    const manifest = store.addInMemory(data, { metrics: offline, config: cfg });
+    await store.activate(manifest.version);
+  }
+  if (values['model-dir']) {
+    await store.activateLatest();
+    if (!store.active) logger.warn({ dir: values['model-dir'] }, 'no valid model in the model directory yet; not ready');
+    if (watchSeconds > 0) store.watch(watchSeconds * 1000);
+  }
+  if (store.active) banner(running.port, apiKey, service, demo && !env.apiKey, logger);
+
+  const stop = (signal: string): void => {
+    logger.info({ signal }, 'shutting down');
+    running.close().then(
+      () => process.exit(0),
+      () => process.exit(1),
+    );
+  };
+  process.once('SIGINT', () => stop('SIGINT'));
+  process.once('SIGTERM', () => stop('SIGTERM'));
+}
+
+async function main(): Promise<void> {
+  const [command = 'serve', ...rest] = process.argv.slice(2);
+  const args = command.startsWith('--') ? [command, ...rest] : rest;
+  const cmd = command.startsWith('--') ? 'serve' : command;
+  if (cmd === 'serve') await serveCommand(args);
+  else if (cmd === 'train') await trainCommand(args);
+  else if (cmd === 'demo-data') await demoDataCommand(args);
+  else throw new ConfigError(`unknown command '${cmd}' (serve | train | demo-data)`);
+}
+
+main().catch((err: unknown) => {
+  console.error(err instanceof ConfigError ? err.message : err);
+  process.exit(1);
+});

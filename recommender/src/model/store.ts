@@ -1,0 +1,140 @@
+/**
+ * The versioned model store: lists the versions in a model directory (and any trained in
+ * memory), verifies a version before activating it, swaps the active model in one assignment
+ * (requests in flight keep the model they started with), and rolls back by activating an
+ * older version. A refused version never replaces the active one.
+ */
+import type { Logger } from 'pino';
+import type { EngineConfig } from '../config.js';
+import type { Catalog } from '../engine/catalog.js';
+import type { ModelData } from '../engine/model.js';
+import { bindModel, type ServingModel } from '../engine/serving.js';
+import type { ModelsResponse } from '../schemas.js';
+import { ArtifactError, buildManifest, listVersions, readArtifact, readManifest, serialize, type Manifest } from './artifact.js';
+import { join } from 'node:path';
+
+export interface ModelStoreOptions {
+  /** Directory of versioned artifacts; optional when models are only trained in memory. */
+  dir?: string;
+  catalog: Catalog;
+  engine: EngineConfig;
+  logger?: Logger;
+  onActivate?: (manifest: Manifest) => void;
+}
+
+export class ModelStore {
+  private current: { model: ServingModel; manifest: Manifest } | null = null;
+  private readonly memory = new Map<string, { manifest: Manifest; data: ModelData }>();
+  /** Versions refused at activation, with the reason. */
+  readonly refused = new Map<string, string>();
+  private queue: Promise<unknown> = Promise.resolve();
+
+  constructor(private readonly opts: ModelStoreOptions) {}
+
+  get active(): ServingModel | null {
+    return this.current?.model ?? null;
+  }
+
+  get activeManifest(): Manifest | null {
+    return this.current?.manifest ?? null;
+  }
+
+  /** Registers a model trained in this process (not written to disk). */
+  addInMemory(data: ModelData, extra: { metrics: Record<string, number>; config: unknown }): Manifest {
+    const manifest = buildManifest(serialize(data), data, extra);
+    this.memory.set(manifest.version, { manifest, data });
+    return manifest;
+  }
+
+  /** Verifies and activates `version`. Throws ArtifactError (and keeps the active model) if refused. */
+  activate(version: string): Promise<Manifest> {
+    const run = this.queue.then(() => this.doActivate(version));
+    this.queue = run.catch(() => undefined);
+    return run;
+  }
+
+  /** Activates the newest version that is newer than the active one and passes verification. */
+  async activateLatest(): Promise<Manifest | null> {
+    const versions = await this.versions();
+    const activeVersion = this.current?.manifest.version;
+    for (const v of versions.reverse()) {
+      if (activeVersion !== undefined && v <= activeVersion) return null;
+      if (this.refused.has(v)) continue;
+      try {
+        return await this.activate(v);
+      } catch (err) {
+        if (!(err instanceof ArtifactError)) throw err;
+      }
+    }
+    return null;
+  }
+
+  /** Polls the model directory and activates new versions; returns a stop function. */
+  watch(intervalMs: number): () => void {
+    const timer = setInterval(() => {
+      this.activateLatest().catch((err: unknown) => this.opts.logger?.error({ err }, 'failed to poll model directory'));
+    }, intervalMs);
+    timer.unref();
+    return () => clearInterval(timer);
+  }
+
+  async list(): Promise<ModelsResponse> {
+    const available: ModelsResponse['available'] = [];
+    for (const v of await this.versions()) {
+      let manifest: Manifest | undefined = this.memory.get(v)?.manifest;
+      if (!manifest && this.opts.dir) {
+        try {
+          manifest = await readManifest(join(this.opts.dir, v));
+        } catch (err) {
+          if (!this.refused.has(v)) this.refused.set(v, (err as Error).message);
+          continue;
+        }
+      }
+      if (!manifest) continue;
+      available.push({
+        version: manifest.version,
+        createdAt: manifest.createdAt,
+        sha256: manifest.sha256,
+        active: manifest.version === this.current?.manifest.version,
+        window: manifest.window,
+        counts: manifest.counts,
+        metrics: manifest.metrics,
+      });
+    }
+    return {
+      active: this.current?.manifest.version ?? null,
+      available,
+      refused: [...this.refused].map(([version, reason]) => ({ version, reason })),
+    };
+  }
+
+  private async versions(): Promise<string[]> {
+    const set = new Set<string>(this.memory.keys());
+    if (this.opts.dir) for (const v of await listVersions(this.opts.dir)) set.add(v);
+    return [...set].sort();
+  }
+
+  private async doActivate(version: string): Promise<Manifest> {
+    const log = this.opts.logger;
+    let loaded: { manifest: Manifest; data: ModelData };
+    try {
+      const mem = this.memory.get(version);
+      if (mem) loaded = mem;
+      else if (this.opts.dir) loaded = await readArtifact(this.opts.dir, version);
+      else throw new ArtifactError(`model version '${version}' does not exist`);
+    } catch (err) {
+      const reason = (err as Error).message;
+      if (err instanceof ArtifactError && !/does not exist|ENOENT/.test(reason)) this.refused.set(version, reason);
+      log?.error({ version, reason, active: this.current?.manifest.version ?? null }, 'refused model artifact; keeping the active model');
+      if (/ENOENT/.test(reason)) throw new ArtifactError(`model version '${version}' does not exist`);
+      throw err;
+    }
+    const model = bindModel(version, loaded.data, this.opts.catalog, this.opts.engine.historySize);
+    const previous = this.current?.manifest.version ?? null;
+    this.current = { model, manifest: loaded.manifest };
+    this.refused.delete(version);
+    log?.info({ version, previous, counts: loaded.manifest.counts }, 'activated model');
+    this.opts.onActivate?.(loaded.manifest);
+    return loaded.manifest;
+  }
+}

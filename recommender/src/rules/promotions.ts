@@ -1,0 +1,47 @@
+import type { Promotion } from '../config.js';
+import type { RankedItem, Rule, RuleContext } from './types.js';
+
+export function isActive(p: Promotion, ctx: RuleContext): boolean {
+  if (p.start && Date.parse(p.start) > ctx.now) return false;
+  if (p.end && Date.parse(p.end) < ctx.now) return false;
+  if (p.intents && !p.intents.includes(ctx.intent)) return false;
+  return true;
+}
+
+function promotionOf(active: Promotion[], ctx: RuleContext, idx: number): Promotion | undefined {
+  const rec = ctx.catalog.items[idx]!;
+  return active.find((p) => p.itemIds?.includes(rec.id) || p.categories?.includes(rec.category));
+}
+
+/**
+ * Boosts or pins candidates under an active promotion (date window, intent), and caps the
+ * promoted slots at `maxPromotedSlots`: beyond the cap an item keeps its organic score.
+ * Pins move an eligible candidate to the top; they never bring in an unrelated item.
+ */
+export const promotions: Rule = (items, ctx) => {
+  const active = ctx.rules.promotions.filter((p) => isActive(p, ctx));
+  if (active.length === 0) return [...items].sort((a, b) => b.score - a.score || a.idx - b.idx);
+  const offers: { item: RankedItem; promo: Promotion; boosted: number }[] = [];
+  const organic: RankedItem[] = [];
+  for (const it of items) {
+    const promo = promotionOf(active, ctx, it.idx);
+    if (promo) offers.push({ item: it, promo, boosted: promo.mode === 'boost' ? it.score * promo.boost : it.score });
+    else organic.push(it);
+  }
+  offers.sort(
+    (a, b) =>
+      Number(b.promo.mode === 'pin') - Number(a.promo.mode === 'pin') || b.boosted - a.boosted || a.item.idx - b.item.idx,
+  );
+  const pinned: RankedItem[] = [];
+  offers.forEach((o, rank) => {
+    if (rank >= ctx.rules.maxPromotedSlots) {
+      organic.push(o.item);
+      return;
+    }
+    const promoted: RankedItem = { ...o.item, score: o.boosted, reasons: [...o.item.reasons, `promotion:${o.promo.id}`] };
+    if (o.promo.mode === 'pin') pinned.push({ ...promoted, pinned: true });
+    else organic.push(promoted);
+  });
+  organic.sort((a, b) => b.score - a.score || a.idx - b.idx);
+  return [...pinned, ...organic];
+};
