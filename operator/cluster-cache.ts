@@ -7,16 +7,11 @@ import { CustomObjectsApi, KubernetesObjectApi, type KubeConfig, type Kubernetes
 import type { Logger } from 'pino';
 import { GROUP, KIND, PLURAL, VERSION, type Recommender } from '../cdk8s/api/v1alpha1/recommender.js';
 import { LABEL_INSTANCE, LABEL_MANAGED_BY, MANAGED_BY } from '../cdk8s/constants.js';
-import { CHILD_KINDS } from '../cdk8s/recommender-chart.js';
+import { CHILD_KINDS, type ChildKind } from '../cdk8s/recommender-chart.js';
 import { ResilientInformer } from './informer.js';
 import type { OperatorMetrics } from './metrics.js';
 import type { ClusterView } from './reconciler.js';
-
-export interface ChildKind {
-  readonly apiVersion: string;
-  readonly kind: string;
-  readonly plural: string;
-}
+import { useWireJson } from './wire-json.js';
 
 const MANAGED_SELECTOR = `${LABEL_MANAGED_BY}=${MANAGED_BY}`;
 
@@ -29,6 +24,7 @@ export class ClusterCache implements ClusterView {
     opts: { namespaces: readonly string[]; log: Logger; metrics: OperatorMetrics; enqueue: (key: string) => void },
     kinds: readonly ChildKind[] = CHILD_KINDS,
   ) {
+    useWireJson(kinds);
     const scopes = opts.namespaces.length > 0 ? opts.namespaces : [undefined];
     const custom = kc.makeApiClient(CustomObjectsApi);
     const objects = KubernetesObjectApi.makeApiClient(kc);

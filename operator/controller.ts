@@ -6,6 +6,7 @@
 import type { KubeConfig } from '@kubernetes/client-node';
 import type { Logger } from 'pino';
 import { ClusterCache } from './cluster-cache.js';
+import { AppliedFingerprints } from './compare.js';
 import type { OperatorMetrics } from './metrics.js';
 import { WorkQueue } from './queue.js';
 import { ReconcileError, reconcile, type ClusterWriter } from './reconciler.js';
@@ -24,6 +25,7 @@ const NAME = 'recommender';
 export class Controller {
   private readonly queue: WorkQueue;
   private readonly cache: ClusterCache;
+  private readonly fingerprints = new AppliedFingerprints();
   private readonly workers: Promise<void>[] = [];
   private resyncTimer: NodeJS.Timeout | undefined;
 
@@ -80,7 +82,7 @@ export class Controller {
       const end = metrics.reconcileTime.startTimer({ controller: NAME });
       const keyLog = log.child({ recommender: key });
       try {
-        const result = await reconcile(key, this.cache, this.opts.writer, keyLog);
+        const result = await reconcile(key, { view: this.cache, writer: this.opts.writer, fingerprints: this.fingerprints, log: keyLog });
         this.queue.forget(key);
         metrics.reconcileTotal.inc({ controller: NAME, result: 'success' });
         if (result.applied || result.pruned || result.statusWritten) keyLog.info(result, 'reconciled');

@@ -15,7 +15,9 @@ import {
 } from '@kubernetes/client-node';
 import { GROUP, PLURAL, VERSION, type Recommender, type RecommenderStatus } from '../cdk8s/api/v1alpha1/recommender.js';
 import { FIELD_MANAGER } from '../cdk8s/constants.js';
+import { CHILD_KINDS } from '../cdk8s/recommender-chart.js';
 import type { OperatorMetrics } from './metrics.js';
+import { useWireJson } from './wire-json.js';
 import type { ClusterWriter } from './reconciler.js';
 
 /** Field manager that briefly co-owns `spec.replicas` while the HPA takes it over (see handOverReplicas). */
@@ -33,16 +35,17 @@ export class KubeWriter implements ClusterWriter {
     private readonly identity: string,
     private readonly mayWrite: () => boolean,
   ) {
+    useWireJson(CHILD_KINDS);
     this.objects = KubernetesObjectApi.makeApiClient(kc);
     this.custom = kc.makeApiClient(CustomObjectsApi);
     this.core = kc.makeApiClient(CoreV1Api);
   }
 
-  async apply(obj: KubernetesObject, live: KubernetesObject | undefined): Promise<void> {
+  async apply(obj: KubernetesObject, live: KubernetesObject | undefined): Promise<KubernetesObject> {
     this.guard();
     if (live) await this.handOverReplicas(obj, live);
     this.metrics.apiWrites.inc({ kind: obj.kind, verb: 'apply' });
-    await this.objects.patch(obj, undefined, undefined, FIELD_MANAGER, true, PatchStrategy.ServerSideApply);
+    return this.objects.patch(obj, undefined, undefined, FIELD_MANAGER, true, PatchStrategy.ServerSideApply);
   }
 
   async delete(obj: KubernetesObject): Promise<void> {

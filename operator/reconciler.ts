@@ -8,7 +8,7 @@ import type { KubernetesObject } from '@kubernetes/client-node';
 import type { Logger } from 'pino';
 import type { Recommender, RecommenderStatus } from '../cdk8s/api/v1alpha1/recommender.js';
 import { Component, LABEL_COMPONENT, LABEL_INSTANCE } from '../cdk8s/constants.js';
-import { matchesDesired } from './compare.js';
+import type { AppliedFingerprints } from './compare.js';
 import { describeObject, desiredChildren, objectKey } from './desired.js';
 import { ConditionType, Reason, computeStatus, statusChanged, type Observations } from './status.js';
 
@@ -20,7 +20,8 @@ export interface ClusterView {
 }
 
 export interface ClusterWriter {
-  apply(obj: KubernetesObject, live: KubernetesObject | undefined): Promise<void>;
+  /** Server-side applies the object; returns what the server stored. */
+  apply(obj: KubernetesObject, live: KubernetesObject | undefined): Promise<KubernetesObject>;
   delete(obj: KubernetesObject): Promise<void>;
   writeStatus(rec: Recommender, status: RecommenderStatus): Promise<void>;
   event(rec: Recommender, type: 'Normal' | 'Warning', reason: string, message: string): Promise<void>;
@@ -34,7 +35,14 @@ export interface ReconcileResult {
 
 export class ReconcileError extends Error {}
 
-export async function reconcile(key: string, view: ClusterView, writer: ClusterWriter, log: Logger, now = new Date()): Promise<ReconcileResult> {
+export interface ReconcileDeps {
+  readonly view: ClusterView;
+  readonly writer: ClusterWriter;
+  readonly fingerprints: AppliedFingerprints;
+  readonly log: Logger;
+}
+
+export async function reconcile(key: string, { view, writer, fingerprints, log }: ReconcileDeps, now = new Date()): Promise<ReconcileResult> {
   const [namespace, name] = key.split('/') as [string, string];
   const cached = view.recommender(namespace, name);
   if (!cached || cached.metadata.deletionTimestamp) return { applied: 0, pruned: 0, statusWritten: false };
@@ -58,11 +66,13 @@ export async function reconcile(key: string, view: ClusterView, writer: ClusterW
   if (desired) {
     for (const obj of desired) {
       const live = view.child(obj.apiVersion!, obj.kind!, namespace, obj.metadata!.name!);
-      if (live && matchesDesired(obj, live)) continue;
+      const childKey = objectKey(obj);
+      const drift = live && fingerprints.drift(childKey, obj, live);
+      if (live && drift === undefined) continue;
       try {
-        await writer.apply(obj, live);
+        fingerprints.record(childKey, obj, await writer.apply(obj, live));
         applied++;
-        log.info({ object: describeObject(obj), drift: live !== undefined }, live ? 'updated child' : 'created child');
+        log.info({ object: describeObject(obj), ...(drift ? { drift } : {}) }, live ? 'updated child' : 'created child');
       } catch (err) {
         error ??= { reason: Reason.APPLY_FAILED, message: `failed to apply ${describeObject(obj)}: ${message(err)}` };
       }
@@ -72,6 +82,7 @@ export async function reconcile(key: string, view: ClusterView, writer: ClusterW
       if (wanted.has(objectKey(obj)) || !ownedBy(obj, rec)) continue;
       try {
         await writer.delete(obj);
+        fingerprints.forget(objectKey(obj));
         pruned++;
         log.info({ object: describeObject(obj) }, 'pruned child');
       } catch (err) {
