@@ -136,10 +136,6 @@ async function serveCommand(args: string[]): Promise<void> {
     catalog,
     engine: cfg.engine,
     logger,
-    onActivate: (m) => {
-      metrics.modelInfo.reset();
-      metrics.modelInfo.set({ version: m.version }, 1);
-    },
   });
   const service = new RecommenderService({ catalog, store, config: cfg, variant: env.variant });
   const { app } = createApp({ service, store, apiKey, logger, metrics });

@@ -68,6 +68,13 @@ function validator(route: RouteDef): RequestHandler {
 
 export function createApp(deps: AppDeps): App {
   const metrics = deps.metrics ?? createMetrics();
+  const store = deps.store;
+  const modelInfo = metrics.modelInfo as unknown as { collect?: () => void };
+  modelInfo.collect = () => {
+    metrics.modelInfo.reset();
+    const v = store.active?.version;
+    if (v) metrics.modelInfo.set({ version: v }, 1);
+  };
   const app = express();
   app.disable('x-powered-by');
   app.set('etag', false);

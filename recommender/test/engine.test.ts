@@ -1,0 +1,146 @@
+import { describe, expect, it } from 'vitest';
+import { buildShop, CAMERA_SHOP, ids, ordersToEvents, repeat, at } from './fixtures.js';
+import type { ShopEvent } from '../src/schemas.js';
+
+const NO_RULE_LIMITS = { rules: { maxPerCategory: 10 } };
+
+const cameraOrders = [
+  ...repeat(8, ['cam-1', 'card-1']),
+  ...repeat(4, ['cam-1', 'tri-1']),
+  ...repeat(6, ['cam-1', 'cam-2']), // bought together often, but a substitute
+  ...repeat(5, ['lens-1', 'bag-1']),
+  ...repeat(3, ['card-1', 'bag-2']),
+  ...repeat(10, ['mug-1', 'beans-1']),
+  ['cam-6', 'mug-1'],
+];
+
+describe('cross-sell', () => {
+  it('When a camera is in the basket, Then its complements rank first and other cameras never appear', async () => {
+    const shop = await buildShop(CAMERA_SHOP, ordersToEvents(cameraOrders), NO_RULE_LIMITS);
+    const r = shop.service.recommend({ intent: 'cross-sell', items: ['cam-1'], limit: 5 });
+    expect(ids(r).slice(0, 2).sort()).toEqual(['card-1', 'tri-1']);
+    expect(ids(r).some((id) => id.startsWith('cam-'))).toBe(false);
+    expect(r.items[0]!.reasons[0]).toMatch(/^bought_together:cam-1 lift=\d/);
+  });
+
+  it('When a rare item was bought once with the camera, Then shrinkage ranks it below a pair seen many times', async () => {
+    const orders = [...cameraOrders, ['cam-1', 'bag-3']];
+    const shrunk = await buildShop(CAMERA_SHOP, ordersToEvents(orders), NO_RULE_LIMITS);
+    const r = shrunk.service.recommend({ intent: 'cross-sell', items: ['cam-1'], limit: 5 });
+    expect(ids(r).indexOf('card-1')).toBeLessThan(ids(r).indexOf('bag-3'));
+    // Without shrinkage the raw lift of the one-off pair wins: the ranking above is the shrinkage's doing.
+    const raw = await buildShop(CAMERA_SHOP, ordersToEvents(orders), { ...NO_RULE_LIMITS, engine: { shrinkage: 0 } });
+    const r2 = raw.service.recommend({ intent: 'cross-sell', items: ['cam-1'], limit: 5 });
+    expect(ids(r2).indexOf('bag-3')).toBeLessThan(ids(r2).indexOf('card-1'));
+  });
+
+  it('When the basket holds several items, Then scores aggregate over them and basket items are excluded', async () => {
+    const shop = await buildShop(CAMERA_SHOP, ordersToEvents(cameraOrders), NO_RULE_LIMITS);
+    const r = shop.service.recommend({ intent: 'cross-sell', items: ['cam-1', 'card-1'], limit: 10 });
+    expect(ids(r)).not.toContain('card-1');
+    expect(ids(r)).not.toContain('card-2');
+    // bag-2 only goes with card-1, tri-1 only with cam-1: both appear in the aggregated answer.
+    expect(ids(r)).toEqual(expect.arrayContaining(['tri-1', 'bag-2']));
+  });
+
+  it('When the item is unknown, Then the answer is empty with a reason', async () => {
+    const shop = await buildShop(CAMERA_SHOP, ordersToEvents(cameraOrders));
+    const r = shop.service.recommend({ intent: 'cross-sell', items: ['nope'], limit: 5 });
+    expect(r.items).toEqual([]);
+    expect(r.reasons).toEqual(['unknown_item:nope']);
+  });
+
+  it('When an item has no history, Then it borrows the complements of its content-nearest item (cold start)', async () => {
+    const shop = await buildShop(CAMERA_SHOP, ordersToEvents(cameraOrders), NO_RULE_LIMITS);
+    shop.service.upsertItems([{ id: 'cam-new', title: 'new', category: 'Cameras', price: 510, currency: 'EUR', stock: 5, brand: 'Kanon', attributes: { mount: 'rf' } }]);
+    const r = shop.service.recommend({ intent: 'cross-sell', items: ['cam-new'], limit: 5 });
+    expect(ids(r)).toContain('card-1');
+    expect(r.items[0]!.reasons[0]).toMatch(/^cold_start:similar_to:cam-/);
+  });
+
+  it('When purchases are posted online, Then a new pattern appears without a retrain', async () => {
+    const shop = await buildShop(CAMERA_SHOP, ordersToEvents(cameraOrders), NO_RULE_LIMITS);
+    const before = shop.service.recommend({ intent: 'cross-sell', items: ['lens-1'], limit: 5 });
+    expect(ids(before)).not.toContain('card-2');
+    const events: ShopEvent[] = [];
+    for (let k = 0; k < 6; k++) {
+      events.push({ type: 'purchase', userId: 'x', itemId: 'lens-1', orderId: `live-${k}`, timestamp: at(1000 + k) });
+      events.push({ type: 'purchase', userId: 'x', itemId: 'card-2', orderId: `live-${k}`, timestamp: at(1000 + k) });
+    }
+    expect(shop.service.ingestEvents(events)).toEqual({ accepted: 12, rejected: 0, errors: [] });
+    const after = shop.service.recommend({ intent: 'cross-sell', items: ['lens-1'], limit: 5 });
+    expect(ids(after)[0]).toBe('card-2');
+  });
+});
+
+describe('up-sell', () => {
+  const views: ShopEvent[] = [];
+  for (let k = 0; k < 5; k++) {
+    for (const id of ['cam-1', 'cam-2', 'cam-3', 'cam-4', 'cam-5', 'cam-6']) {
+      views.push({ type: 'view', userId: `v${k}`, itemId: id, timestamp: at(100 + k) });
+    }
+  }
+
+  it('When asking for alternatives, Then every item is pricier within the band and in stock', async () => {
+    const shop = await buildShop(CAMERA_SHOP, [...ordersToEvents(cameraOrders), ...views], NO_RULE_LIMITS);
+    const r = shop.service.recommend({ intent: 'up-sell', items: ['cam-1'], limit: 10 });
+    expect(ids(r)).toEqual(expect.arrayContaining(['cam-2', 'cam-6']));
+    for (const it of r.items) {
+      const rec = shop.catalog.items[shop.catalog.idx(it.id)!]!;
+      expect(rec.price).toBeGreaterThanOrEqual(500 * 1.05);
+      expect(rec.price).toBeLessThanOrEqual(500 * 1.6);
+      expect(rec.stock).toBeGreaterThan(0);
+    }
+    expect(ids(r)).not.toContain('cam-3'); // out of stock
+    expect(ids(r)).not.toContain('cam-4'); // cheaper
+    expect(ids(r)).not.toContain('cam-5'); // above the band
+    expect(r.items[0]!.reasons.some((x) => x.startsWith('price:+'))).toBe(true);
+  });
+
+  it('When the band is configured wider, Then a pricier alternative qualifies', async () => {
+    const shop = await buildShop(CAMERA_SHOP, [...ordersToEvents(cameraOrders), ...views], {
+      engine: { upsellBand: { min: 1.05, max: 2.5 } },
+      ...NO_RULE_LIMITS,
+    });
+    const r = shop.service.recommend({ intent: 'up-sell', items: ['cam-1'], limit: 10 });
+    expect(ids(r)).toContain('cam-5');
+  });
+
+  it('When two alternatives differ only in brand and mount, Then the same brand and mount ranks higher', async () => {
+    const shop = await buildShop(CAMERA_SHOP, ordersToEvents(cameraOrders), NO_RULE_LIMITS);
+    const r = shop.service.recommend({ intent: 'up-sell', items: ['cam-1'], limit: 10 });
+    expect(ids(r).indexOf('cam-2')).toBeLessThan(ids(r).indexOf('cam-6'));
+  });
+});
+
+describe('personal', () => {
+  const history: ShopEvent[] = [
+    { type: 'purchase', userId: 'alice', itemId: 'cam-1', orderId: 'a1', timestamp: at(500) },
+    { type: 'view', userId: 'alice', itemId: 'lens-1', timestamp: at(501) },
+  ];
+  // Other shoppers who bought cam-1 also bought card-1; mug buyers bought beans.
+  const others: ShopEvent[] = ordersToEvents(cameraOrders);
+
+  it('When a shopper has a history, Then similar items come first and what they bought is excluded', async () => {
+    const shop = await buildShop(CAMERA_SHOP, [...others, ...history], NO_RULE_LIMITS);
+    const r = shop.service.recommend({ intent: 'personal', items: [], user: 'alice', limit: 5 });
+    expect(ids(r)).not.toContain('cam-1');
+    expect(r.items[0]!.reasons[0]).toMatch(/^similar_to:/);
+    expect(ids(r).slice(0, 3)).not.toContain('mug-1');
+  });
+
+  it('When purchases weigh more than views, Then the bought item’s neighbours outrank the viewed item’s', async () => {
+    const shop = await buildShop(CAMERA_SHOP, [...others, ...history], NO_RULE_LIMITS);
+    const r = shop.service.recommend({ intent: 'personal', items: [], user: 'alice', limit: 10 });
+    // card-1 is a neighbour of cam-1 (bought); bag-1 of lens-1 (only viewed).
+    expect(ids(r).indexOf('card-1')).toBeLessThan(ids(r).indexOf('bag-1'));
+  });
+
+  it('When the shopper is unknown, Then popular items stand in, with a reason', async () => {
+    const shop = await buildShop(CAMERA_SHOP, others);
+    const r = shop.service.recommend({ intent: 'personal', items: [], user: 'stranger', limit: 3 });
+    expect(r.items).toHaveLength(3);
+    expect(r.items.every((i) => i.reasons.includes('popular'))).toBe(true);
+    expect(r.reasons).toContain('fallback:popularity unknown_user');
+  });
+});
