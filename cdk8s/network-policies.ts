@@ -62,9 +62,10 @@ export function allowedCallerProblems(spec: RecommenderSpec): string[] {
     const touching = withPaths(caller.namespaceSelector, path).filter((r) => protectedKeys.has(r.req.key));
     if (touching.length === 0) return;
     if (satisfiable([...touching.map((t) => t.req), ...protectedReqs.map((p) => p.req)])) {
-      const callerFields = touching.map((t) => `${t.path}: ${describe(t.req)}`).join(', ');
-      const protectedFields = protectedReqs.map((p) => `${p.path}: ${describe(p.req)}`).join(', ');
-      problems.push(`${callerFields}: could match a protected namespace (${protectedFields})`);
+      const callerFields = touching.map((t) => t.path).join(', ');
+      const callerValue = touching.map((t) => describe(t.req)).join(', ');
+      const protectedFields = protectedReqs.map((p) => `${p.path}: "${describe(p.req)}"`).join(', ');
+      problems.push(`${callerFields}: Invalid value: "${callerValue}": could match a protected namespace (${protectedFields})`);
     }
   });
   return problems;

@@ -1,0 +1,89 @@
+import { isDeepStrictEqual } from 'node:util';
+import { describe, expect, it } from 'vitest';
+import { recommenderCrd } from './api/v1alpha1/crd.js';
+import { CHILD_KINDS } from './child-kinds.js';
+import { OPERATOR_RBAC, renderInstallBundle } from './install-bundle.js';
+import { toYaml } from './render.js';
+import { find, kinds } from './test/fixtures.js';
+
+describe('renderInstallBundle', () => {
+  const objects = renderInstallBundle();
+
+  it('renders the namespace and CRD first, then RBAC, the operator, its Service, NetworkPolicy and PDB', () => {
+    expect(kinds(objects)).toEqual([
+      'Namespace/tandem-system',
+      'CustomResourceDefinition/recommenders.tandem.dev',
+      'ServiceAccount/tandem-operator',
+      'ClusterRole/tandem-operator',
+      'ClusterRoleBinding/tandem-operator',
+      'Role/tandem-operator-leader-election',
+      'RoleBinding/tandem-operator-leader-election',
+      'NetworkPolicy/tandem-operator',
+      'Service/tandem-operator-metrics',
+      'Deployment/tandem-operator',
+      'PodDisruptionBudget/tandem-operator',
+    ]);
+  });
+
+  it('ships the CRD exactly as its single source builds it', () => {
+    expect(isDeepStrictEqual(JSON.parse(JSON.stringify(find(objects, 'CustomResourceDefinition'))), JSON.parse(JSON.stringify(recommenderCrd())))).toBe(true);
+  });
+
+  it('enforces the restricted Pod Security Standard on its namespace', () => {
+    expect(find(objects, 'Namespace').metadata?.labels).toMatchObject({ 'pod-security.kubernetes.io/enforce': 'restricted' });
+  });
+
+  it('grants exactly OPERATOR_RBAC, with no wildcard anywhere', () => {
+    const clusterRole = find(objects, 'ClusterRole') as unknown as { rules: unknown[] };
+    const role = find(objects, 'Role') as unknown as { rules: unknown[] };
+    expect(clusterRole.rules).toEqual(OPERATOR_RBAC.clusterRole);
+    expect(role.rules).toEqual(OPERATOR_RBAC.leaderElection);
+    expect(JSON.stringify([clusterRole.rules, role.rules])).not.toContain('*');
+  });
+
+  it('lets the operator get, list, watch, create, patch and delete every child kind, and nothing more on them', () => {
+    for (const kind of CHILD_KINDS) {
+      const rules = OPERATOR_RBAC.clusterRole.filter((r) => (r.apiGroups as readonly string[]).includes(kind.group) && (r.resources as readonly string[]).includes(kind.plural));
+      expect(rules.map((r) => r.verbs)).toEqual([['get', 'list', 'watch', 'create', 'patch', 'delete']]);
+    }
+  });
+
+  it('binds the roles to the operator ServiceAccount, the lease role only in its namespace', () => {
+    const subjects = [{ kind: 'ServiceAccount', name: 'tandem-operator', namespace: 'tandem-system' }];
+    expect((find(objects, 'ClusterRoleBinding') as unknown as { subjects: unknown }).subjects).toEqual(subjects);
+    const binding = find(objects, 'RoleBinding') as unknown as { subjects: unknown; metadata: { namespace: string } };
+    expect(binding.subjects).toEqual(subjects);
+    expect(binding.metadata.namespace).toBe('tandem-system');
+  });
+
+  it('runs two restricted operator replicas with leader election', () => {
+    const deployment = find(objects, 'Deployment');
+    const pod = deployment.spec.template.spec;
+    expect(deployment.spec.replicas).toBe(2);
+    expect(pod.containers[0]).toMatchObject({
+      image: 'ghcr.io/tandem-dev/operator:0.1.0',
+      command: ['node', 'build/operator/main.js'],
+      securityContext: { runAsNonRoot: true, readOnlyRootFilesystem: true, allowPrivilegeEscalation: false, capabilities: { drop: ['ALL'] } },
+    });
+    expect(pod.containers[0].args).toContain('--leader-elect=true');
+    expect(pod.securityContext.seccompProfile).toEqual({ type: 'RuntimeDefault' });
+    expect(pod.serviceAccountName).toBe('tandem-operator');
+  });
+
+  it('exposes the metrics port to the monitoring namespace only', () => {
+    const policy = find(objects, 'NetworkPolicy');
+    expect(policy.spec.policyTypes).toEqual(['Ingress', 'Egress']);
+    expect(policy.spec.ingress).toEqual([{ from: [{ namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': 'monitoring' } } }], ports: [{ protocol: 'TCP', port: 8080 }] }]);
+    expect(find(objects, 'Service').spec.selector).toEqual(policy.spec.podSelector.matchLabels);
+  });
+
+  it('takes a namespace, image and replica count', () => {
+    const custom = renderInstallBundle({ namespace: 'ops', image: 'example.com/op:2', replicas: 3 });
+    expect(custom.filter((o) => o.metadata?.namespace !== undefined).every((o) => o.metadata?.namespace === 'ops')).toBe(true);
+    expect(find(custom, 'Deployment').spec).toMatchObject({ replicas: 3, template: { spec: { containers: [{ image: 'example.com/op:2' }] } } });
+  });
+
+  it('is byte-identical from one render to the next', () => {
+    expect(toYaml(renderInstallBundle())).toBe(toYaml(renderInstallBundle()));
+  });
+});

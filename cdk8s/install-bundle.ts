@@ -1,0 +1,208 @@
+/**
+ * The install bundle: everything that runs the operator, in its own `tandem-system` namespace.
+ * The CRD comes from its single TypeBox source; the RBAC rules are `OPERATOR_RBAC`, the exact verbs the
+ * operator uses and nothing more (no `*`), so the operator and its permissions are kept in one place.
+ */
+import type { KubernetesObject } from '@kubernetes/client-node';
+import { ApiObject, App, Chart, Duration, JsonPatch } from 'cdk8s';
+import * as kplus from 'cdk8s-plus-28';
+import type { Construct } from 'constructs';
+import { recommenderCrd } from './api/v1alpha1/crd.js';
+import { GROUP, PLURAL } from './api/v1alpha1/recommender.js';
+import { CHILD_KINDS } from './child-kinds.js';
+import {
+  APP_NAME,
+  LABEL_COMPONENT,
+  LABEL_NAME,
+  LABEL_PART_OF,
+  NAMESPACE_NAME_LABEL,
+  OPERATOR_COMMAND,
+  OPERATOR_HEALTH_PORT,
+  OPERATOR_IMAGE,
+  OPERATOR_METRICS_PORT,
+  OPERATOR_NAME,
+  OPERATOR_NAMESPACE,
+  OPERATOR_UID,
+} from './constants.js';
+import { DNS_NAMESPACE, DNS_POD_LABELS, DNS_PORT } from './network-policies.js';
+import { finishPodTemplate, restrictedContainer, selectPods } from './pod-defaults.js';
+import { chartObjects } from './render.js';
+
+export interface PolicyRule {
+  readonly apiGroups: readonly string[];
+  readonly resources: readonly string[];
+  readonly verbs: readonly string[];
+}
+
+const childRules: PolicyRule[] = [...new Set(CHILD_KINDS.map((k) => k.group))].map((group) => ({
+  apiGroups: [group],
+  resources: CHILD_KINDS.filter((k) => k.group === group).map((k) => k.plural),
+  verbs: ['get', 'list', 'watch', 'create', 'patch', 'delete'],
+}));
+
+/**
+ * Every permission of the operator. `clusterRole` is granted cluster-wide (Recommenders and their
+ * children live in any namespace); `leaderElection` only in the operator's namespace.
+ */
+export const OPERATOR_RBAC = {
+  clusterRole: [
+    { apiGroups: [GROUP], resources: [PLURAL], verbs: ['get', 'list', 'watch', 'patch', 'update'] },
+    { apiGroups: [GROUP], resources: [`${PLURAL}/status`], verbs: ['patch', 'update'] },
+    ...childRules,
+    { apiGroups: [''], resources: ['events'], verbs: ['create', 'patch'] },
+    { apiGroups: ['events.k8s.io'], resources: ['events'], verbs: ['create', 'patch'] },
+  ],
+  leaderElection: [{ apiGroups: ['coordination.k8s.io'], resources: ['leases'], verbs: ['get', 'create', 'update'] }],
+} as const satisfies Record<string, readonly PolicyRule[]>;
+
+export interface InstallBundleOptions {
+  /** Default `tandem-system`. */
+  readonly namespace?: string;
+  /** Default `ghcr.io/tandem-dev/operator:0.1.0`. */
+  readonly image?: string;
+  /** Default 2 (one leads, one stands by). */
+  readonly replicas?: number;
+  /** Where Prometheus runs; it may scrape the operator's metrics port. Default `monitoring`. */
+  readonly monitoringNamespace?: string;
+}
+
+const bundleLabels = (component: string) => ({
+  [LABEL_COMPONENT]: component,
+  [LABEL_NAME]: APP_NAME,
+  [LABEL_PART_OF]: APP_NAME,
+});
+
+/** The operator's install bundle as a chart: the CRD, RBAC, the Deployment, its Service and NetworkPolicy. */
+export class InstallBundleChart extends Chart {
+  constructor(scope: Construct, id: string, options: InstallBundleOptions = {}) {
+    super(scope, id);
+    const namespace = options.namespace ?? OPERATOR_NAMESPACE;
+    const labels = bundleLabels('operator');
+    const podLabels = { [LABEL_COMPONENT]: 'operator', [LABEL_NAME]: APP_NAME };
+    const metadata = (name: string) => ({ name, namespace, labels });
+
+    new kplus.k8s.KubeNamespace(this, 'Namespace', {
+      metadata: {
+        name: namespace,
+        labels: {
+          ...labels,
+          'pod-security.kubernetes.io/enforce': 'restricted',
+          'pod-security.kubernetes.io/enforce-version': 'latest',
+          'pod-security.kubernetes.io/warn': 'restricted',
+          'pod-security.kubernetes.io/audit': 'restricted',
+        },
+      },
+    });
+
+    const crd = recommenderCrd();
+    new ApiObject(this, 'CustomResourceDefinition', { apiVersion: crd.apiVersion, kind: crd.kind, metadata: crd.metadata, spec: crd.spec });
+
+    const serviceAccount = new kplus.ServiceAccount(this, 'ServiceAccount', { metadata: metadata(OPERATOR_NAME), automountToken: true });
+
+    const rules = (list: readonly PolicyRule[]) => list.map((r) => ({ apiGroups: [...r.apiGroups], resources: [...r.resources], verbs: [...r.verbs] }));
+    new kplus.k8s.KubeClusterRole(this, 'ClusterRole', { metadata: { name: OPERATOR_NAME, labels }, rules: rules(OPERATOR_RBAC.clusterRole) });
+    new kplus.k8s.KubeClusterRoleBinding(this, 'ClusterRoleBinding', {
+      metadata: { name: OPERATOR_NAME, labels },
+      roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'ClusterRole', name: OPERATOR_NAME },
+      subjects: [{ kind: 'ServiceAccount', name: OPERATOR_NAME, namespace }],
+    });
+    const leaseRole = `${OPERATOR_NAME}-leader-election`;
+    new kplus.k8s.KubeRole(this, 'LeaderElectionRole', { metadata: metadata(leaseRole), rules: rules(OPERATOR_RBAC.leaderElection) });
+    new kplus.k8s.KubeRoleBinding(this, 'LeaderElectionRoleBinding', {
+      metadata: metadata(leaseRole),
+      roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'Role', name: leaseRole },
+      subjects: [{ kind: 'ServiceAccount', name: OPERATOR_NAME, namespace }],
+    });
+
+    const deployment = new kplus.Deployment(this, 'Deployment', {
+      metadata: metadata(OPERATOR_NAME),
+      podMetadata: { labels },
+      select: false,
+      replicas: options.replicas ?? 2,
+      strategy: kplus.DeploymentStrategy.rollingUpdate({
+        maxSurge: kplus.PercentOrAbsolute.absolute(1),
+        maxUnavailable: kplus.PercentOrAbsolute.absolute(0),
+      }),
+      serviceAccount,
+      automountServiceAccountToken: true,
+      securityContext: { ensureNonRoot: true, user: OPERATOR_UID, group: OPERATOR_UID, fsGroup: OPERATOR_UID },
+      terminationGracePeriod: Duration.seconds(30),
+    });
+    deployment.select(kplus.LabelSelector.of({ labels: podLabels }));
+    deployment.addContainer({
+      name: 'operator',
+      image: options.image ?? OPERATOR_IMAGE,
+      imagePullPolicy: kplus.ImagePullPolicy.IF_NOT_PRESENT,
+      command: [...OPERATOR_COMMAND],
+      args: ['--leader-elect=true', `--metrics-port=${OPERATOR_METRICS_PORT}`, `--health-port=${OPERATOR_HEALTH_PORT}`],
+      ports: [
+        { name: 'metrics', number: OPERATOR_METRICS_PORT, protocol: kplus.Protocol.TCP },
+        { name: 'health', number: OPERATOR_HEALTH_PORT, protocol: kplus.Protocol.TCP },
+      ],
+      envVariables: {
+        POD_NAME: kplus.EnvValue.fromFieldRef(kplus.EnvFieldPaths.POD_NAME),
+        POD_NAMESPACE: kplus.EnvValue.fromFieldRef(kplus.EnvFieldPaths.POD_NAMESPACE),
+      },
+      resources: {},
+      securityContext: restrictedContainer(OPERATOR_UID),
+      liveness: kplus.Probe.fromHttpGet('/healthz', { port: OPERATOR_HEALTH_PORT, periodSeconds: Duration.seconds(10), failureThreshold: 3 }),
+      readiness: kplus.Probe.fromHttpGet('/readyz', { port: OPERATOR_HEALTH_PORT, periodSeconds: Duration.seconds(5), failureThreshold: 2 }),
+      startup: kplus.Probe.fromHttpGet('/healthz', { port: OPERATOR_HEALTH_PORT, periodSeconds: Duration.seconds(2), failureThreshold: 30 }),
+    });
+    const deploymentObject = ApiObject.of(deployment);
+    finishPodTemplate(deploymentObject, '/spec/template', [{ requests: { cpu: '100m', memory: '128Mi' }, limits: { memory: '512Mi' } }]);
+    deploymentObject.addJsonPatch(
+      JsonPatch.add('/spec/revisionHistoryLimit', 5),
+      JsonPatch.add('/spec/template/spec/topologySpreadConstraints', [
+        {
+          maxSkew: 1,
+          topologyKey: 'kubernetes.io/hostname',
+          whenUnsatisfiable: 'ScheduleAnyway',
+          labelSelector: { matchLabels: podLabels },
+          matchLabelKeys: ['pod-template-hash'],
+        },
+      ]),
+    );
+
+    const service = new kplus.Service(this, 'MetricsService', {
+      metadata: metadata(`${OPERATOR_NAME}-metrics`),
+      type: kplus.ServiceType.CLUSTER_IP,
+      ports: [{ name: 'metrics', port: OPERATOR_METRICS_PORT, targetPort: OPERATOR_METRICS_PORT, protocol: kplus.Protocol.TCP }],
+    });
+    selectPods(service, podLabels);
+
+    new kplus.k8s.KubePodDisruptionBudget(this, 'DisruptionBudget', {
+      metadata: metadata(OPERATOR_NAME),
+      spec: { maxUnavailable: kplus.k8s.IntOrString.fromNumber(1), selector: { matchLabels: podLabels }, unhealthyPodEvictionPolicy: 'AlwaysAllow' },
+    });
+
+    const port = (n: number, protocol = 'TCP') => ({ protocol, port: kplus.k8s.IntOrString.fromNumber(n) });
+    new kplus.k8s.KubeNetworkPolicy(this, 'NetworkPolicy', {
+      metadata: metadata(OPERATOR_NAME),
+      spec: {
+        podSelector: { matchLabels: podLabels },
+        policyTypes: ['Ingress', 'Egress'],
+        ingress: [
+          {
+            from: [{ namespaceSelector: { matchLabels: { [NAMESPACE_NAME_LABEL]: options.monitoringNamespace ?? 'monitoring' } } }],
+            ports: [port(OPERATOR_METRICS_PORT)],
+          },
+        ],
+        egress: [
+          // The API server is not a pod: allow its usual ports to any address.
+          { ports: [port(443), port(6443)] },
+          {
+            to: [{ namespaceSelector: { matchLabels: { [NAMESPACE_NAME_LABEL]: DNS_NAMESPACE } }, podSelector: { matchLabels: { ...DNS_POD_LABELS } } }],
+            ports: [port(DNS_PORT, 'UDP'), port(DNS_PORT)],
+          },
+        ],
+      },
+    });
+  }
+}
+
+/** The install bundle's objects, in apply order (Namespace and CRD first). */
+export function renderInstallBundle(options: InstallBundleOptions = {}): KubernetesObject[] {
+  const app = new App();
+  return chartObjects(new InstallBundleChart(app, 'install', options));
+}

@@ -1,0 +1,317 @@
+import { describe, expect, it } from 'vitest';
+import { CHILD_KINDS } from './child-kinds.js';
+import {
+  API_PORT,
+  CONFIG_HASH_ANNOTATION,
+  LABEL_COMPONENT,
+  LABEL_INSTANCE,
+  LABEL_MANAGED_BY,
+  LABEL_NAME,
+  LABEL_PART_OF,
+  METRICS_PORT,
+  REDIS_PORT,
+} from './constants.js';
+import { redisMaxMemoryBytes } from './cache.js';
+import { MAX_NAME_LENGTH } from './names.js';
+import { renderRecommender } from './recommender-chart.js';
+import { toYaml } from './render.js';
+import { find, kinds, recommender } from './test/fixtures.js';
+
+const podSpec = (objects: ReturnType<typeof renderRecommender>, kind: string) => {
+  const o = find(objects, kind);
+  return kind === 'CronJob' ? o.spec.jobTemplate.spec.template.spec : o.spec.template.spec;
+};
+
+describe('renderRecommender', () => {
+  const defaults = renderRecommender(recommender());
+
+  it('renders every child of a default Recommender, in apply order, with explicit names and the namespace', () => {
+    expect(kinds(defaults)).toEqual([
+      'ServiceAccount/storefront-redis',
+      'ServiceAccount/storefront-scoring',
+      'ServiceAccount/storefront-trainer',
+      'ConfigMap/storefront-config',
+      'PersistentVolumeClaim/storefront-models',
+      'NetworkPolicy/storefront-cache-ingress',
+      'NetworkPolicy/storefront-default-deny',
+      'NetworkPolicy/storefront-scoring-egress',
+      'NetworkPolicy/storefront-scoring-ingress',
+      'NetworkPolicy/storefront-trainer-egress',
+      'Service/storefront',
+      'Service/storefront-redis',
+      'StatefulSet/storefront-redis',
+      'Deployment/storefront',
+      'HorizontalPodAutoscaler/storefront',
+      'PodDisruptionBudget/storefront',
+      'PodDisruptionBudget/storefront-redis',
+      'CronJob/storefront-retrain',
+      'ServiceMonitor/storefront',
+      'PrometheusRule/storefront',
+    ]);
+    for (const o of defaults) expect(o.metadata?.namespace).toBe('shop');
+  });
+
+  it('labels every object with the architecture labels, and adds no ownerReferences', () => {
+    for (const o of defaults) {
+      expect(o.metadata?.labels).toMatchObject({
+        [LABEL_NAME]: 'tandem',
+        [LABEL_PART_OF]: 'tandem',
+        [LABEL_MANAGED_BY]: 'tandem-operator',
+        [LABEL_INSTANCE]: 'storefront',
+      });
+      expect(o.metadata?.labels?.[LABEL_COMPONENT]).toMatch(/^(scoring|cache|trainer|model|network|monitoring)$/);
+      expect(o.metadata?.ownerReferences).toBeUndefined();
+    }
+  });
+
+  it('produces only the kinds listed in CHILD_KINDS', () => {
+    const listed = new Set(CHILD_KINDS.map((k) => `${k.apiVersion} ${k.kind}`));
+    for (const o of defaults) expect(listed).toContain(`${o.apiVersion} ${o.kind}`);
+  });
+
+  it('renders byte-identical YAML for the same spec, each time with a fresh App', () => {
+    const spec = { cache: { passwordSecretRef: { name: 'redis' } }, autoscaling: { targetRequestsPerSecondPerPod: 100 } };
+    expect(toYaml(renderRecommender(recommender(spec)))).toBe(toYaml(renderRecommender(recommender(spec))));
+  });
+
+  it('refuses a name whose Job and pod names would be invalid, naming metadata.name', () => {
+    expect(() => renderRecommender(recommender({}, 'x'.repeat(MAX_NAME_LENGTH + 1)))).toThrow(/metadata\.name: Invalid value/);
+    expect(() => renderRecommender(recommender({}, 'x'.repeat(MAX_NAME_LENGTH)))).not.toThrow();
+  });
+
+  it('refuses a Recommender without a namespace', () => {
+    const rec = recommender();
+    delete rec.metadata.namespace;
+    expect(() => renderRecommender(rec)).toThrow(/metadata\.namespace: Required value/);
+  });
+});
+
+describe('the scoring Deployment', () => {
+  const objects = renderRecommender(recommender());
+  const deployment = find(objects, 'Deployment');
+  const pod = deployment.spec.template.spec;
+  const [container] = pod.containers;
+
+  it('probes liveness on /healthz, readiness on /readyz, and gives model load a long startup probe', () => {
+    expect(container.livenessProbe.httpGet).toMatchObject({ path: '/healthz', port: API_PORT });
+    expect(container.readinessProbe.httpGet).toMatchObject({ path: '/readyz', port: API_PORT });
+    expect(container.startupProbe.httpGet).toMatchObject({ path: '/healthz', port: API_PORT });
+    expect(container.startupProbe.periodSeconds * container.startupProbe.failureThreshold).toBeGreaterThanOrEqual(300);
+  });
+
+  it('runs restricted: non-root, read-only root, no capabilities, RuntimeDefault seccomp, no token', () => {
+    expect(pod.automountServiceAccountToken).toBe(false);
+    expect(pod.securityContext).toMatchObject({ runAsNonRoot: true, seccompProfile: { type: 'RuntimeDefault' } });
+    expect(container.securityContext).toEqual({
+      allowPrivilegeEscalation: false,
+      capabilities: { drop: ['ALL'] },
+      privileged: false,
+      readOnlyRootFilesystem: true,
+      runAsGroup: 10001,
+      runAsNonRoot: true,
+      runAsUser: 10001,
+      seccompProfile: { type: 'RuntimeDefault' },
+    });
+    expect(find(objects, 'ServiceAccount', 'storefront-scoring').automountServiceAccountToken).toBe(false);
+    expect(pod.serviceAccountName).toBe('storefront-scoring');
+  });
+
+  it('uses the image and the exact resources of the spec', () => {
+    const custom = renderRecommender(recommender({ image: 'example.com/rec:1.2.3', resources: { requests: { cpu: '1.5', memory: '3Gi' }, limits: { cpu: 2, memory: '3Gi' } } }));
+    const [c] = find(custom, 'Deployment').spec.template.spec.containers;
+    expect(c.image).toBe('example.com/rec:1.2.3');
+    expect(c.resources).toEqual({ requests: { cpu: '1.5', memory: '3Gi' }, limits: { cpu: '2', memory: '3Gi' } });
+    expect(container.resources).toEqual({ requests: { cpu: '250m', memory: '512Mi' }, limits: { memory: '1Gi' } });
+  });
+
+  it('selects its pods by name, instance and component only, and the pods carry no construct-path label', () => {
+    const selector = { [LABEL_COMPONENT]: 'scoring', [LABEL_INSTANCE]: 'storefront', [LABEL_NAME]: 'tandem' };
+    expect(deployment.spec.selector).toEqual({ matchLabels: selector });
+    expect(deployment.spec.template.metadata.labels).toMatchObject(selector);
+    expect(Object.keys(deployment.spec.template.metadata.labels).filter((k) => k.startsWith('cdk8s.io'))).toEqual([]);
+    expect(find(objects, 'Service', 'storefront').spec.selector).toEqual(selector);
+    expect(find(objects, 'PodDisruptionBudget', 'storefront').spec.selector).toEqual({ matchLabels: selector });
+  });
+
+  it('spreads pods over zones and nodes without blocking scheduling', () => {
+    expect(pod.topologySpreadConstraints.map((t: { topologyKey: string }) => t.topologyKey)).toEqual(['topology.kubernetes.io/zone', 'kubernetes.io/hostname']);
+    for (const t of pod.topologySpreadConstraints) expect(t).toMatchObject({ maxSkew: 1, whenUnsatisfiable: 'ScheduleAnyway' });
+  });
+
+  it('rolls out with maxUnavailable 0', () => {
+    expect(deployment.spec.strategy).toEqual({ type: 'RollingUpdate', rollingUpdate: { maxSurge: '25%', maxUnavailable: 0 } });
+  });
+
+  it('mounts the config read-only, the model volume read-only, and a writable /tmp', () => {
+    expect(container.volumeMounts).toEqual([
+      { mountPath: '/etc/tandem', name: 'config', readOnly: true },
+      { mountPath: '/models', name: 'models', readOnly: true },
+      { mountPath: '/tmp', name: 'tmp' },
+    ]);
+    expect(pod.volumes).toContainEqual({ name: 'models', persistentVolumeClaim: { claimName: 'storefront-models', readOnly: true } });
+    expect(pod.volumes).toContainEqual({ name: 'config', configMap: { name: 'storefront-config' } });
+  });
+
+  it('references the API keys, HMAC key and Redis password as Secrets and never renders their values', () => {
+    const rec = recommender({
+      cache: { passwordSecretRef: { name: 'redis-auth' } },
+      auth: { apiKeysSecretRef: { name: 'keys', key: 'k' }, hmacKeySecretRef: { name: 'hmac', key: 'h' } },
+    });
+    const rendered = renderRecommender(rec);
+    const env = find(rendered, 'Deployment').spec.template.spec.containers[0].env as { name: string; value?: string; valueFrom?: unknown }[];
+    const byName = Object.fromEntries(env.map((e) => [e.name, e]));
+    expect(byName.TANDEM_API_KEYS).toEqual({ name: 'TANDEM_API_KEYS', valueFrom: { secretKeyRef: { name: 'keys', key: 'k', optional: false } } });
+    expect(byName.TANDEM_HMAC_KEY).toEqual({ name: 'TANDEM_HMAC_KEY', valueFrom: { secretKeyRef: { name: 'hmac', key: 'h', optional: false } } });
+    expect(byName.REDIS_PASSWORD).toEqual({ name: 'REDIS_PASSWORD', valueFrom: { secretKeyRef: { name: 'redis-auth', key: 'password', optional: false } } });
+    expect(rendered.map((o) => o.kind)).not.toContain('Secret');
+  });
+
+  it('defaults the API keys and HMAC key to the <name>-auth Secret', () => {
+    const env = container.env as { name: string; valueFrom?: { secretKeyRef?: { name: string; key: string } } }[];
+    expect(env.find((e) => e.name === 'TANDEM_API_KEYS')?.valueFrom?.secretKeyRef).toMatchObject({ name: 'storefront-auth', key: 'api-keys' });
+    expect(env.find((e) => e.name === 'TANDEM_HMAC_KEY')?.valueFrom?.secretKeyRef).toMatchObject({ name: 'storefront-auth', key: 'hmac-key' });
+  });
+
+  it('takes its config from the ConfigMap, and rolls the pods when the config changes', () => {
+    const config = find(objects, 'ConfigMap');
+    expect(config.data?.['config.yaml']).toBe('engine:\n  upsellBand:\n    max: 1.6\n    min: 1.05\nrules:\n  maxPerCategory: 3\n');
+    const other = renderRecommender(recommender({ scoring: { maxItemsPerCategory: 5 } }));
+    const hash = (list: typeof objects) => find(list, 'Deployment').spec.template.metadata.annotations[CONFIG_HASH_ANNOTATION];
+    expect(hash(objects)).toMatch(/^[0-9a-f]{16}$/);
+    expect(hash(other)).not.toBe(hash(objects));
+  });
+
+  it('exposes the API and metrics ports on a ClusterIP Service', () => {
+    expect(find(objects, 'Service', 'storefront').spec).toMatchObject({
+      type: 'ClusterIP',
+      ports: [
+        { name: 'http', port: API_PORT, targetPort: API_PORT, protocol: 'TCP' },
+        { name: 'metrics', port: METRICS_PORT, targetPort: METRICS_PORT, protocol: 'TCP' },
+      ],
+    });
+  });
+});
+
+describe('autoscaling and replicas', () => {
+  it('When autoscaling is on, Then the HPA owns the replicas and the Deployment sets none', () => {
+    const objects = renderRecommender(recommender({ replicas: { min: 3, max: 12 } }));
+    expect(find(objects, 'Deployment').spec.replicas).toBeUndefined();
+    expect(find(objects, 'HorizontalPodAutoscaler').spec).toMatchObject({
+      scaleTargetRef: { apiVersion: 'apps/v1', kind: 'Deployment', name: 'storefront' },
+      minReplicas: 3,
+      maxReplicas: 12,
+      metrics: [{ type: 'Resource', resource: { name: 'cpu', target: { type: 'Utilization', averageUtilization: 70 } } }],
+      behavior: { scaleDown: { stabilizationWindowSeconds: 300 } },
+    });
+  });
+
+  it('When a requests-per-second target is set, Then the HPA also scales on that pods metric', () => {
+    const hpa = find(renderRecommender(recommender({ autoscaling: { targetRequestsPerSecondPerPod: 250, scaleDownStabilizationSeconds: 60 } })), 'HorizontalPodAutoscaler');
+    expect(hpa.spec.metrics[1]).toEqual({ type: 'Pods', pods: { metric: { name: 'tandem_http_requests_per_second' }, target: { type: 'AverageValue', averageValue: 250 } } });
+    expect(hpa.spec.behavior.scaleDown.stabilizationWindowSeconds).toBe(60);
+  });
+
+  it('When autoscaling is off, Then there is no HPA and the Deployment runs replicas.min', () => {
+    const objects = renderRecommender(recommender({ autoscaling: { enabled: false }, replicas: { min: 4, max: 4 } }));
+    expect(objects.map((o) => o.kind)).not.toContain('HorizontalPodAutoscaler');
+    expect(find(objects, 'Deployment').spec.replicas).toBe(4);
+  });
+});
+
+describe('the Redis cache tier', () => {
+  const objects = renderRecommender(recommender({ cache: { memory: '1Gi', image: 'registry.example/redis:7', passwordSecretRef: { name: 'redis-auth', key: 'pw' } } }));
+  const sts = find(objects, 'StatefulSet');
+  const pod = sts.spec.template.spec;
+  const [container] = pod.containers;
+
+  it('runs the configured image with maxmemory below its memory limit and allkeys-lru', () => {
+    expect(container.image).toBe('registry.example/redis:7');
+    expect(container.resources).toEqual({ requests: { cpu: '50m', memory: '1Gi' }, limits: { memory: '1Gi' } });
+    const script = container.command[2] as string;
+    expect(script).toContain(`--maxmemory ${redisMaxMemoryBytes('1Gi')} --maxmemory-policy allkeys-lru`);
+    expect(redisMaxMemoryBytes('1Gi')).toBe(Math.floor(2 ** 30 * 0.8));
+    expect(redisMaxMemoryBytes('500M')).toBe(400_000_000);
+  });
+
+  it('reads the password from the Secret through the environment, never from argv or the manifest', () => {
+    const script = container.command[2] as string;
+    expect(script).toMatch(/ - <<EOF\nrequirepass "\$REDIS_PASSWORD"\nEOF$/);
+    expect(container.env).toContainEqual({ name: 'REDIS_PASSWORD', valueFrom: { secretKeyRef: { name: 'redis-auth', key: 'pw', optional: false } } });
+  });
+
+  it('When no password is set, Then Redis runs without protected mode, guarded by its NetworkPolicy', () => {
+    const script = find(renderRecommender(recommender()), 'StatefulSet').spec.template.spec.containers[0].command[2];
+    expect(script).toContain('--protected-mode no');
+    expect(script).not.toContain('requirepass');
+  });
+
+  it('runs as the non-root redis user with a read-only root filesystem and a writable /data', () => {
+    expect(pod.automountServiceAccountToken).toBe(false);
+    expect(pod.securityContext).toMatchObject({ runAsNonRoot: true, runAsUser: 999, fsGroup: 1000 });
+    expect(container.securityContext).toMatchObject({ readOnlyRootFilesystem: true, runAsNonRoot: true, capabilities: { drop: ['ALL'] } });
+    expect(container.volumeMounts).toEqual([{ mountPath: '/data', name: 'data' }]);
+  });
+
+  it('has a headless Service and a PDB that select the Redis pod', () => {
+    const selector = { [LABEL_COMPONENT]: 'cache', [LABEL_INSTANCE]: 'storefront', [LABEL_NAME]: 'tandem' };
+    expect(sts.spec.selector).toEqual({ matchLabels: selector });
+    expect(sts.spec.serviceName).toBe('storefront-redis');
+    expect(find(objects, 'Service', 'storefront-redis').spec).toMatchObject({ clusterIP: 'None', selector, ports: [{ name: 'redis', port: REDIS_PORT }] });
+    expect(find(objects, 'PodDisruptionBudget', 'storefront-redis').spec.selector).toEqual({ matchLabels: selector });
+  });
+
+  it('When the cache is disabled, Then no Redis object is rendered and no pod is pointed at it', () => {
+    const off = renderRecommender(recommender({ cache: { enabled: false } }));
+    expect(kinds(off).filter((k) => k.includes('redis') || k.includes('cache'))).toEqual([]);
+    const env = find(off, 'Deployment').spec.template.spec.containers[0].env as { name: string }[];
+    expect(env.map((e) => e.name)).not.toContain('REDIS_URL');
+  });
+});
+
+describe('the retraining CronJob', () => {
+  const objects = renderRecommender(recommender({ training: { schedule: '15 2 * * 1', suspend: true } }));
+  const cron = find(objects, 'CronJob');
+  const pod = cron.spec.jobTemplate.spec.template.spec;
+  const [container] = pod.containers;
+
+  it('runs the same image with the train command, writing a new model version to the model volume', () => {
+    expect(container.image).toBe(find(objects, 'Deployment').spec.template.spec.containers[0].image);
+    expect([...container.command, ...container.args]).toEqual([
+      'node', 'build/recommender/src/main.js', 'train', '--catalog', '/models/data/catalog.jsonl', '--events', '/models/data/events.jsonl', '--out', '/models/versions',
+    ]);
+    expect(container.volumeMounts).toContainEqual({ mountPath: '/models', name: 'models' });
+    expect(pod.volumes).toContainEqual({ name: 'models', persistentVolumeClaim: { claimName: 'storefront-models', readOnly: false } });
+  });
+
+  it('forbids concurrent runs, honours suspend, and keeps the schedule in UTC', () => {
+    expect(cron.spec).toMatchObject({ schedule: '15 2 * * 1', suspend: true, concurrencyPolicy: 'Forbid', timeZone: 'Etc/UTC' });
+    expect(find(renderRecommender(recommender()), 'CronJob').spec.suspend).toBe(false);
+  });
+
+  it('accepts cron macros as the API server does', () => {
+    expect(find(renderRecommender(recommender({ training: { schedule: '@daily' } })), 'CronJob').spec.schedule).toBe('0 0 * * *');
+  });
+
+  it('runs restricted, never restarts in place, and labels its Jobs and pods as the trainer', () => {
+    expect(pod.restartPolicy).toBe('Never');
+    expect(pod.automountServiceAccountToken).toBe(false);
+    expect(pod.serviceAccountName).toBe('storefront-trainer');
+    expect(container.securityContext).toMatchObject({ readOnlyRootFilesystem: true, runAsNonRoot: true, allowPrivilegeEscalation: false });
+    expect(cron.spec.jobTemplate.metadata.labels[LABEL_COMPONENT]).toBe('trainer');
+    expect(cron.spec.jobTemplate.spec.template.metadata.labels[LABEL_COMPONENT]).toBe('trainer');
+  });
+});
+
+describe('the model volume', () => {
+  it('is a ReadWriteMany PVC of the spec size and class', () => {
+    const pvc = find(renderRecommender(recommender({ model: { storage: { size: '20Gi', storageClassName: 'nfs' } } })), 'PersistentVolumeClaim');
+    expect(pvc.spec).toEqual({ accessModes: ['ReadWriteMany'], resources: { requests: { storage: '20Gi' } }, storageClassName: 'nfs' });
+  });
+
+  it('When an existing claim is given, Then no PVC is rendered and the pods mount that claim', () => {
+    const objects = renderRecommender(recommender({ model: { storage: { existingClaim: 'shared-models' } } }));
+    expect(objects.map((o) => o.kind)).not.toContain('PersistentVolumeClaim');
+    expect(podSpec(objects, 'Deployment').volumes).toContainEqual({ name: 'models', persistentVolumeClaim: { claimName: 'shared-models', readOnly: true } });
+    expect(podSpec(objects, 'CronJob').volumes).toContainEqual({ name: 'models', persistentVolumeClaim: { claimName: 'shared-models', readOnly: false } });
+  });
+});
