@@ -53,7 +53,11 @@ export function chartObjects(chart: Chart): KubernetesObject[] {
   return sortObjects(chart.toJson() as KubernetesObject[]);
 }
 
-/** A multi-document YAML stream: `---` between documents, a trailing newline, no timestamps. */
+/**
+ * A multi-document YAML stream: `---` between documents, a trailing newline, no timestamps. Written
+ * with YAML 1.1 quoting, because kubectl, Argo CD and Flux read YAML 1.1: an unquoted `y`, `on` or
+ * `no` there is a boolean, and `12:30` a number.
+ */
 export function toYaml(objects: readonly KubernetesObject[]): string {
-  return objects.map((o) => stringify(o, { lineWidth: 0 })).join('---\n');
+  return objects.map((o) => stringify(o, { lineWidth: 0, version: '1.1' })).join('---\n');
 }
