@@ -73,6 +73,9 @@ export const DATA_DIR = `${MODEL_MOUNT}/data`;
 export const CATALOG_FILE = `${DATA_DIR}/catalog.jsonl`;
 export const EVENTS_FILE = `${DATA_DIR}/events.jsonl`;
 
+/** How often scoring pods look for a newer model version in the model directory (`serve --watch-seconds`). */
+export const MODEL_WATCH_SECONDS = 30;
+
 /** The non-root identity of the recommender image. */
 export const RECOMMENDER_UID = 10001;
 /** The `redis` user and group of the official Redis images (alpine and debian). */
@@ -83,7 +86,6 @@ export const REDIS_GID = 1000;
 export const Env = {
   PORT: 'PORT',
   METRICS_PORT: 'METRICS_PORT',
-  CONFIG: 'TANDEM_CONFIG',
   EXPERIMENTS: 'TANDEM_EXPERIMENTS_FILE',
   MODEL_DIR: 'TANDEM_MODEL_DIR',
   MODEL_VERSION: 'TANDEM_MODEL_VERSION',
@@ -96,8 +98,8 @@ export const Env = {
   REDIS_URL: 'REDIS_URL',
   /** From `spec.cache.passwordSecretRef`, never rendered. */
   REDIS_PASSWORD: 'REDIS_PASSWORD',
-  /** From `spec.auth.apiKeysSecretRef` (comma-separated keys), never rendered. */
-  API_KEYS: 'TANDEM_API_KEYS',
+  /** From `spec.auth.apiKeysSecretRef`, never rendered (the service reads one key today). */
+  API_KEYS: 'TANDEM_API_KEY',
   /** From `spec.auth.hmacKeySecretRef`, never rendered. */
   HMAC_KEY: 'TANDEM_HMAC_KEY',
 } as const;
@@ -105,9 +107,9 @@ export const Env = {
 // ── Metrics the alerts and the HPA read (exported by the recommender's prom-client registry) ────
 
 export const Metrics = {
-  /** Counter with labels `route`, `code`. */
+  /** Counter with labels `route`, `method`, `status`. */
   REQUESTS_TOTAL: 'tandem_http_requests_total',
-  /** Histogram (seconds) with labels `route`, `code`. */
+  /** Histogram (seconds) with labels `route`, `method`, `status`. */
   REQUEST_DURATION_SECONDS: 'tandem_http_request_duration_seconds',
   /** Pods metric for the HPA (via prometheus-adapter), from `spec.autoscaling.targetRequestsPerSecondPerPod`. */
   REQUESTS_PER_SECOND: 'tandem_http_requests_per_second',

@@ -32,7 +32,7 @@ export function recommenderAlertRules(names: RecommenderNames, spec: Recommender
   const errorBudget = round(1 - spec.slo.availabilityTarget / 100);
   const threshold = round(AVAILABILITY_BURN.rate * errorBudget);
   const errorRatio = (window: string) =>
-    `(sum(rate(${Metrics.REQUESTS_TOTAL}{${sel},code=~"5.."}[${window}])) / sum(rate(${Metrics.REQUESTS_TOTAL}{${sel}}[${window}])))`;
+    `(sum(rate(${Metrics.REQUESTS_TOTAL}{${sel},status=~"5.."}[${window}])) / sum(rate(${Metrics.REQUESTS_TOTAL}{${sel}}[${window}])))`;
   const latencySeconds = round(spec.slo.latencyThresholdMs / 1000);
   const who = `Recommender ${names.namespace}/${names.instance}`;
   const common = { namespace: names.namespace, recommender: names.instance };

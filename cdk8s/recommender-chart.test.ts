@@ -1,4 +1,6 @@
 import { describe, expect, it } from 'vitest';
+import { parse } from 'yaml';
+import { parseConfig } from '../recommender/src/config.js';
 import { CHILD_KINDS } from './child-kinds.js';
 import {
   API_PORT,
@@ -160,7 +162,7 @@ describe('the scoring Deployment', () => {
     const rendered = renderRecommender(rec);
     const env = find(rendered, 'Deployment').spec.template.spec.containers[0].env as { name: string; value?: string; valueFrom?: unknown }[];
     const byName = Object.fromEntries(env.map((e) => [e.name, e]));
-    expect(byName.TANDEM_API_KEYS).toEqual({ name: 'TANDEM_API_KEYS', valueFrom: { secretKeyRef: { name: 'keys', key: 'k', optional: false } } });
+    expect(byName.TANDEM_API_KEY).toEqual({ name: 'TANDEM_API_KEY', valueFrom: { secretKeyRef: { name: 'keys', key: 'k', optional: false } } });
     expect(byName.TANDEM_HMAC_KEY).toEqual({ name: 'TANDEM_HMAC_KEY', valueFrom: { secretKeyRef: { name: 'hmac', key: 'h', optional: false } } });
     expect(byName.REDIS_PASSWORD).toEqual({ name: 'REDIS_PASSWORD', valueFrom: { secretKeyRef: { name: 'redis-auth', key: 'password', optional: false } } });
     expect(rendered.map((o) => o.kind)).not.toContain('Secret');
@@ -168,7 +170,7 @@ describe('the scoring Deployment', () => {
 
   it('defaults the API keys and HMAC key to the <name>-auth Secret', () => {
     const env = container.env as { name: string; valueFrom?: { secretKeyRef?: { name: string; key: string } } }[];
-    expect(env.find((e) => e.name === 'TANDEM_API_KEYS')?.valueFrom?.secretKeyRef).toMatchObject({ name: 'storefront-auth', key: 'api-keys' });
+    expect(env.find((e) => e.name === 'TANDEM_API_KEY')?.valueFrom?.secretKeyRef).toMatchObject({ name: 'storefront-auth', key: 'api-keys' });
     expect(env.find((e) => e.name === 'TANDEM_HMAC_KEY')?.valueFrom?.secretKeyRef).toMatchObject({ name: 'storefront-auth', key: 'hmac-key' });
   });
 
@@ -278,6 +280,7 @@ describe('the retraining CronJob', () => {
     expect(container.image).toBe(find(objects, 'Deployment').spec.template.spec.containers[0].image);
     expect([...container.command, ...container.args]).toEqual([
       'node', 'build/recommender/src/main.js', 'train', '--catalog', '/models/data/catalog.jsonl', '--events', '/models/data/events.jsonl', '--out', '/models/versions',
+      '--config', '/etc/tandem/config.yaml',
     ]);
     expect(container.volumeMounts).toContainEqual({ mountPath: '/models', name: 'models' });
     expect(pod.volumes).toContainEqual({ name: 'models', persistentVolumeClaim: { claimName: 'storefront-models', readOnly: false } });
@@ -313,5 +316,22 @@ describe('the model volume', () => {
     expect(objects.map((o) => o.kind)).not.toContain('PersistentVolumeClaim');
     expect(podSpec(objects, 'Deployment').volumes).toContainEqual({ name: 'models', persistentVolumeClaim: { claimName: 'shared-models', readOnly: true } });
     expect(podSpec(objects, 'CronJob').volumes).toContainEqual({ name: 'models', persistentVolumeClaim: { claimName: 'shared-models', readOnly: false } });
+  });
+});
+
+describe('the contract with the recommender image', () => {
+  const objects = renderRecommender(recommender({ scoring: { upSellPriceBand: { min: 1.1, max: 2 }, maxItemsPerCategory: 4 } }));
+
+  it('serves the newest model of the model volume with the mounted config, never the built-in demo shop', () => {
+    const [container] = find(objects, 'Deployment').spec.template.spec.containers;
+    expect([...container.command, ...container.args]).toEqual([
+      'node', 'build/recommender/src/main.js', 'serve', '--model-dir', '/models/versions', '--config', '/etc/tandem/config.yaml', '--watch-seconds', '30',
+    ]);
+  });
+
+  it('writes a config file the recommender accepts, carrying the business rules of the spec', () => {
+    const cfg = parseConfig(parse(find(objects, 'ConfigMap').data?.['config.yaml'] ?? ''));
+    expect(cfg.engine.upsellBand).toEqual({ min: 1.1, max: 2 });
+    expect(cfg.rules.maxPerCategory).toBe(4);
   });
 });

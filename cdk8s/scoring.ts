@@ -23,6 +23,7 @@ import {
   Metrics,
   MODEL_DIR,
   MODEL_MOUNT,
+  MODEL_WATCH_SECONDS,
   READINESS_PATH,
   RECOMMENDER_COMMAND,
   RECOMMENDER_UID,
@@ -52,6 +53,11 @@ export function configMapData(spec: RecommenderSpec): Record<string, string> {
     [CONFIG_FILE]: stringify(recommenderConfig(spec), { sortMapEntries: true }),
     [EXPERIMENTS_FILE]: `${JSON.stringify(spec.experiments.variants.map((v) => ({ name: v.name, weight: v.weight, ...(v.modelVersion ? { modelVersion: v.modelVersion } : {}) })))}\n`,
   };
+}
+
+/** The scoring container's arguments after the image command: serve the newest model of the model volume. */
+export function serveArgs(): string[] {
+  return ['serve', '--model-dir', MODEL_DIR, '--config', `${CONFIG_DIR}/${CONFIG_FILE}`, '--watch-seconds', String(MODEL_WATCH_SECONDS)];
 }
 
 /** `redis://<name>-redis:6379`, or undefined when the cache is off. */
@@ -104,7 +110,6 @@ export class Scoring extends Construct {
     const env: Record<string, kplus.EnvValue> = {
       [Env.PORT]: kplus.EnvValue.fromValue(String(API_PORT)),
       [Env.METRICS_PORT]: kplus.EnvValue.fromValue(String(METRICS_PORT)),
-      [Env.CONFIG]: kplus.EnvValue.fromValue(`${CONFIG_DIR}/${CONFIG_FILE}`),
       [Env.EXPERIMENTS]: kplus.EnvValue.fromValue(`${CONFIG_DIR}/${EXPERIMENTS_FILE}`),
       [Env.MODEL_DIR]: kplus.EnvValue.fromValue(MODEL_DIR),
       [Env.MODEL_VERSION]: kplus.EnvValue.fromValue(spec.model.version),
@@ -121,7 +126,8 @@ export class Scoring extends Construct {
       name: 'scoring',
       image: spec.image,
       imagePullPolicy: kplus.ImagePullPolicy.IF_NOT_PRESENT,
-      command: [...RECOMMENDER_COMMAND, 'serve'],
+      command: [...RECOMMENDER_COMMAND],
+      args: serveArgs(),
       ports: [
         { name: API_PORT_NAME, number: API_PORT, protocol: kplus.Protocol.TCP },
         { name: METRICS_PORT_NAME, number: METRICS_PORT, protocol: kplus.Protocol.TCP },

@@ -52,7 +52,7 @@ export function cronOf(schedule: string): Cron {
 
 /** The trainer's arguments after the image command. */
 export function trainArgs(): string[] {
-  return ['train', '--catalog', CATALOG_FILE, '--events', EVENTS_FILE, '--out', MODEL_DIR];
+  return ['train', '--catalog', CATALOG_FILE, '--events', EVENTS_FILE, '--out', MODEL_DIR, '--config', `${CONFIG_DIR}/${CONFIG_FILE}`];
 }
 
 export class Training extends Construct {
@@ -89,7 +89,6 @@ export class Training extends Construct {
 
     const redis = redisUrl(names, spec);
     const env: Record<string, kplus.EnvValue> = {
-      [Env.CONFIG]: kplus.EnvValue.fromValue(`${CONFIG_DIR}/${CONFIG_FILE}`),
       [Env.MODEL_DIR]: kplus.EnvValue.fromValue(MODEL_DIR),
       [Env.HISTORY_WINDOW_DAYS]: kplus.EnvValue.fromValue(String(spec.training.historyWindowDays)),
       [Env.KEEP_VERSIONS]: kplus.EnvValue.fromValue(String(spec.training.keepVersions)),
