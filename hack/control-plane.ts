@@ -1,7 +1,7 @@
 /**
  * A real Kubernetes control plane for tests and local development: etcd, kube-apiserver and
- * kube-controller-manager (garbage collector, namespace, deployment, replicaset and service-account
- * controllers), on free loopback ports under a temp dir. The binaries come from `hack/build-tools.sh`.
+ * kube-controller-manager (garbage collector, namespace, deployment, replicaset, service-account and
+ * statefulset, resource-quota and PVC-protection controllers), on free loopback ports under a temp dir. The binaries come from `hack/build-tools.sh`.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { generateKeyPairSync, randomBytes } from 'node:crypto';
@@ -29,6 +29,11 @@ export interface ControlPlaneOptions {
   /** Keep the temp dir after stop (logs, etcd data). Default false. */
   readonly keepDir?: boolean;
   readonly log?: (message: string) => void;
+  /**
+   * Runs once kube-apiserver is ready, before kube-controller-manager starts: install CRDs here, so
+   * the garbage collector knows their kinds from the start (it rediscovers only every 30 s).
+   */
+  readonly beforeControllers?: (kubeconfigPath: string) => Promise<void>;
 }
 
 const CONTROLLERS = [
@@ -38,6 +43,9 @@ const CONTROLLERS = [
   'replicaset-controller',
   'serviceaccount-controller',
   'serviceaccount-token-controller',
+  'resourcequota-controller',
+  'persistentvolumeclaim-protection-controller',
+  'statefulset-controller',
 ];
 
 export const TOOLS = ['etcd', 'kube-apiserver', 'kube-controller-manager'] as const;
@@ -132,7 +140,8 @@ export async function startControlPlane(options: ControlPlaneOptions = {}): Prom
   try {
     await waitReady(server, token, apiserver, join(dir, 'kube-apiserver.log'));
     log(`kube-apiserver ready at ${server}`);
-    launch('kube-controller-manager', kcmBin, [
+    await options.beforeControllers?.(kubeconfigPath);
+    const kcm = launch('kube-controller-manager', kcmBin, [
       `--kubeconfig=${kubeconfigPath}`,
       '--leader-elect=false',
       '--secure-port=0',
@@ -143,6 +152,9 @@ export async function startControlPlane(options: ControlPlaneOptions = {}): Prom
       '--concurrent-gc-syncs=5',
     ]);
     watchdog.update();
+    // A bad flag makes it exit at once; fail here rather than run tests without garbage collection.
+    await new Promise((r) => setTimeout(r, 1000));
+    if (kcm.exitCode !== null) throw new Error(`kube-controller-manager exited with code ${kcm.exitCode}; see ${join(dir, 'kube-controller-manager.log')}`);
   } catch (err) {
     await stop();
     throw err;

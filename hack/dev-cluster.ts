@@ -8,13 +8,17 @@ import { KubeConfig } from '@kubernetes/client-node';
 import { startControlPlane, toolsBinDir } from './control-plane.js';
 import { installCrds } from './install-crds.js';
 
-const plane = await startControlPlane({ log: (m) => process.stderr.write(`[control-plane] ${m}\n`) });
+const plane = await startControlPlane({
+  log: (m) => process.stderr.write(`[control-plane] ${m}\n`),
+  beforeControllers: async (path) => {
+    const kc = new KubeConfig();
+    kc.loadFromFile(path);
+    await installCrds(kc);
+  },
+});
 const kubeconfig = resolve('.tandem/kubeconfig');
 mkdirSync(resolve('.tandem'), { recursive: true });
 copyFileSync(plane.kubeconfigPath, kubeconfig);
-const kc = new KubeConfig();
-kc.loadFromFile(kubeconfig);
-await installCrds(kc);
 
 process.stdout.write(`Control plane ready at ${plane.server} (logs in ${plane.dir}).
 CRDs installed: recommenders.tandem.dev and prometheus-operator's.

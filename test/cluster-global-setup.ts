@@ -16,10 +16,14 @@ declare module 'vitest' {
 let plane: ControlPlane | undefined;
 
 export async function setup(project: TestProject) {
-  plane = await startControlPlane({ log: (m) => console.warn(`[control-plane] ${m}`) });
-  const kc = new KubeConfig();
-  kc.loadFromFile(plane.kubeconfigPath);
-  await installCrds(kc);
+  plane = await startControlPlane({
+    log: (m) => console.warn(`[control-plane] ${m}`),
+    beforeControllers: async (kubeconfigPath) => {
+      const kc = new KubeConfig();
+      kc.loadFromFile(kubeconfigPath);
+      await installCrds(kc);
+    },
+  });
   project.provide('kubeconfigPath', plane.kubeconfigPath);
 }
 
