@@ -107,12 +107,13 @@ describe('RecommenderChart on a real API server', () => {
         const list = await core.listNamespacedPod({ namespace, labelSelector: `${LABEL_INSTANCE}=storefront,${LABEL_COMPONENT}=scoring` });
         return list.items.length > 0 ? list.items : undefined;
       },
-      30_000,
-      'scoring pods',
+      // The shared kube-controller-manager may still be syncing its caches when this file runs first.
+      75_000,
+      'scoring pods created by the ReplicaSet controller',
     );
     expect(pods[0]?.spec?.securityContext?.runAsNonRoot).toBe(true);
     expect(pods[0]?.spec?.automountServiceAccountToken).toBe(false);
-  });
+  }, 90_000);
 
   it('changes nothing when the same render is applied again', async () => {
     const objects = renderRecommender(exampleIn(namespace));
