@@ -1,6 +1,7 @@
 /** Structured JSON logs (pino). Every line about a Recommender carries its key as `recommender`. */
 import { pino, type Logger } from 'pino';
 
-export function createLogger(level = process.env.LOG_LEVEL ?? 'info'): Logger {
-  return pino({ level, base: { component: 'tandem-operator' }, timestamp: pino.stdTimeFunctions.isoTime });
+export function createLogger(options: { level?: string; file?: string } = {}): Logger {
+  const settings = { level: options.level ?? process.env.LOG_LEVEL ?? 'info', base: { component: 'tandem-operator' }, timestamp: pino.stdTimeFunctions.isoTime };
+  return options.file ? pino(settings, pino.destination({ dest: options.file, mkdir: true, sync: false })) : pino(settings);
 }
