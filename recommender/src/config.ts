@@ -84,8 +84,24 @@ export const RulesConfig = Type.Object(
 );
 export type RulesConfig = Static<typeof RulesConfig>;
 
+export const CacheConfig = Type.Object(
+  {
+    /** enabled: cache candidate lists (before business rules). Default true. */
+    enabled: Type.Boolean({ default: true }),
+    /** maxEntries: least recently used entries beyond this are dropped. Default 20000. */
+    maxEntries: Type.Integer({ minimum: 1, default: 20_000 }),
+    /**
+     * maxStaleMs: how long an entry may outlive online updates (events) before it is recomputed.
+     * Default 0: any online update invalidates. A new model or a catalogue change always does.
+     */
+    maxStaleMs: Type.Integer({ minimum: 0, default: 0 }),
+  },
+  { additionalProperties: false, default: {} },
+);
+export type CacheConfig = Static<typeof CacheConfig>;
+
 export const TandemConfig = Type.Object(
-  { engine: EngineConfig, rules: RulesConfig },
+  { engine: EngineConfig, rules: RulesConfig, cache: CacheConfig },
   { additionalProperties: false, default: {} },
 );
 export type TandemConfig = Static<typeof TandemConfig>;

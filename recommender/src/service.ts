@@ -3,9 +3,10 @@
  * inventory and events. Knows nothing of HTTP; the API layer is a thin shell around it.
  */
 import { randomUUID } from 'node:crypto';
+import { CandidateCache } from './cache.js';
 import type { TandemConfig } from './config.js';
 import type { Catalog } from './engine/catalog.js';
-import { boughtBy, crossSell, personal, upSell, type Candidate, type EngineView } from './engine/score.js';
+import { boughtBy, crossSell, personal, reasonsOf, upSell, type Candidate, type EngineView } from './engine/score.js';
 import { checker, validateBatch } from './data/validate.js';
 import type { ModelStore } from './model/store.js';
 import { applyRules, type Filtered } from './rules/index.js';
@@ -43,9 +44,13 @@ export class RecommenderService {
   private readonly variant: string;
   private readonly now: () => number;
 
+  /** Candidate lists before business rules (see cache.ts). */
+  readonly cache: CandidateCache;
+
   constructor(private readonly deps: ServiceDeps) {
     this.variant = deps.variant ?? 'control';
     this.now = deps.now ?? Date.now;
+    this.cache = new CandidateCache(deps.config.cache);
   }
 
   get catalog(): Catalog {
@@ -65,15 +70,25 @@ export class RecommenderService {
       if (idx === undefined) notes.push(`unknown_item:${id}`);
       else known.push(idx);
     }
+    const key = `${req.intent}|${req.items.join(',')}|${req.user ?? ''}|${want}`;
     let candidates: Candidate[] = [];
-    if (req.intent === 'personal') {
-      const r = personal(view, req.user ?? '', new Set(), want);
-      candidates = r.candidates;
-      notes.push(...r.notes);
-    } else if (known.length > 0) {
-      const exclude = boughtBy(model, req.user);
-      candidates = req.intent === 'cross-sell' ? crossSell(view, known, exclude, want) : upSell(view, known[0]!, exclude, want);
-      if (candidates.length === 0) notes.push(req.intent === 'cross-sell' ? 'no_complements_known' : 'no_alternative_in_price_band');
+    const cached = this.cache.get(key, model, catalog.generation);
+    if (cached) {
+      candidates = cached.candidates;
+      notes.push(...cached.notes);
+    } else {
+      const extra: string[] = [];
+      if (req.intent === 'personal') {
+        const r = personal(view, req.user ?? '', new Set(), want);
+        candidates = r.candidates;
+        extra.push(...r.notes);
+      } else if (known.length > 0) {
+        const exclude = boughtBy(model, req.user);
+        candidates = req.intent === 'cross-sell' ? crossSell(view, known, exclude, want) : upSell(view, known[0]!, exclude, want);
+        if (candidates.length === 0) extra.push(req.intent === 'cross-sell' ? 'no_complements_known' : 'no_alternative_in_price_band');
+      }
+      this.cache.set(key, model, catalog.generation, candidates, extra);
+      notes.push(...extra);
     }
     const { items, filtered } = applyRules(candidates, {
       catalog,
@@ -87,7 +102,7 @@ export class RecommenderService {
       intent: req.intent,
       modelVersion: model.version,
       variant: this.variant,
-      items: items.map((c) => ({ id: catalog.id(c.idx), score: Math.round(c.score * 10_000) / 10_000, reasons: c.reasons })),
+      items: items.map((c) => ({ id: catalog.id(c.idx), score: Math.round(c.score * 10_000) / 10_000, reasons: reasonsOf(c, catalog) })),
       filtered,
     };
     if (notes.length > 0) answer.reasons = notes;

@@ -1,9 +1,8 @@
 /** Builds the express app from its dependencies. No listening here (see server.ts). */
 import { timingSafeEqual } from 'node:crypto';
 import express, { type Express, type RequestHandler } from 'express';
-import { Value } from '@sinclair/typebox/value';
 import type { Logger } from 'pino';
-import { checker, fieldErrors } from '../data/validate.js';
+import { checker, coerceQuery, fieldErrors } from '../data/validate.js';
 import type { ModelStore } from '../model/store.js';
 import type { RecommenderService } from '../service.js';
 import { errorMiddleware, HttpError, notFound } from './errors.js';
@@ -44,7 +43,7 @@ function validator(route: RouteDef): RequestHandler {
     const errors: { field: string; message: string; in: string }[] = [];
     let query: Record<string, unknown> = {};
     if (route.query) {
-      query = Value.Convert(route.query, { ...(req.query as Record<string, unknown>) }) as Record<string, unknown>;
+      query = coerceQuery(route.query, req.query as Record<string, unknown>);
       if (!checker(route.query).Check(query)) for (const e of fieldErrors(route.query, query)) errors.push({ ...e, in: 'query' });
     } else if (Object.keys(req.query as object).length > 0) {
       errors.push({ field: '/', message: 'this endpoint takes no query parameters', in: 'query' });
@@ -74,6 +73,10 @@ export function createApp(deps: AppDeps): App {
     metrics.modelInfo.reset();
     const v = store.active?.version;
     if (v) metrics.modelInfo.set({ version: v }, 1);
+  };
+  (metrics.cacheLookups as unknown as { collect?: () => void }).collect = () => {
+    metrics.cacheLookups.set({ result: 'hit' }, deps.service.cache.hits);
+    metrics.cacheLookups.set({ result: 'miss' }, deps.service.cache.misses);
   };
   const app = express();
   app.disable('x-powered-by');

@@ -8,6 +8,7 @@ export interface Metrics {
   modelInfo: Gauge<'version'>;
   items: Histogram<'intent'>;
   ingested: Counter<'kind' | 'outcome'>;
+  cacheLookups: Gauge<'result'>;
 }
 
 export function createMetrics(): Metrics {
@@ -45,6 +46,12 @@ export function createMetrics(): Metrics {
       name: 'tandem_ingested_records_total',
       help: 'Records received by the ingestion endpoints, by kind and outcome.',
       labelNames: ['kind', 'outcome'],
+      registers: [registry],
+    }),
+    cacheLookups: new Gauge({
+      name: 'tandem_candidate_cache_lookups',
+      help: 'Candidate cache lookups since start, by result (hit, miss).',
+      labelNames: ['result'],
       registers: [registry],
     }),
   };

@@ -92,12 +92,22 @@ export interface ShopSpec {
   /** Days covered by the events, ending at `end`. */
   days: number;
   end: Date;
+  /** Stop once this many events exist (the bench shop is sized by events). */
+  maxEvents?: number;
 }
 
 export const DEMO_SHOP: ShopSpec = { seed: 42, items: 3000, users: 6000, orders: 30_000, days: 180, end: new Date('2026-11-01T00:00:00Z') };
 
 /** Shop sized for the training benchmark: 100k items and about 5M events. */
-export const BENCH_SHOP: ShopSpec = { seed: 7, items: 100_000, users: 300_000, orders: 750_000, days: 365, end: new Date('2026-11-01T00:00:00Z') };
+export const BENCH_SHOP: ShopSpec = {
+  seed: 7,
+  items: 100_000,
+  users: 300_000,
+  orders: 2_000_000,
+  days: 365,
+  end: new Date('2026-11-01T00:00:00Z'),
+  maxEvents: 5_000_000,
+};
 
 interface Generated {
   catalog: Catalog;
@@ -194,7 +204,8 @@ export function generateEvents(spec: ShopSpec, g: Generated, onProgress?: (done:
     return pick(g.byCategory[ci]!);
   };
 
-  const b = new EventColumnsBuilder(Math.round(spec.orders * 7));
+  const maxEvents = spec.maxEvents ?? Infinity;
+  const b = new EventColumnsBuilder(Number.isFinite(maxEvents) ? maxEvents + 64 : Math.round(spec.orders * 9));
   for (let u = 0; u < spec.users; u++) b.userIndex(`u-${u + 1}`);
   const userSectors = Array.from({ length: spec.users }, () => {
     const first = randInt(rng, sectors.length);
@@ -206,7 +217,7 @@ export function generateEvents(spec: ShopSpec, g: Generated, onProgress?: (done:
   const spanMs = spec.days * 86_400_000;
   const lastT = new Float64Array(spec.users).fill(-Infinity);
   let order = 0;
-  while (order < spec.orders) {
+  while (order < spec.orders && b.size < maxEvents) {
     const u = userActivity.sample(rng);
     const sec = userSectors[u]![randInt(rng, userSectors[u]!.length)]!;
     const sc = sectorCats[sec]!;
@@ -254,11 +265,11 @@ export function generateEvents(spec: ShopSpec, g: Generated, onProgress?: (done:
     if (!abandoned) {
       for (const item of basket) b.push(EVENT_PURCHASE, u, item, order, t);
       order++;
-      if (onProgress && (order & 0x3fff) === 0) onProgress(order, spec.orders);
+      if (onProgress && (order & 0x3fff) === 0) onProgress(Math.round(1000 * Math.max(order / spec.orders, b.size / maxEvents)), 1000);
     }
     lastT[u] = t;
   }
-  onProgress?.(spec.orders, spec.orders);
+  onProgress?.(1000, 1000);
   const built = b.build();
   built.orderCount = order;
   return built;

@@ -62,3 +62,20 @@ export function validateBatch<S extends TSchema>(
   });
   return { valid, errors, rejected };
 }
+
+const NUMERIC = /^-?\d+(\.\d+)?$/;
+
+/**
+ * Turns numeric query strings into numbers where the schema wants a number or an integer
+ * (what express hands over is all strings); everything else is left for the check to judge.
+ */
+export function coerceQuery(schema: TSchema, query: Record<string, unknown>): Record<string, unknown> {
+  const props = (schema as { properties?: Record<string, { type?: string }> }).properties ?? {};
+  const out: Record<string, unknown> = {};
+  for (const key of Object.keys(query)) {
+    const v = query[key];
+    const t = props[key]?.type;
+    out[key] = typeof v === 'string' && (t === 'integer' || t === 'number') && NUMERIC.test(v) ? Number(v) : v;
+  }
+  return out;
+}

@@ -10,13 +10,16 @@ export class Catalog {
   readonly categoryOf: number[] = [];
   /** Brand index of each item (-1 when none). */
   readonly brandOf: number[] = [];
-  /** `key=value` attribute tokens of each item, for content similarity. */
-  readonly attrTokens: string[][] = [];
+  /** Interned `key=value` attribute tokens of each item, sorted, for content similarity. */
+  readonly attrTokens: Int32Array[] = [];
+  private readonly tokenIndex = new Map<string, number>();
   readonly categories: string[] = [];
   private readonly index = new Map<string, number>();
   private readonly categoryIndex = new Map<string, number>();
   private readonly brandIndex = new Map<string, number>();
   private byCategory: number[][] = [];
+  /** Bumped when an item is added or its category, price, brand or attributes change (not on stock). */
+  generation = 0;
   private byCategoryDirty = true;
 
   static from(items: Iterable<CatalogItem>): Catalog {
@@ -46,8 +49,11 @@ export class Catalog {
     const normalized: CatalogItem = { ...item, attributes: item.attributes ?? {} };
     const cat = this.intern(this.categoryIndex, this.categories, item.category);
     const brand = item.brand === undefined ? -1 : this.internBrand(item.brand);
-    const tokens = Object.entries(normalized.attributes ?? {}).map(([k, v]) => `${k}=${String(v)}`);
+    const tokens = Int32Array.from(
+      Object.entries(normalized.attributes ?? {}).map(([k, v]) => this.internToken(`${k}=${String(v)}`)),
+    ).sort();
     const existing = this.index.get(item.id);
+    this.generation++;
     if (existing !== undefined) {
       const prev = this.items[existing]!;
       if (prev.category !== item.category || prev.price !== item.price) this.byCategoryDirty = true;
@@ -111,6 +117,15 @@ export class Catalog {
     for (const l of lists) l.sort((x, y) => this.items[x]!.price - this.items[y]!.price);
     this.byCategory = lists;
     this.byCategoryDirty = false;
+  }
+
+  private internToken(token: string): number {
+    let t = this.tokenIndex.get(token);
+    if (t === undefined) {
+      t = this.tokenIndex.size;
+      this.tokenIndex.set(token, t);
+    }
+    return t;
   }
 
   private internBrand(name: string): number {

@@ -9,7 +9,14 @@ export function contentSimilarity(catalog: Catalog, a: number, b: number): numbe
   const ta = catalog.attrTokens[a]!;
   const tb = catalog.attrTokens[b]!;
   let shared = 0;
-  for (const t of ta) if (tb.includes(t)) shared++;
+  for (let i = 0, j = 0; i < ta.length && j < tb.length; ) {
+    if (ta[i] === tb[j]) {
+      shared++;
+      i++;
+      j++;
+    } else if (ta[i]! < tb[j]!) i++;
+    else j++;
+  }
   const union = ta.length + tb.length - shared;
   const attrs = union === 0 ? 0 : shared / union;
   const pa = Math.max(catalog.price(a), 0.01);

@@ -44,6 +44,10 @@ export class EventColumnsBuilder {
     };
   }
 
+  get size(): number {
+    return this.length;
+  }
+
   userIndex(id: string): number {
     let u = this.users.get(id);
     if (u === undefined) {

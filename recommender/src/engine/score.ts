@@ -7,11 +7,43 @@ import type { Catalog } from './catalog.js';
 import { contentNeighbours, contentSimilarity } from './content.js';
 import type { HistoryEntry } from './online.js';
 import type { ServingModel } from './serving.js';
+import { TopK } from './topk.js';
+
+/** Why an engine proposed an item, as data; formatted into reason strings only for items shown. */
+export type Why =
+  | { kind: 'together'; src: number[]; lift: number[]; cold: number[] }
+  | { kind: 'substitute'; of: number; coViewLift: number | undefined; priceRatio: number }
+  | { kind: 'similar'; src: number[]; sim: number[] };
 
 export interface Candidate {
   idx: number;
   score: number;
+  /** Reasons added as strings (fallbacks, business rules); they follow those of `why`. */
   reasons: string[];
+  why?: Why;
+}
+
+function formatWhy(w: Why, catalog: Catalog): string[] {
+  switch (w.kind) {
+    case 'together':
+      return w.src.map((s, k) =>
+        w.cold[k]
+          ? `cold_start:similar_to:${catalog.id(s)} bought_together lift=${fmt(w.lift[k]!)}`
+          : `bought_together:${catalog.id(s)} lift=${fmt(w.lift[k]!)}`,
+      );
+    case 'substitute':
+      return [
+        w.coViewLift === undefined ? `substitute_of:${catalog.id(w.of)}` : `also_viewed:${catalog.id(w.of)} lift=${fmt(w.coViewLift)}`,
+        `price:+${Math.round((w.priceRatio - 1) * 100)}%`,
+      ];
+    case 'similar':
+      return w.src.map((s, k) => `similar_to:${catalog.id(s)} sim=${w.sim[k]!.toFixed(2)}`);
+  }
+}
+
+/** All reasons of a candidate: the engine's, then the ones added later. */
+export function reasonsOf(c: { reasons: string[]; why?: Why }, catalog: Catalog): string[] {
+  return c.why ? [...formatWhy(c.why, catalog), ...c.reasons] : c.reasons;
 }
 
 export interface EngineView {
@@ -27,7 +59,8 @@ export interface Scored {
 }
 
 const COLD_PROXIES = 3;
-const UPSELL_SCAN = 400;
+/** Same-category items scanned per up-sell, cheapest in the band first. */
+const UPSELL_SCAN = 200;
 
 function baskets(m: ServingModel, i: number): number {
   return (i < m.n ? m.a.itemBaskets[i]! : 0) + (m.online.itemBaskets.get(i) ?? 0);
@@ -38,37 +71,52 @@ function fmt(x: number): string {
 }
 
 function topN(acc: Map<number, Candidate>, n: number): Candidate[] {
-  const all = [...acc.values()];
+  const all: Candidate[] = [...acc.values()];
   all.sort((x, y) => y.score - x.score || x.idx - y.idx);
   return all.length > n ? all.slice(0, n) : all;
 }
 
-/** Buy-basket neighbours of `src` (model top-K plus online pairs) with their shrunk lift. */
-function forEachComplement(v: EngineView, src: number, fn: (b: number, lift: number) => void): void {
-  const m = v.model;
-  const beta = v.cfg.shrinkage;
-  const N = m.basketTotal + m.online.baskets;
-  if (N <= 0) return;
-  const ca = baskets(m, src);
-  const online = m.online.pairs.get(src);
-  const seen = online ? new Set<number>() : undefined;
-  if (src < m.n) {
-    const a = m.a;
-    for (let q = a.crossOff[src]!; q < a.crossOff[src + 1]!; q++) {
-      const b = a.crossNbr[q]!;
-      const c = a.crossCo[q]! + (online?.get(b) ?? 0);
-      const lift = (c + beta) / ((ca * baskets(m, b)) / N + beta);
-      seen?.add(b);
-      if (lift > 1) fn(b, lift);
-    }
+function isWarmForCross(m: ServingModel, cfg: EngineConfig, i: number): boolean {
+  return baskets(m, i) >= cfg.coldStartMinBaskets && ((i < m.n && m.a.crossOff[i + 1]! > m.a.crossOff[i]!) || m.online.pairs.has(i));
+}
+
+/** Per-model scratch space so a request allocates nothing per neighbour. Scoring is synchronous. */
+interface Scratch {
+  score: Float64Array;
+  contribs: Uint8Array;
+  src: Int32Array;
+  lift: Float32Array;
+  cold: Uint8Array;
+  touched: Int32Array;
+}
+const MAX_REASONS = 3;
+const heaps = new Map<number, TopK>();
+function heapOf(k: number): TopK {
+  let h = heaps.get(k);
+  if (!h) {
+    h = new TopK(k);
+    heaps.set(k, h);
   }
-  if (online) {
-    for (const [b, extra] of online) {
-      if (seen!.has(b)) continue;
-      const lift = (extra + beta) / ((ca * baskets(m, b)) / N + beta);
-      if (lift > 1) fn(b, lift);
-    }
+  h.reset();
+  return h;
+}
+const scratchOf = new WeakMap<ServingModel, Scratch>();
+
+function scratch(m: ServingModel, size: number): Scratch {
+  let s = scratchOf.get(m);
+  if (!s || s.score.length < size) {
+    const n = Math.max(size, 16);
+    s = {
+      score: new Float64Array(n),
+      contribs: new Uint8Array(n),
+      src: new Int32Array(n * MAX_REASONS),
+      lift: new Float32Array(n * MAX_REASONS),
+      cold: new Uint8Array(n * MAX_REASONS),
+      touched: new Int32Array(n),
+    };
+    scratchOf.set(m, s);
   }
+  return s;
 }
 
 /**
@@ -79,36 +127,79 @@ function forEachComplement(v: EngineView, src: number, fn: (b: number, lift: num
  */
 export function crossSell(v: EngineView, basket: readonly number[], exclude: ReadonlySet<number>, want: number): Candidate[] {
   const { catalog, model: m, cfg } = v;
-  const basketSet = new Set(basket);
-  const basketCats = new Set(basket.map((i) => catalog.categoryOf[i]!));
-  const acc = new Map<number, Candidate>();
-  const isWarm = (i: number): boolean => baskets(m, i) >= cfg.coldStartMinBaskets && (i >= m.n || m.a.crossOff[i + 1]! > m.a.crossOff[i]! || m.online.pairs.has(i));
-  for (const item of basket) {
-    const sources = isWarm(item)
-      ? [{ idx: item, sim: 1 }]
-      : contentNeighbours(catalog, item, isWarm, COLD_PROXIES);
-    for (const { idx: src, sim } of sources) {
-      const srcId = catalog.id(src);
-      forEachComplement(v, src, (b, lift) => {
-        if (basketSet.has(b) || exclude.has(b) || basketCats.has(catalog.categoryOf[b]!)) return;
-        const s = Math.log(lift) * sim;
-        let c = acc.get(b);
-        if (!c) {
-          c = { idx: b, score: 0, reasons: [] };
-          acc.set(b, c);
+  const sc = scratch(m, catalog.size);
+  const basketCats = new Set<number>();
+  for (const i of basket) basketCats.add(catalog.categoryOf[i]!);
+  const beta = cfg.shrinkage;
+  const N = m.basketTotal + m.online.baskets;
+  const a = m.a;
+  const cat = catalog.categoryOf;
+  let touched = 0;
+  const add = (b: number, lift: number, sim: number, src: number, cold: number): void => {
+    if (basketCats.has(cat[b]!) || exclude.has(b) || basket.includes(b)) return;
+    if (sc.contribs[b] === 0) sc.touched[touched++] = b;
+    sc.score[b]! += Math.log(lift) * sim;
+    const k = sc.contribs[b]!;
+    if (k < MAX_REASONS) {
+      sc.src[b * MAX_REASONS + k] = src;
+      sc.lift[b * MAX_REASONS + k] = lift;
+      sc.cold[b * MAX_REASONS + k] = cold;
+    }
+    sc.contribs[b] = k + 1;
+  };
+  if (N > 0) {
+    for (const item of basket) {
+      const warm = isWarmForCross(m, cfg, item);
+      const sources = warm ? [{ idx: item, sim: 1 }] : contentNeighbours(catalog, item, (i) => isWarmForCross(m, cfg, i), COLD_PROXIES);
+      const cold = warm ? 0 : 1;
+      for (const { idx: src, sim } of sources) {
+        const ca = baskets(m, src);
+        const online = m.online.pairs.get(src);
+        if (src < m.n) {
+          for (let q = a.crossOff[src]!; q < a.crossOff[src + 1]!; q++) {
+            const b = a.crossNbr[q]!;
+            const c = a.crossCo[q]! + (online === undefined ? 0 : (online.get(b) ?? 0));
+            const lift = (c + beta) / ((ca * baskets(m, b)) / N + beta);
+            if (lift > 1) add(b, lift, sim, src, cold);
+          }
         }
-        c.score += s;
-        if (c.reasons.length < 3) {
-          c.reasons.push(
-            src === item
-              ? `bought_together:${srcId} lift=${fmt(lift)}`
-              : `cold_start:similar_to:${srcId} bought_together lift=${fmt(lift)}`,
-          );
+        if (online !== undefined) {
+          // Pairs learnt online that the model does not list for `src`.
+          const listed = new Set<number>();
+          if (src < m.n) for (let q = a.crossOff[src]!; q < a.crossOff[src + 1]!; q++) listed.add(a.crossNbr[q]!);
+          for (const [b, extra] of online) {
+            if (listed.has(b)) continue;
+            const lift = (extra + beta) / ((ca * baskets(m, b)) / N + beta);
+            if (lift > 1) add(b, lift, sim, src, cold);
+          }
         }
-      });
+      }
     }
   }
-  return topN(acc, want);
+  const heap = heapOf(want);
+  for (let t = 0; t < touched; t++) {
+    const b = sc.touched[t]!;
+    heap.push(b, sc.score[b]!, 0);
+  }
+  const out: Candidate[] = [];
+  for (const j of heap.order()) {
+    const b = heap.idx[j]!;
+    const q0 = b * MAX_REASONS;
+    const n = Math.min(sc.contribs[b]!, MAX_REASONS);
+    const why: Why = { kind: 'together', src: [], lift: [], cold: [] };
+    for (let k = 0; k < n; k++) {
+      why.src.push(sc.src[q0 + k]!);
+      why.lift.push(sc.lift[q0 + k]!);
+      why.cold.push(sc.cold[q0 + k]!);
+    }
+    out.push({ idx: b, score: sc.score[b]!, reasons: [], why });
+  }
+  for (let t = 0; t < touched; t++) {
+    const b = sc.touched[t]!;
+    sc.score[b] = 0;
+    sc.contribs[b] = 0;
+  }
+  return out;
 }
 
 /**
@@ -128,7 +219,6 @@ export function upSell(v: EngineView, item: number, exclude: ReadonlySet<number>
   const pool = new Set(catalog.priceRange(catalog.categoryOf[item]!, lo, hi, UPSELL_SCAN));
   for (const b of coView.keys()) pool.add(b);
   const logMax = Math.log1p(m.maxPurchases);
-  const id = catalog.id(item);
   const out: Candidate[] = [];
   for (const b of pool) {
     if (b === item || exclude.has(b)) continue;
@@ -143,11 +233,7 @@ export function upSell(v: EngineView, item: number, exclude: ReadonlySet<number>
     const conv = Math.min(1, (purchases + 1) / (views + 5));
     const margin = catalog.items[b]!.margin ?? 0;
     const score = sim * (0.4 + 0.4 * pop + 0.2 * conv) + cfg.marginWeight * margin;
-    const reasons = [
-      cv === undefined ? `substitute_of:${id}` : `also_viewed:${id} lift=${fmt(Math.exp(cv))}`,
-      `price:+${Math.round((p / price - 1) * 100)}%`,
-    ];
-    out.push({ idx: b, score, reasons });
+    out.push({ idx: b, score, reasons: [], why: { kind: 'substitute', of: item, coViewLift: cv === undefined ? undefined : Math.exp(cv), priceRatio: p / price } });
   }
   out.sort((x, y) => y.score - x.score || x.idx - y.idx);
   return out.length > want ? out.slice(0, want) : out;
@@ -186,25 +272,27 @@ export function boughtBy(m: ServingModel, userId: string | undefined): Set<numbe
  * unknown shopper.
  */
 export function personal(v: EngineView, userId: string, exclude: ReadonlySet<number>, want: number): Scored {
-  const { catalog, model: m } = v;
+  const m = v.model;
   const history = historyOf(m, userId);
   const bought = new Set(history.filter((e) => e.bought).map((e) => e.item));
-  const acc = new Map<number, Candidate>();
+  const acc = new Map<number, Candidate & { why: Extract<Why, { kind: 'similar' }> }>();
   const notes: string[] = [];
   for (const h of history) {
     if (h.item >= m.n) continue;
-    const hid = catalog.id(h.item);
     for (let q = m.a.knnOff[h.item]!; q < m.a.knnOff[h.item + 1]!; q++) {
       const b = m.a.knnNbr[q]!;
       if (bought.has(b) || exclude.has(b)) continue;
       const s = h.weight * m.a.knnSim[q]!;
       let c = acc.get(b);
       if (!c) {
-        c = { idx: b, score: 0, reasons: [] };
+        c = { idx: b, score: 0, reasons: [], why: { kind: 'similar', src: [], sim: [] } };
         acc.set(b, c);
       }
       c.score += s;
-      if (c.reasons.length < 3) c.reasons.push(`similar_to:${hid} sim=${m.a.knnSim[q]!.toFixed(2)}`);
+      if (c.why.src.length < MAX_REASONS) {
+        c.why.src.push(h.item);
+        c.why.sim.push(m.a.knnSim[q]!);
+      }
     }
   }
   const candidates = topN(acc, want);

@@ -46,11 +46,39 @@ export class TopK {
     this.extra[pos] = x;
   }
 
-  /** Positions 0..size-1 ordered by descending score. */
+  /**
+   * Sorts the kept entries in place by descending score (heapsort, no comparator closure) and
+   * returns the positions 0..size-1. The heap is spent afterwards: call reset() before reuse.
+   */
   order(): number[] {
-    const o = Array.from({ length: this.size }, (_, j) => j);
-    o.sort((a, b) => this.score[b]! - this.score[a]! || this.idx[a]! - this.idx[b]!);
-    return o;
+    for (let end = this.size - 1; end > 0; end--) {
+      this.swap(0, end);
+      let pos = 0;
+      for (;;) {
+        const l = 2 * pos + 1;
+        if (l >= end) break;
+        const r = l + 1;
+        const c = r < end && this.score[r]! < this.score[l]! ? r : l;
+        if (this.score[c]! >= this.score[pos]!) break;
+        this.swap(pos, c);
+        pos = c;
+      }
+    }
+    const out = new Array<number>(this.size);
+    for (let j = 0; j < this.size; j++) out[j] = j;
+    return out;
+  }
+
+  private swap(a: number, b: number): void {
+    const i = this.idx[a]!;
+    const s = this.score[a]!;
+    const x = this.extra[a]!;
+    this.idx[a] = this.idx[b]!;
+    this.score[a] = this.score[b]!;
+    this.extra[a] = this.extra[b]!;
+    this.idx[b] = i;
+    this.score[b] = s;
+    this.extra[b] = x;
   }
 
   private set(to: number, from: number): void {

@@ -1,11 +1,14 @@
 import type { RulesConfig } from '../config.js';
 import type { Catalog } from '../engine/catalog.js';
 import type { Intent } from '../schemas.js';
+import type { Why } from '../engine/score.js';
 
 export interface RankedItem {
   idx: number;
   score: number;
   reasons: string[];
+  /** The engine's reasons as data (see engine/score.ts). */
+  why?: Why;
   /** Set while the item holds a promoted slot. */
   pinned?: boolean;
 }

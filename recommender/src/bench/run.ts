@@ -1,0 +1,242 @@
+/**
+ * `npm run bench:recommender`: the recommender's benchmarks, bounded to a few minutes.
+ *  1. Training on a generated shop of 100k items and 5M events (own process: time, peak RSS),
+ *     plus in-process µs per 5-item basket score.
+ *  2. Serving: autocannon against the service (loaded from that artifact) for each intent, and
+ *     against bare node:http and bare express servers returning a fixed JSON of the same size.
+ * Prints a table, writes recommender/bench/results.json and the README's bench block.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+import autocannon from 'autocannon';
+import { mulberry32, randInt } from '../prng.js';
+
+const here = dirname(fileURLToPath(import.meta.url));
+const root = join(here, '..', '..', '..');
+const KEY = 'bench-key-0123456789';
+
+const { values } = parseArgs({
+  options: {
+    duration: { type: 'string', default: '8' },
+    connections: { type: 'string', default: '50' },
+    events: { type: 'string' },
+    'no-readme': { type: 'boolean' },
+  },
+});
+const DURATION = Number(values.duration);
+const CONNECTIONS = Number(values.connections);
+
+function log(msg: string): void {
+  process.stderr.write(`[bench] ${msg}\n`);
+}
+
+function tsx(file: string, args: string[], env: NodeJS.ProcessEnv = {}): ChildProcess {
+  return spawn(process.execPath, ['--import', 'tsx', file, ...args], {
+    cwd: root,
+    env: { ...process.env, ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+}
+
+function collect(child: ChildProcess): Promise<string> {
+  return new Promise((resolve, reject) => {
+    let out = '';
+    child.stdout!.on('data', (d: Buffer) => (out += d.toString()));
+    child.stderr!.on('data', (d: Buffer) => process.stderr.write(d));
+    child.on('exit', (code) => (code === 0 ? resolve(out) : reject(new Error(`child exited ${code}`))));
+  });
+}
+
+/** Resolves with the first match of `re` on the child's stdout or stderr. */
+function waitFor(child: ChildProcess, re: RegExp): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const on = (d: Buffer): void => {
+      const m = re.exec(d.toString());
+      if (m) resolve(m[1]!);
+    };
+    child.stdout!.on('data', on);
+    child.stderr!.on('data', on);
+    child.on('exit', (code) => reject(new Error(`server exited ${code} before it was up`)));
+  });
+}
+
+async function waitReady(base: string): Promise<void> {
+  for (let i = 0; i < 600; i++) {
+    try {
+      if ((await fetch(`${base}/readyz`)).status === 200) return;
+    } catch {
+      // not listening yet
+    }
+    await new Promise((r) => setTimeout(r, 200));
+  }
+  throw new Error('service never became ready');
+}
+
+interface Load {
+  rps: number;
+  p50: number;
+  p99: number;
+  errors: number;
+  non2xx: number;
+}
+
+async function load(base: string, paths: string[], opts: { rate?: number; connections?: number; duration?: number } = {}): Promise<Load> {
+  let i = 0;
+  const r = await autocannon({
+    url: base,
+    connections: opts.connections ?? CONNECTIONS,
+    duration: opts.duration ?? DURATION,
+    ...(opts.rate ? { overallRate: opts.rate } : {}),
+    headers: { authorization: `Bearer ${KEY}` },
+    requests: [{ setupRequest: (req) => ({ ...req, path: paths[i++ % paths.length]! }) }],
+  });
+  return { rps: Math.round(r.requests.average), p50: r.latency.p50, p99: r.latency.p99, errors: r.errors + r.timeouts, non2xx: r.non2xx };
+}
+
+async function main(): Promise<void> {
+  const work = await mkdtemp(join(tmpdir(), 'tandem-bench-'));
+  const children: ChildProcess[] = [];
+  try {
+    log('training on the generated 100k-item / 5M-event shop…');
+    const trainArgs = ['--out', join(work, 'models'), ...(values.events ? ['--events', values.events] : [])];
+    const training = JSON.parse(await collect(tsx(join(here, 'train-bench.ts'), trainArgs))) as Record<string, unknown>;
+    log(`trained in ${training.trainMs} ms, peak RSS ${training.peakRssMb} MB`);
+
+    log('starting the service on the trained artifact…');
+    const svc = tsx(join(root, 'recommender/src/main.ts'), ['serve', '--model-dir', join(work, 'models'), '--watch-seconds', '0'], {
+      PORT: '0',
+      TANDEM_API_KEY: KEY,
+      LOG_LEVEL: 'info',
+    });
+    children.push(svc);
+    const port = await waitFor(svc, /"port":(\d+)/);
+    const base = `http://127.0.0.1:${port}`;
+    await waitReady(base);
+    svc.stdout!.resume();
+    svc.stderr!.resume();
+
+    const auth = { authorization: `Bearer ${KEY}` };
+    const popular = ((await (await fetch(`${base}/v1/recommendations/personal?user=nobody&limit=100`, { headers: auth })).json()) as {
+      items: { id: string }[];
+    }).items.map((x) => x.id);
+    const rng = mulberry32(5);
+    const pick = (): string => popular[randInt(rng, popular.length)]!;
+    const crossPaths = Array.from({ length: 500 }, () => {
+      const n = 1 + randInt(rng, 3);
+      return `/v1/recommendations/cross-sell?items=${Array.from({ length: n }, pick).join(',')}&limit=10`;
+    });
+    const upPaths = Array.from({ length: 500 }, () => `/v1/recommendations/up-sell?item=${pick()}&limit=10`);
+    const personalPaths = Array.from({ length: 500 }, () => `/v1/recommendations/personal?user=u-${1 + randInt(rng, 300_000)}&limit=10`);
+    const sample = await (await fetch(base + crossPaths[0]!, { headers: auth })).text();
+    const bodyFile = join(work, 'body.json');
+    await writeFile(bodyFile, sample);
+    log(`sample cross-sell answer: ${Buffer.byteLength(sample)} bytes`);
+
+    const httpBase = tsx(join(here, 'baseline.ts'), ['http', bodyFile]);
+    const expressBase = tsx(join(here, 'baseline.ts'), ['express', bodyFile]);
+    children.push(httpBase, expressBase);
+    const httpUrl = `http://127.0.0.1:${await waitFor(httpBase, /^(\d+)/)}`;
+    const expressUrl = `http://127.0.0.1:${await waitFor(expressBase, /^(\d+)/)}`;
+
+    const warm = async (url: string, paths: string[]): Promise<void> => {
+      await load(url, paths, { duration: 2 });
+    };
+    const results: Record<string, Load> = {};
+    for (const [name, url, paths] of [
+      ['node:http', httpUrl, crossPaths],
+      ['express', expressUrl, crossPaths],
+      ['cross-sell', base, crossPaths],
+      ['up-sell', base, upPaths],
+      ['personal', base, personalPaths],
+    ] as const) {
+      log(`max throughput: ${name}…`);
+      await warm(url, [...paths]);
+      results[name] = await load(url, [...paths]);
+    }
+    const fixed: Record<string, Load> = {};
+    for (const [name, paths] of [
+      ['cross-sell', crossPaths],
+      ['up-sell', upPaths],
+      ['personal', personalPaths],
+    ] as const) {
+      log(`1,000 req/s: ${name}…`);
+      fixed[name] = await load(base, [...paths], { rate: 1000, connections: 20 });
+    }
+    const rss = Number(/VmRSS:\s+(\d+)/.exec(await readFile(`/proc/${svc.pid}/status`, 'utf8'))?.[1] ?? 0);
+    const report = {
+      date: new Date().toISOString(),
+      machine: 'shared 2-core VM',
+      training,
+      serving: { durationSeconds: DURATION, connections: CONNECTIONS, responseBytes: Buffer.byteLength(sample), serviceRssMb: Math.round(rss / 1024), max: results, at1000: fixed },
+    };
+    await writeFile(join(root, 'recommender/bench/results.json'), JSON.stringify(report, null, 2) + '\n');
+    const md = markdown(report);
+    process.stdout.write(md + '\n');
+    if (!values['no-readme']) await writeReadme(md);
+  } finally {
+    for (const c of children) c.kill('SIGTERM');
+    await rm(work, { recursive: true, force: true });
+  }
+}
+
+function markdown(r: {
+  date: string;
+  training: Record<string, unknown>;
+  serving: { responseBytes: number; serviceRssMb: number; durationSeconds: number; connections: number; max: Record<string, Load>; at1000: Record<string, Load> };
+}): string {
+  const t = r.training;
+  const s = r.serving;
+  const express = s.max.express!.rps;
+  const http = s.max['node:http']!.rps;
+  const pct = (x: number, of: number): string => `${Math.round((x / of) * 100)}%`;
+  const lines = [
+    `Measured ${r.date.slice(0, 16).replace('T', ' ')} UTC on the shared 2-core machine with \`npm run bench:recommender\`.`,
+    '',
+    `**Training** on a generated shop of ${Number(t.items).toLocaleString('en')} items and ${Number(t.events).toLocaleString('en')} events ` +
+      `(${Number(t.orders).toLocaleString('en')} orders, ${Number(t.users).toLocaleString('en')} shoppers): ` +
+      `**${(Number(t.trainMs) / 1000).toFixed(1)} s**, peak RSS **${t.peakRssMb} MB** for the whole process (generation included; targets ≤ 60 s, ≤ 2 GB). ` +
+      `Writing the artifact: ${(Number(t.writeMs) / 1000).toFixed(1)} s.`,
+    '',
+    `**In-process scoring** of a 5-item basket on the 100k catalogue: **${t.basket5EngineUs} µs** for the engine (candidates with reasons), ` +
+      `${t.basket5ServiceUs} µs through the whole use case (business rules, answer).`,
+    '',
+    `**Serving** (autocannon, ${s.connections} connections, ${s.durationSeconds} s per run after a 2 s warm-up; the load generator shares the 2 cores; answer ${s.responseBytes} bytes; service RSS ${s.serviceRssMb} MB):`,
+    '',
+    '| target | req/s | p50 ms | p99 ms | vs bare express | vs bare node:http | p50 / p99 ms at 1,000 req/s |',
+    '|---|---|---|---|---|---|---|',
+  ];
+  for (const name of ['node:http', 'express', 'cross-sell', 'up-sell', 'personal']) {
+    const m = s.max[name]!;
+    const f = s.at1000[name];
+    lines.push(
+      `| ${name.includes(':') || name === 'express' ? `bare ${name}` : name} | ${m.rps} | ${m.p50} | ${m.p99} | ${pct(m.rps, express)} | ${pct(m.rps, http)} | ${f ? `${f.p50} / ${f.p99}` : '–'} |`,
+    );
+  }
+  const errors = Object.values(s.max).concat(Object.values(s.at1000)).reduce((a, m) => a + m.errors + m.non2xx, 0);
+  lines.push('', `Errors and non-2xx answers across all runs: ${errors}.`);
+  return lines.join('\n');
+}
+
+async function writeReadme(md: string): Promise<void> {
+  const path = join(root, 'README.md');
+  const text = await readFile(path, 'utf8');
+  const start = '<!-- recommender-bench:start -->';
+  const end = '<!-- recommender-bench:end -->';
+  const a = text.indexOf(start);
+  const b = text.indexOf(end);
+  if (a < 0 || b < a) {
+    log('README has no recommender-bench markers; not updated');
+    return;
+  }
+  await writeFile(path, text.slice(0, a + start.length) + '\n' + md + '\n' + text.slice(b));
+  log('README bench block updated');
+}
+
+main().catch((err: unknown) => {
+  console.error(err);
+  process.exit(1);
+});

@@ -1,0 +1,66 @@
+/**
+ * An in-memory LRU cache of candidate lists, keyed by the request. It sits before the
+ * business rules, so stock, promotions and the other rules always apply to fresh data.
+ * An entry is valid for the model version and catalogue generation it was computed on, and
+ * for the online-update generation too unless `maxStaleMs` allows it to lag.
+ */
+import type { CacheConfig } from './config.js';
+import type { Candidate } from './engine/score.js';
+import type { ServingModel } from './engine/serving.js';
+
+interface Entry {
+  version: string;
+  catalogGeneration: number;
+  onlineGeneration: number;
+  at: number;
+  candidates: Candidate[];
+  notes: string[];
+}
+
+export class CandidateCache {
+  private readonly map = new Map<string, Entry>();
+  hits = 0;
+  misses = 0;
+
+  constructor(
+    private readonly cfg: CacheConfig,
+    private readonly clock: () => number = () => performance.now(),
+  ) {}
+
+  get(key: string, model: ServingModel, catalogGeneration: number): Entry | undefined {
+    if (!this.cfg.enabled) return undefined;
+    const e = this.map.get(key);
+    if (
+      e &&
+      e.version === model.version &&
+      e.catalogGeneration === catalogGeneration &&
+      (e.onlineGeneration === model.online.generation || this.clock() - e.at < this.cfg.maxStaleMs)
+    ) {
+      this.hits++;
+      // refresh LRU position
+      this.map.delete(key);
+      this.map.set(key, e);
+      return e;
+    }
+    this.misses++;
+    return undefined;
+  }
+
+  set(key: string, model: ServingModel, catalogGeneration: number, candidates: Candidate[], notes: string[]): void {
+    if (!this.cfg.enabled) return;
+    this.map.delete(key);
+    this.map.set(key, {
+      version: model.version,
+      catalogGeneration,
+      onlineGeneration: model.online.generation,
+      at: this.clock(),
+      candidates,
+      notes,
+    });
+    if (this.map.size > this.cfg.maxEntries) this.map.delete(this.map.keys().next().value as string);
+  }
+
+  get size(): number {
+    return this.map.size;
+  }
+}

@@ -1,0 +1,61 @@
+import { describe, expect, it } from 'vitest';
+import { CandidateCache } from '../src/cache.js';
+import type { ServingModel } from '../src/engine/serving.js';
+import { OnlineState } from '../src/engine/online.js';
+import { at, buildShop, CAMERA_SHOP, ids, ordersToEvents, repeat } from './fixtures.js';
+
+const orders = [...repeat(6, ['cam-1', 'card-1']), ...repeat(4, ['cam-1', 'tri-1']), ...repeat(4, ['mug-1', 'beans-1'])];
+
+describe('candidate cache', () => {
+  it('When a request repeats, Then it is served from the cache and a stock change still applies', async () => {
+    const shop = await buildShop(CAMERA_SHOP, ordersToEvents(orders));
+    const q = { intent: 'cross-sell' as const, items: ['cam-1'], limit: 5 };
+    const first = shop.service.recommend(q);
+    const second = shop.service.recommend(q);
+    expect(shop.service.cache.hits).toBe(1);
+    expect(ids(second)).toEqual(ids(first));
+    shop.service.patchInventory({ 'card-1': 0 });
+    const third = shop.service.recommend(q);
+    expect(shop.service.cache.hits).toBe(2);
+    expect(ids(third)).not.toContain('card-1');
+  });
+
+  it('When an online purchase or a catalogue change arrives, Then the cached list is recomputed', async () => {
+    const shop = await buildShop(CAMERA_SHOP, ordersToEvents(orders));
+    const q = { intent: 'cross-sell' as const, items: ['cam-1'], limit: 5 };
+    shop.service.recommend(q);
+    shop.service.ingestEvents([{ type: 'purchase', userId: 'x', itemId: 'lens-1', orderId: 'z', timestamp: at(900) }]);
+    shop.service.recommend(q);
+    expect(shop.service.cache.hits).toBe(0);
+    shop.service.recommend(q);
+    expect(shop.service.cache.hits).toBe(1);
+    shop.service.upsertItems([{ ...CAMERA_SHOP.find((i) => i.id === 'tri-1')!, category: 'Cameras' }]);
+    const r = shop.service.recommend(q);
+    expect(shop.service.cache.hits).toBe(1);
+    expect(ids(r)).not.toContain('tri-1'); // now a camera: a substitute, not a complement
+  });
+
+  it('When entries may lag online updates, Then they are reused until maxStaleMs passes', () => {
+    let now = 0;
+    const cache = new CandidateCache({ enabled: true, maxEntries: 2, maxStaleMs: 1000 }, () => now);
+    const model = { version: 'v1', online: new OnlineState() } as unknown as ServingModel;
+    cache.set('a', model, 0, [{ idx: 1, score: 1, reasons: [] }], []);
+    model.online.addPurchase('o', 3);
+    now = 999;
+    expect(cache.get('a', model, 0)?.candidates[0]!.idx).toBe(1);
+    now = 1000;
+    expect(cache.get('a', model, 0)).toBeUndefined();
+  });
+
+  it('When more keys than maxEntries are stored, Then the least recently used goes', () => {
+    const cache = new CandidateCache({ enabled: true, maxEntries: 2, maxStaleMs: 0 });
+    const model = { version: 'v1', online: new OnlineState() } as unknown as ServingModel;
+    cache.set('a', model, 0, [], []);
+    cache.set('b', model, 0, [], []);
+    cache.get('a', model, 0);
+    cache.set('c', model, 0, [], []);
+    expect(cache.get('b', model, 0)).toBeUndefined();
+    expect(cache.get('a', model, 0)).toBeDefined();
+    expect(cache.size).toBe(2);
+  });
+});
