@@ -48,6 +48,9 @@ export const OPERATOR_RBAC = {
   clusterRole: [
     { apiGroups: [GROUP], resources: [PLURAL], verbs: ['get', 'list', 'watch', 'patch', 'update'] },
     { apiGroups: [GROUP], resources: [`${PLURAL}/status`], verbs: ['patch', 'update'] },
+    // The children's ownerReferences set blockOwnerDeletion; with OwnerReferencesPermissionEnforcement
+    // admission (OpenShift and hardened clusters) that needs update on the owner's finalizers.
+    { apiGroups: [GROUP], resources: [`${PLURAL}/finalizers`], verbs: ['update'] },
     ...childRules,
     { apiGroups: [''], resources: ['events'], verbs: ['create', 'patch'] },
     { apiGroups: ['events.k8s.io'], resources: ['events'], verbs: ['create', 'patch'] },
