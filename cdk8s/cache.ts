@@ -43,9 +43,11 @@ export function redisStartScript(spec: RecommenderSpec): string {
     // No password: only the NetworkPolicy guards it, and protected mode would refuse every remote client.
     return ['exec redis-server', ...args, '--protected-mode no'].join(' ');
   }
+  // Redis reads a double-quoted config value with backslash escapes: escape `\` and `"` first.
   return [
+    `pw=$(printf '%s' "$${Env.REDIS_PASSWORD}" | sed 's/[\\\\"]/\\\\&/g')`,
     `exec redis-server ${args.join(' ')} - <<EOF`,
-    `requirepass "$${Env.REDIS_PASSWORD}"`,
+    'requirepass "$pw"',
     'EOF',
   ].join('\n');
 }

@@ -1,3 +1,7 @@
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import { parseConfig } from '../recommender/src/config.js';
@@ -236,9 +240,21 @@ describe('the Redis cache tier', () => {
   });
 
   it('reads the password from the Secret through the environment, never from argv or the manifest', () => {
-    const script = container.command[2] as string;
-    expect(script).toMatch(/ - <<EOF\nrequirepass "\$REDIS_PASSWORD"\nEOF$/);
     expect(container.env).toContainEqual({ name: 'REDIS_PASSWORD', valueFrom: { secretKeyRef: { name: 'redis-auth', key: 'pw', optional: false } } });
+    // Run the start script with a stand-in redis-server that reports its argv and its stdin config.
+    const dir = mkdtempSync(join(tmpdir(), 'tandem-redis-'));
+    try {
+      writeFileSync(join(dir, 'redis-server'), '#!/bin/sh\nprintf "ARGV %s\\n" "$*"\ncat\n', { mode: 0o755 });
+      const password = 'p@ss "quoted" \\ back';
+      const run = spawnSync('sh', ['-c', container.command[2]], { encoding: 'utf8', env: { PATH: `${dir}:${process.env.PATH}`, REDIS_PASSWORD: password } });
+      expect(run.status).toBe(0);
+      const [argv, ...config] = run.stdout.trimEnd().split('\n');
+      expect(argv).toBe(`ARGV --port 6379 --maxmemory ${redisMaxMemoryBytes('1Gi')} --maxmemory-policy allkeys-lru --save  --appendonly no --dir /data -`);
+      // Redis's config parser reads a double-quoted value with \" and \\ escapes.
+      expect(config).toEqual(['requirepass "p@ss \\"quoted\\" \\\\ back"']);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it('When no password is set, Then Redis runs without protected mode, guarded by its NetworkPolicy', () => {
