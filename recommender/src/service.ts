@@ -6,7 +6,8 @@ import { randomUUID } from 'node:crypto';
 import { CandidateCache } from './cache.js';
 import type { TandemConfig } from './config.js';
 import type { Catalog } from './engine/catalog.js';
-import { boughtBy, crossSell, personal, reasonsOf, upSell, type Candidate, type EngineView } from './engine/score.js';
+import { boughtBy, crossSell, personal, reasonsOf, upSell, type EngineView, type Scored } from './engine/score.js';
+import type { ServingModel } from './engine/serving.js';
 import { checker, validateBatch } from './data/validate.js';
 import type { ModelStore } from './model/store.js';
 import { applyRules, type Filtered } from './rules/index.js';
@@ -31,6 +32,8 @@ export class NotReadyError extends Error {
 }
 
 const Stock = Type.Integer({ minimum: 0 });
+/** Deepest candidate list scored for one answer. */
+const MAX_CANDIDATES = 500;
 
 export interface ServiceDeps {
   catalog: Catalog;
@@ -57,12 +60,15 @@ export class RecommenderService {
     return this.deps.catalog;
   }
 
+  /**
+   * Scores, then applies the business rules. Candidates are over-fetched (2×limit + 10) so the
+   * rules have room to filter; if they filter so much that the list runs short, it retries
+   * with a deeper candidate list.
+   */
   recommend(req: RecommendRequest): Decision {
     const model = this.deps.store.active;
     if (!model) throw new NotReadyError('no model is loaded yet');
     const { catalog, config } = this.deps;
-    const view: EngineView = { catalog, model, cfg: config.engine };
-    const want = Math.min(req.limit * 4 + 20, 500);
     const notes: string[] = [];
     const known: number[] = [];
     for (const id of req.items) {
@@ -70,43 +76,47 @@ export class RecommenderService {
       if (idx === undefined) notes.push(`unknown_item:${id}`);
       else known.push(idx);
     }
-    const key = `${req.intent}|${req.items.join(',')}|${req.user ?? ''}|${want}`;
-    let candidates: Candidate[] = [];
-    const cached = this.cache.get(key, model, catalog.generation);
-    if (cached) {
-      candidates = cached.candidates;
-      notes.push(...cached.notes);
-    } else {
-      const extra: string[] = [];
-      if (req.intent === 'personal') {
-        const r = personal(view, req.user ?? '', new Set(), want);
-        candidates = r.candidates;
-        extra.push(...r.notes);
-      } else if (known.length > 0) {
-        const exclude = boughtBy(model, req.user);
-        candidates = req.intent === 'cross-sell' ? crossSell(view, known, exclude, want) : upSell(view, known[0]!, exclude, want);
-        if (candidates.length === 0) extra.push(req.intent === 'cross-sell' ? 'no_complements_known' : 'no_alternative_in_price_band');
+    const ctx = { catalog, rules: config.rules, intent: req.intent, now: this.now(), limit: req.limit };
+    let want = Math.min(req.limit * 2 + 10, MAX_CANDIDATES);
+    for (;;) {
+      const scored = this.candidates(req, model, known, want);
+      const { items, filtered } = applyRules(scored.candidates, ctx);
+      if (items.length < req.limit && scored.candidates.length >= want && want < MAX_CANDIDATES) {
+        want = Math.min(want * 4, MAX_CANDIDATES);
+        continue;
       }
-      this.cache.set(key, model, catalog.generation, candidates, extra);
-      notes.push(...extra);
+      notes.push(...scored.notes);
+      const answer: Decision = {
+        recommendationId: randomUUID(),
+        intent: req.intent,
+        modelVersion: model.version,
+        variant: this.variant,
+        items: items.map((c) => ({ id: catalog.id(c.idx), score: Math.round(c.score * 10_000) / 10_000, reasons: reasonsOf(c, catalog) })),
+        filtered,
+      };
+      if (notes.length > 0) answer.reasons = notes;
+      return answer;
     }
-    const { items, filtered } = applyRules(candidates, {
-      catalog,
-      rules: config.rules,
-      intent: req.intent,
-      now: this.now(),
-      limit: req.limit,
-    });
-    const answer: Decision = {
-      recommendationId: randomUUID(),
-      intent: req.intent,
-      modelVersion: model.version,
-      variant: this.variant,
-      items: items.map((c) => ({ id: catalog.id(c.idx), score: Math.round(c.score * 10_000) / 10_000, reasons: reasonsOf(c, catalog) })),
-      filtered,
-    };
-    if (notes.length > 0) answer.reasons = notes;
-    return answer;
+  }
+
+  /** Candidate generation for one request, through the cache. */
+  private candidates(req: RecommendRequest, model: ServingModel, known: number[], want: number): Scored {
+    const { catalog, config } = this.deps;
+    const key = `${req.intent}|${req.items.join(',')}|${req.user ?? ''}|${want}`;
+    const cached = this.cache.get(key, model, catalog.generation);
+    if (cached) return cached;
+    const view: EngineView = { catalog, model, cfg: config.engine };
+    let scored: Scored = { candidates: [], notes: [] };
+    if (req.intent === 'personal') {
+      scored = personal(view, req.user ?? '', new Set(), want);
+    } else if (known.length > 0) {
+      const exclude = boughtBy(model, req.user);
+      const candidates = req.intent === 'cross-sell' ? crossSell(view, known, exclude, want) : upSell(view, known[0]!, exclude, want);
+      const notes = candidates.length > 0 ? [] : [req.intent === 'cross-sell' ? 'no_complements_known' : 'no_alternative_in_price_band'];
+      scored = { candidates, notes };
+    }
+    this.cache.set(key, model, catalog.generation, scored.candidates, scored.notes);
+    return scored;
   }
 
   /** Upserts catalogue items; each bad record is rejected with its index and field. */

@@ -232,8 +232,8 @@ describe('models over HTTP', () => {
 describe('metrics', () => {
   it('When requests were served, Then /metrics counts them by route and status and names the model', async () => {
     const text = await (await get('/metrics', {})).text();
-    expect(text).toMatch(/tandem_http_requests_total\{route="\/v1\/recommendations\/cross-sell",method="GET",status="200"\} \d+/);
-    expect(text).toMatch(/tandem_http_requests_total\{route="\/v1\/recommendations\/cross-sell",method="GET",status="401"\} 3/);
+    expect(text).toMatch(/tandem_http_request_duration_seconds_count\{route="\/v1\/recommendations\/cross-sell",method="GET",status="200"\} \d+/);
+    expect(text).toMatch(/tandem_http_request_duration_seconds_count\{route="\/v1\/recommendations\/cross-sell",method="GET",status="401"\} 3/);
     expect(text).toMatch(/tandem_http_request_duration_seconds_bucket\{le="0.005",route="\/v1\/recommendations\/cross-sell"/);
     expect(text).toMatch(/process_cpu_user_seconds_total/);
     expect(text).toContain(`tandem_model_info{version="${v1}"} 1`);

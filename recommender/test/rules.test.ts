@@ -115,3 +115,14 @@ describe('diversity, exclusions and limit', () => {
     expect(out.items.map((i) => catalog.id(i.idx))).toEqual(['i0', 'i1', 'i2']);
   });
 });
+
+describe('over-fetching', () => {
+  it('When the rules filter out most top candidates, Then a deeper candidate list fills the answer', async () => {
+    const comps = Array.from({ length: 15 }, (_, k) => item(`comp-${k}`, `C${k}`, 10, { stock: k < 13 ? 0 : 5 }));
+    const orders = [...comps.flatMap((c, k) => repeat(20 - k, ['cam-1', c.id])), ...repeat(300, ['mug-1', 'beans-1'])];
+    const shop = await buildShop([...CAMERA_SHOP, ...comps], ordersToEvents(orders));
+    const r = shop.service.recommend({ intent: 'cross-sell', items: ['cam-1'], limit: 2 });
+    expect(ids(r)).toEqual(['comp-13', 'comp-14']);
+    expect(r.filtered.filter((f) => f.rule === 'out_of_stock')).toHaveLength(13);
+  });
+});

@@ -89,7 +89,6 @@ export function createApp(deps: AppDeps): App {
     const start = process.hrtime.bigint();
     res.on('finish', () => {
       const labels = { route: (res.locals.route as string | undefined) ?? 'unmatched', method: req.method, status: String(res.statusCode) };
-      metrics.requests.inc(labels);
       metrics.duration.observe(labels, Number(process.hrtime.bigint() - start) / 1e9);
     });
     next();

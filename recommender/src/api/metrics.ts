@@ -3,7 +3,6 @@ import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom
 
 export interface Metrics {
   registry: Registry;
-  requests: Counter<'route' | 'method' | 'status'>;
   duration: Histogram<'route' | 'method' | 'status'>;
   modelInfo: Gauge<'version'>;
   items: Histogram<'intent'>;
@@ -16,15 +15,9 @@ export function createMetrics(): Metrics {
   collectDefaultMetrics({ register: registry });
   return {
     registry,
-    requests: new Counter({
-      name: 'tandem_http_requests_total',
-      help: 'HTTP requests by route, method and status.',
-      labelNames: ['route', 'method', 'status'],
-      registers: [registry],
-    }),
     duration: new Histogram({
       name: 'tandem_http_request_duration_seconds',
-      help: 'HTTP request duration by route, method and status.',
+      help: 'HTTP request duration by route, method and status (its _count is the request count).',
       labelNames: ['route', 'method', 'status'],
       buckets: [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1],
       registers: [registry],
