@@ -16,6 +16,11 @@ export const APP_NAME = 'tandem';
 export const MANAGED_BY = 'tandem-operator';
 /** The operator's server-side apply field manager (ARCHITECTURE.md). */
 export const FIELD_MANAGER = 'tandem-operator';
+/**
+ * The field manager that takes `spec.replicas` over from FIELD_MANAGER when autoscaling is switched on
+ * (see `replicasHandover`), so dropping the field from the operator's apply does not reset it to 1.
+ */
+export const HPA_HANDOVER_FIELD_MANAGER = 'tandem-operator-hpa-handover';
 
 /** The `app.kubernetes.io/component` values of a Recommender's children. */
 export const Component = {

@@ -7,9 +7,9 @@ import { parse } from 'yaml';
 import { createTestNamespace, deleteNamespace, eventually, testKubeConfig } from '../test/kube.js';
 import type { Recommender } from './api/v1alpha1/recommender.js';
 import { validateRecommender } from './api/v1alpha1/validate.js';
-import { LABEL_COMPONENT, LABEL_INSTANCE } from './constants.js';
+import { FIELD_MANAGER, HPA_HANDOVER_FIELD_MANAGER, LABEL_COMPONENT, LABEL_INSTANCE } from './constants.js';
 import { OPERATOR_RBAC, renderInstallBundle } from './install-bundle.js';
-import { renderRecommender } from './recommender-chart.js';
+import { renderRecommender, replicasHandover } from './recommender-chart.js';
 import { collectionPath, dryRunCreate, remove, send, serverSideApply } from './test/server-apply.js';
 import { recommender, type Obj } from './test/fixtures.js';
 
@@ -133,6 +133,45 @@ describe('RecommenderChart on a real API server', () => {
     const before = await versions();
     for (const o of objects) await serverSideApply(kc, o);
     expect(await versions()).toEqual(before);
+  });
+});
+
+describe('switching autoscaling on under server-side apply', () => {
+  let kc: KubeConfig;
+  let namespace: string;
+  const fixedThenAutoscaled = (ns: string) => {
+    const spec = { replicas: { min: 4, max: 10 } };
+    const deployment = (autoscaling: boolean) =>
+      renderRecommender(recommender({ ...spec, autoscaling: { enabled: autoscaling } }, 'scaled', ns)).find((o) => o.kind === 'Deployment')!;
+    return { fixed: deployment(false), autoscaled: deployment(true) };
+  };
+  const apply = (obj: object, manager: string) =>
+    send(kc, 'PATCH', `${collectionPath(obj as KubernetesObject)}/${(obj as KubernetesObject).metadata?.name}?fieldManager=${manager}&force=true`, obj, 'application/apply-patch+yaml');
+  const liveReplicas = async (obj: KubernetesObject) => (JSON.parse((await send(kc, 'GET', `${collectionPath(obj)}/${obj.metadata?.name}`)).body) as Obj).spec.replicas as number;
+
+  beforeAll(async () => {
+    kc = testKubeConfig();
+    namespace = await createTestNamespace(kc, 'cdk8s-hpa');
+  });
+  afterAll(async () => {
+    await deleteNamespace(kc, namespace);
+  });
+
+  it('drops a fixed replica count to 1 when the render simply stops setting it', async () => {
+    const { fixed, autoscaled } = fixedThenAutoscaled(namespace);
+    await apply(fixed, FIELD_MANAGER);
+    expect(await liveReplicas(fixed)).toBe(4);
+    await apply(autoscaled, FIELD_MANAGER);
+    expect(await liveReplicas(fixed)).toBe(1);
+  });
+
+  it('keeps the replica count when replicasHandover is applied first under its own field manager', async () => {
+    const { fixed, autoscaled } = fixedThenAutoscaled(namespace);
+    await apply(fixed, FIELD_MANAGER);
+    const handover = await apply(replicasHandover(fixed, await liveReplicas(fixed)), HPA_HANDOVER_FIELD_MANAGER);
+    expect(handover.status).toBe(200);
+    await apply(autoscaled, FIELD_MANAGER);
+    expect(await liveReplicas(fixed)).toBe(4);
   });
 });
 

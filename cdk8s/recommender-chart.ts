@@ -76,6 +76,7 @@ export {
   APP_NAME,
   Component,
   FIELD_MANAGER,
+  HPA_HANDOVER_FIELD_MANAGER,
   LABEL_COMPONENT,
   LABEL_INSTANCE,
   LABEL_MANAGED_BY,
@@ -85,3 +86,4 @@ export {
 } from './constants.js';
 export { objectLabels, podSelectorLabels, recommenderNames, type RecommenderNames } from './names.js';
 export { UnsafeNetworkSpecError, allowedCallerProblems } from './network-policies.js';
+export { replicasHandover } from './scoring.js';

@@ -60,6 +60,23 @@ export function serveArgs(): string[] {
   return ['serve', '--model-dir', MODEL_DIR, '--config', `${CONFIG_DIR}/${CONFIG_FILE}`, '--watch-seconds', String(MODEL_WATCH_SECONDS)];
 }
 
+/**
+ * The apply body that hands `spec.replicas` of the scoring Deployment to HPA_HANDOVER_FIELD_MANAGER.
+ *
+ * Server-side apply removes a field that its only manager stops applying, and a Deployment without
+ * `replicas` defaults to 1. So when autoscaling is switched on (the render no longer sets `replicas`),
+ * apply this first with the live replica count under HPA_HANDOVER_FIELD_MANAGER, then the render: the
+ * count stays, and the HPA scales from it. (Tested on a real API server in recommender-chart.cluster.test.ts.)
+ */
+export function replicasHandover(deployment: { metadata?: { name?: string; namespace?: string } }, liveReplicas: number) {
+  return {
+    apiVersion: 'apps/v1',
+    kind: 'Deployment',
+    metadata: { name: deployment.metadata?.name, namespace: deployment.metadata?.namespace },
+    spec: { replicas: liveReplicas },
+  };
+}
+
 /** `redis://<name>-redis:6379`, or undefined when the cache is off. */
 export function redisUrl(names: RecommenderNames, spec: RecommenderSpec): string | undefined {
   return spec.cache.enabled ? `redis://${names.redis}:${REDIS_PORT}` : undefined;
