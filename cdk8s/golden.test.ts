@@ -1,0 +1,22 @@
+/**
+ * Golden file: the full render of testdata/storefront.yaml. A change to any construct shows up here as a
+ * reviewable YAML diff. Regenerate with `UPDATE_GOLDEN=1 npx vitest run --project unit cdk8s/golden`.
+ */
+import { readFileSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { describe, expect, it } from 'vitest';
+import { renderRecommenderFile } from './synth.js';
+import { toYaml } from './render.js';
+
+const dir = join(dirname(fileURLToPath(import.meta.url)), 'testdata');
+
+describe('the golden render', () => {
+  it('of testdata/storefront.yaml equals testdata/storefront.golden.yaml', () => {
+    const input = join(dir, 'storefront.yaml');
+    const golden = join(dir, 'storefront.golden.yaml');
+    const actual = toYaml(renderRecommenderFile(readFileSync(input, 'utf8'), input));
+    if (process.env.UPDATE_GOLDEN) writeFileSync(golden, actual);
+    expect(actual).toBe(readFileSync(golden, 'utf8'));
+  });
+});
