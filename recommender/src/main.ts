@@ -9,7 +9,7 @@ import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { pino, type Logger } from 'pino';
-import { createApp } from './api/app.js';
+import { createApp, createMetricsApp } from './api/app.js';
 import { createMetrics } from './api/metrics.js';
 import { loadInputs, type Inputs } from './cli/inputs.js';
 import { fmtMs, progressPrinter } from './cli/progress.js';
@@ -141,6 +141,8 @@ async function serveCommand(args: string[]): Promise<void> {
   const { app } = createApp({ service, store, apiKey, logger, metrics });
   const running = await startServer(app, env.port);
   logger.info({ port: running.port }, 'listening; not ready until a model is loaded');
+  const metricsServer = env.metricsPort === undefined ? undefined : await startServer(createMetricsApp(metrics), env.metricsPort);
+  if (metricsServer) logger.info({ port: metricsServer.port }, 'serving /metrics alone');
 
   if (values.catalog || values.events || demo) {
     const inputs = await loadInputs(values);
@@ -157,7 +159,7 @@ async function serveCommand(args: string[]): Promise<void> {
 
   const stop = (signal: string): void => {
     logger.info({ signal }, 'shutting down');
-    running.close().then(
+    Promise.all([running.close(), metricsServer?.close()]).then(
       () => process.exit(0),
       () => process.exit(1),
     );

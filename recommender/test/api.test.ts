@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Ajv2020 } from 'ajv/dist/2020.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createApp } from '../src/api/app.js';
+import { createApp, createMetricsApp } from '../src/api/app.js';
 import { parseConfig } from '../src/config.js';
 import { Catalog } from '../src/engine/catalog.js';
 import { writeArtifact } from '../src/model/artifact.js';
@@ -18,6 +18,8 @@ const orders = [...repeat(6, ['cam-1', 'card-1']), ...repeat(3, ['cam-1', 'tri-1
 const orders2 = [...repeat(6, ['cam-1', 'bag-1']), ...repeat(4, ['mug-1', 'beans-1'])];
 
 let running: Running;
+let metricsOnly: Running;
+let metricsOf: ReturnType<typeof createApp>['metrics'];
 let base: string;
 let store: ModelStore;
 let openapi: { paths: Record<string, Record<string, { responses: Record<string, { content?: Record<string, { schema: object }> }> }>> };
@@ -58,11 +60,14 @@ beforeAll(async () => {
   openapi = app.openapi as typeof openapi;
   routes = app.routes;
   running = await startServer(app.app, 0, '127.0.0.1');
+  metricsOf = app.metrics;
+  metricsOnly = await startServer(createMetricsApp(app.metrics), 0, '127.0.0.1');
   base = `http://127.0.0.1:${running.port}`;
 });
 
 afterAll(async () => {
   await running.close();
+  await metricsOnly.close();
 });
 
 describe('before a model is loaded', () => {
@@ -237,5 +242,13 @@ describe('metrics', () => {
     expect(text).toMatch(/tandem_http_request_duration_seconds_bucket\{le="0.005",route="\/v1\/recommendations\/cross-sell"/);
     expect(text).toMatch(/process_cpu_user_seconds_total/);
     expect(text).toContain(`tandem_model_info{version="${v1}"} 1`);
+  });
+
+  it('When METRICS_PORT is used, Then that port serves /metrics and nothing of the API', async () => {
+    const m = `http://127.0.0.1:${metricsOnly.port}`;
+    const text = await (await fetch(`${m}/metrics`)).text();
+    expect(text).toContain('tandem_http_request_duration_seconds');
+    expect(metricsOf.registry).toBeDefined();
+    expect((await fetch(`${m}/v1/recommendations/personal?user=u1`, { headers: auth })).status).toBe(404);
   });
 });

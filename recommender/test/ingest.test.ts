@@ -107,6 +107,7 @@ describe('config', () => {
 
   it('When PORT is not a port number, Then reading the environment fails fast', () => {
     expect(() => readServiceEnv({ PORT: 'eighty' })).toThrow("'PORT' (eighty)");
-    expect(readServiceEnv({ PORT: '0', TANDEM_API_KEY: 'secret-key' })).toMatchObject({ port: 0, apiKey: 'secret-key' });
+    expect(() => readServiceEnv({ METRICS_PORT: '99999' })).toThrow("'METRICS_PORT' (99999)");
+    expect(readServiceEnv({ PORT: '0', METRICS_PORT: '9090', TANDEM_API_KEY: 'secret-key' })).toMatchObject({ port: 0, metricsPort: 9090, apiKey: 'secret-key' });
   });
 });

@@ -116,3 +116,13 @@ export function createApp(deps: AppDeps): App {
   app.use(errorMiddleware(deps.logger));
   return { app, routes, openapi, metrics };
 }
+
+/** A separate app serving only /metrics (METRICS_PORT), so Prometheus never reaches the API. */
+export function createMetricsApp(metrics: Metrics): Express {
+  const app = express();
+  app.disable('x-powered-by');
+  app.get('/metrics', async (_req, res) => {
+    res.type(metrics.registry.contentType).send(await metrics.registry.metrics());
+  });
+  return app;
+}
