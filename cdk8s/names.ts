@@ -14,11 +14,12 @@ import {
 } from './constants.js';
 
 /**
- * The longest Recommender name whose children are all valid: StatefulSet pods carry a
- * `controller-revision-hash` label of `<statefulset>-<10-char hash>` (≤ 63) and CronJob Jobs are
- * named `<cronjob>-<11 digits>` (≤ 63), so `<name>-retrain` and `<name>-redis` must stay ≤ 52.
+ * The longest Recommender name whose children are all valid (enforced by the CRD too): StatefulSet
+ * pods carry a `controller-revision-hash` label of `<statefulset>-<10-char hash>` (≤ 63) and CronJob
+ * Jobs are named `<cronjob>-<11 digits>` (≤ 63), so `<name>-retrain` and `<name>-redis` must stay ≤ 52.
  */
-export const MAX_NAME_LENGTH = 44;
+export { MAX_NAME_LENGTH } from './api/v1alpha1/recommender.js';
+import { MAX_NAME_LENGTH } from './api/v1alpha1/recommender.js';
 
 export interface RecommenderNames {
   readonly instance: string;

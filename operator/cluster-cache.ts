@@ -46,6 +46,7 @@ export class ClusterCache implements ClusterView {
             ),
           onEvent: (_event, rec) => opts.enqueue(`${rec.metadata.namespace}/${rec.metadata.name}`),
           onRestart: restart(name),
+          transform: stripManagedFields,
           log: opts.log,
         }),
       );
@@ -62,6 +63,7 @@ export class ClusterCache implements ClusterView {
             if (owner) opts.enqueue(`${obj.metadata!.namespace}/${owner.name}`);
           },
           onRestart: restart(name),
+          transform: stripManagedFields,
           log: opts.log,
         });
         const key = `${kind.apiVersion}/${kind.kind}`;
@@ -109,6 +111,14 @@ export class ClusterCache implements ClusterView {
   private all(): ResilientInformer<KubernetesObject>[] {
     return [...(this.recommenders as unknown as ResilientInformer<KubernetesObject>[]), ...[...this.childInformers.values()].flat()];
   }
+}
+
+/**
+ * managedFields are often half of an object and the reconciler never reads them from the cache
+ * (as controller-runtime's TransformStripManagedFields). This is the cache's own copy; nothing else holds it yet.
+ */
+function stripManagedFields(obj: KubernetesObject): void {
+  if (obj.metadata) delete obj.metadata.managedFields;
 }
 
 /** List items come without apiVersion and kind; the cache needs them to name and compare objects. */

@@ -20,6 +20,8 @@ export interface ResilientInformerOptions<T extends KubernetesObject> {
   /** Called for each change; must not mutate the object (it is the cached one). */
   readonly onEvent: (event: InformerEvent, obj: T) => void;
   readonly onRestart?: () => void;
+  /** Slims an object as it enters the cache (like client-go's cache transforms). */
+  readonly transform?: (obj: T) => void;
   readonly log: Logger;
   readonly maxBackoffMs?: number;
 }
@@ -39,6 +41,7 @@ export class ResilientInformer<T extends KubernetesObject> {
     this.informer = makeInformer<T>(kc, opts.path, opts.list, opts.labelSelector);
     const key = (o: T) => `${o.metadata?.namespace ?? ''}/${o.metadata?.name ?? ''}`;
     const changed = (event: InformerEvent) => (obj: T) => {
+      opts.transform?.(obj);
       const k = key(obj);
       if (event === 'delete') this.seen.delete(k);
       else if (this.seen.get(k) === obj.metadata?.resourceVersion) return;

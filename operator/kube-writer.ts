@@ -14,14 +14,11 @@ import {
   type KubernetesObject,
 } from '@kubernetes/client-node';
 import { GROUP, PLURAL, VERSION, type Recommender, type RecommenderStatus } from '../cdk8s/api/v1alpha1/recommender.js';
-import { FIELD_MANAGER } from '../cdk8s/constants.js';
-import { CHILD_KINDS } from '../cdk8s/recommender-chart.js';
+import { FIELD_MANAGER, HPA_HANDOVER_FIELD_MANAGER } from '../cdk8s/constants.js';
+import { CHILD_KINDS, replicasHandover } from '../cdk8s/recommender-chart.js';
 import type { OperatorMetrics } from './metrics.js';
 import { useWireJson } from './wire-json.js';
 import type { ClusterWriter } from './reconciler.js';
-
-/** Field manager that briefly co-owns `spec.replicas` while the HPA takes it over (see handOverReplicas). */
-const HANDOVER_MANAGER = `${FIELD_MANAGER}-replicas-handover`;
 
 export class KubeWriter implements ClusterWriter {
   private readonly objects: KubernetesObjectApi;
@@ -105,19 +102,15 @@ export class KubeWriter implements ClusterWriter {
    */
   private async handOverReplicas(obj: KubernetesObject, live: KubernetesObject): Promise<void> {
     if (obj.kind !== 'Deployment' || (obj as { spec?: { replicas?: number } }).spec?.replicas !== undefined) return;
-    const replicas = (live as { spec?: { replicas?: number } }).spec?.replicas;
+    if ((live as { spec?: { replicas?: number } }).spec?.replicas === undefined) return;
+    // The cache has no managedFields; read them only in this rare case.
+    const fresh = await this.objects.read({ apiVersion: obj.apiVersion!, kind: obj.kind, metadata: { name: obj.metadata!.name!, namespace: obj.metadata!.namespace! } });
+    const replicas = (fresh as { spec?: { replicas?: number } }).spec?.replicas;
     const ownsReplicas = (manager: string) =>
-      (live.metadata?.managedFields ?? []).some((f) => f.manager === manager && JSON.stringify(f.fieldsV1 ?? {}).includes('"f:replicas"'));
-    if (replicas === undefined || !ownsReplicas(FIELD_MANAGER) || ownsReplicas(HANDOVER_MANAGER)) return;
+      (fresh.metadata?.managedFields ?? []).some((f) => f.manager === manager && JSON.stringify(f.fieldsV1 ?? {}).includes('"f:replicas"'));
+    if (replicas === undefined || !ownsReplicas(FIELD_MANAGER) || ownsReplicas(HPA_HANDOVER_FIELD_MANAGER)) return;
     this.metrics.apiWrites.inc({ kind: obj.kind, verb: 'apply' });
-    await this.objects.patch(
-      { apiVersion: obj.apiVersion, kind: obj.kind, metadata: { name: obj.metadata!.name, namespace: obj.metadata!.namespace }, spec: { replicas } } as KubernetesObject,
-      undefined,
-      undefined,
-      HANDOVER_MANAGER,
-      true,
-      PatchStrategy.ServerSideApply,
-    );
+    await this.objects.patch(replicasHandover(obj, replicas) as KubernetesObject, undefined, undefined, HPA_HANDOVER_FIELD_MANAGER, true, PatchStrategy.ServerSideApply);
   }
 
   private guard(): void {

@@ -172,6 +172,17 @@ describe('The operator on a real control plane', () => {
     expect(events.find((e) => e.reason === Reason.APPLY_FAILED)).toMatchObject({ type: 'Warning', involvedObject: { kind: KIND, name: 'blocked' } });
   });
 
+  it('When autoscaling is switched on, Then the HPA takes over the running replica count instead of it dropping to 1', async () => {
+    await recs.create(ns, 'scaled', { autoscaling: { enabled: false }, replicas: { min: 3, max: 6 } });
+    const deployment = async () => (await children(ns, 'scaled')).find((o) => o.kind === 'Deployment') as (KubernetesObject & { spec: { replicas?: number } }) | undefined;
+    await eventually(async () => ((await deployment())?.spec.replicas === 3 ? true : undefined));
+    await recs.patchSpec(ns, 'scaled', { autoscaling: { enabled: true } });
+    await eventually(async () => ((await children(ns, 'scaled')).some((o) => o.kind === 'HorizontalPodAutoscaler') ? true : undefined));
+    await converged(ns, 'scaled');
+    await quiet();
+    expect((await deployment())?.spec.replicas).toBe(3);
+  });
+
   it('When a Recommender is deleted, Then the garbage collector removes its children', async () => {
     await recs.create(ns, 'short-lived');
     await eventually(async () => ((await children(ns, 'short-lived')).length >= 15 ? true : undefined));

@@ -71,8 +71,8 @@ describe('The Recommender CRD on a real kube-apiserver', () => {
     expect(created.spec.cache).toMatchObject({ enabled: false, ttlSeconds: 300 });
   });
 
-  it.each(INVALID_SPECS)('$name, Then the API server rejects it naming $field', async ({ spec, field, says }) => {
-    const message = await rejection(create('invalid', spec));
+  it.each(INVALID_SPECS)('$name, Then the API server rejects it naming $field', async ({ spec, field, says, objectName }) => {
+    const message = await rejection(create(objectName ?? 'invalid', spec));
     expect(message).toMatch(/^4\d\d /);
     expect(message).toContain(field);
     expect(message).toContain(says);

@@ -3,7 +3,7 @@
  * Pure: the CRD YAML in the install bundle and the Helm chart is generated from this, never hand-edited.
  */
 import type { TSchema } from '@sinclair/typebox';
-import { API_VERSION, GROUP, KIND, PLURAL, RecommenderSpecSchema, RecommenderStatusSchema, SHORT_NAMES, SINGULAR, VERSION } from './recommender.js';
+import { API_VERSION, GROUP, KIND, MAX_NAME_LENGTH, PLURAL, RecommenderSpecSchema, RecommenderStatusSchema, SHORT_NAMES, SINGULAR, VERSION } from './recommender.js';
 
 type JsonSchema = Record<string, unknown>;
 
@@ -116,7 +116,8 @@ export function recommenderCrd() {
               properties: {
                 apiVersion: { type: 'string' },
                 kind: { type: 'string' },
-                metadata: { type: 'object' },
+                // Children such as `<name>-retrain-<job>` must stay valid names.
+                metadata: { type: 'object', properties: { name: { type: 'string', maxLength: MAX_NAME_LENGTH } } },
                 spec: toStructural(RecommenderSpecSchema),
                 status: toStructural(RecommenderStatusSchema),
               },

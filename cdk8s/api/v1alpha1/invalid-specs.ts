@@ -5,6 +5,8 @@
 export interface InvalidSpecCase {
   readonly name: string;
   readonly spec: Record<string, unknown>;
+  /** metadata.name of the object; default `invalid`. */
+  readonly objectName?: string;
   /** The field path the error must name. */
   readonly field: string;
   /** Words the error message must contain. */
@@ -29,5 +31,6 @@ export const INVALID_SPECS: readonly InvalidSpecCase[] = [
   { name: 'When the availability target is 100%', spec: { slo: { availabilityTarget: 100 } }, field: 'spec.slo.availabilityTarget', says: '100' },
   { name: "When a matchExpression with 'In' has no values", spec: { network: { allowedCallers: [{ podSelector: { matchExpressions: [{ key: 'app', operator: 'In' }] } }] } }, field: 'spec.network.allowedCallers[0].podSelector.matchExpressions[0]', says: 'values must be non-empty' },
   { name: 'When the model version is malformed', spec: { model: { version: 'latest!!' } }, field: 'spec.model.version', says: 'match' },
+  { name: 'When the name is too long for its children', objectName: 'x'.repeat(45), spec: {}, field: 'metadata.name', says: 'may not be more than 44' },
   { name: 'When a field is unknown', spec: { replica: { min: 1 } }, field: 'spec.replica', says: 'unknown field' },
 ];

@@ -26,6 +26,9 @@ export interface CelRule {
 
 const rules = (...list: CelRule[]) => ({ 'x-kubernetes-validations': list });
 
+/** Longest Recommender name: children such as `<name>-retrain-<job>` and `<name>-redis-0` must stay valid names. */
+export const MAX_NAME_LENGTH = 44;
+
 const DNS_LABEL = '^[a-z0-9]([-a-z0-9]*[a-z0-9])?$';
 const QUANTITY = '^[0-9]+(\\.[0-9]+)?(m|k|M|G|T|Ki|Mi|Gi|Ti)?$';
 const CRON = '^(@(yearly|annually|monthly|weekly|daily|midnight|hourly)|(\\S+\\s+){4}\\S+)$';

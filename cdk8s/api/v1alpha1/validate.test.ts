@@ -4,7 +4,7 @@ import { parse } from 'yaml';
 import { INVALID_SPECS } from './invalid-specs.js';
 import { validateRecommender } from './validate.js';
 
-const doc = (spec: unknown) => ({ apiVersion: 'tandem.dev/v1alpha1', kind: 'Recommender', metadata: { name: 'shop' }, spec });
+const doc = (spec: unknown, name = 'shop') => ({ apiVersion: 'tandem.dev/v1alpha1', kind: 'Recommender', metadata: { name }, spec });
 
 describe('validateRecommender (offline, as the API server would)', () => {
   it('Given the documented example, Then it is accepted unchanged apart from defaults', () => {
@@ -25,8 +25,8 @@ describe('validateRecommender (offline, as the API server would)', () => {
     expect(spec.paused).toBe(false);
   });
 
-  it.each(INVALID_SPECS)('$name, Then it is rejected naming $field', ({ spec, field, says }) => {
-    const result = validateRecommender(doc(spec));
+  it.each(INVALID_SPECS)('$name, Then it is rejected naming $field', ({ spec, field, says, objectName }) => {
+    const result = validateRecommender(doc(spec, objectName));
     expect(result.ok).toBe(false);
     if (result.ok) return;
     const error = result.errors.find((e) => e.startsWith(field));

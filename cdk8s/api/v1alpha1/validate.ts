@@ -6,7 +6,7 @@
 import { CelScalar, celEnv, celMethod, isCelError, listType, parse, plan, type CelInput } from '@bufbuild/cel';
 import type { TSchema } from '@sinclair/typebox';
 import { Value } from '@sinclair/typebox/value';
-import { API_VERSION, KIND, RecommenderSpecSchema, type CelRule, type Recommender } from './recommender.js';
+import { API_VERSION, KIND, MAX_NAME_LENGTH, RecommenderSpecSchema, type CelRule, type Recommender } from './recommender.js';
 
 export type ValidationResult = { ok: true; value: Recommender } | { ok: false; errors: string[] };
 
@@ -39,7 +39,8 @@ export function validateRecommender(doc: unknown): ValidationResult {
   const metadata = isObject(obj.metadata) ? obj.metadata : {};
   const name = metadata.name;
   if (typeof name !== 'string' || name.length === 0) errors.push('metadata.name: Required value: name is required');
-  else if (name.length > 63 || !DNS_SUBDOMAIN.test(name)) errors.push(`metadata.name: Invalid value: "${name}": must be a lowercase RFC 1123 label of at most 63 characters`);
+  else if (!DNS_SUBDOMAIN.test(name)) errors.push(`metadata.name: Invalid value: "${name}": must be a lowercase RFC 1123 subdomain`);
+  else if (name.length > MAX_NAME_LENGTH) errors.push(`metadata.name: Too long: may not be more than ${MAX_NAME_LENGTH} bytes`);
   if (!isObject(obj.spec)) {
     errors.push('spec: Required value');
     return { ok: false, errors };
