@@ -144,3 +144,20 @@ describe('personal', () => {
     expect(r.reasons).toContain('fallback:popularity unknown_user');
   });
 });
+
+describe('catalogue', () => {
+  it('When items are added or repriced after the price lists are built, Then up-sell sees the change at once', async () => {
+    const shop = await buildShop(CAMERA_SHOP, ordersToEvents(cameraOrders), NO_RULE_LIMITS);
+    expect(ids(shop.service.recommend({ intent: 'up-sell', items: ['cam-1'], limit: 10 }))).not.toContain('cam-5');
+    shop.service.upsertItems([
+      { ...CAMERA_SHOP.find((i) => i.id === 'cam-5')!, price: 600 },
+      { id: 'cam-7', title: 'cam-7', category: 'Cameras', price: 700, currency: 'EUR', stock: 3, attributes: {} },
+      { ...CAMERA_SHOP.find((i) => i.id === 'cam-2')!, price: 300 },
+    ]);
+    const r = ids(shop.service.recommend({ intent: 'up-sell', items: ['cam-1'], limit: 10 }));
+    expect(r).toEqual(expect.arrayContaining(['cam-5', 'cam-7']));
+    expect(r).not.toContain('cam-2');
+    const list = shop.catalog.itemsOfCategory(shop.catalog.categoryIdx('Cameras')!).map((i) => shop.catalog.price(i));
+    expect(list).toEqual([...list].sort((a, b) => a - b));
+  });
+});

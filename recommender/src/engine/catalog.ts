@@ -56,11 +56,13 @@ export class Catalog {
     this.generation++;
     if (existing !== undefined) {
       const prev = this.items[existing]!;
-      if (prev.category !== item.category || prev.price !== item.price) this.byCategoryDirty = true;
+      const moved = prev.category !== item.category || prev.price !== item.price;
+      if (moved) this.removeFromCategory(existing);
       this.items[existing] = normalized;
       this.categoryOf[existing] = cat;
       this.brandOf[existing] = brand;
       this.attrTokens[existing] = tokens;
+      if (moved) this.insertInCategory(existing);
       return existing;
     }
     const idx = this.items.length;
@@ -69,8 +71,37 @@ export class Catalog {
     this.brandOf.push(brand);
     this.attrTokens.push(tokens);
     this.index.set(item.id, idx);
-    this.byCategoryDirty = true;
+    this.insertInCategory(idx);
     return idx;
+  }
+
+  /** Keeps the price-sorted category lists current one item at a time once they are built. */
+  private insertInCategory(idx: number): void {
+    if (this.byCategoryDirty) return;
+    const cat = this.categoryOf[idx]!;
+    while (this.byCategory.length <= cat) this.byCategory.push([]);
+    const list = this.byCategory[cat]!;
+    const price = this.items[idx]!.price;
+    let a = 0;
+    let b = list.length;
+    while (a < b) {
+      const m = (a + b) >>> 1;
+      if (this.items[list[m]!]!.price <= price) a = m + 1;
+      else b = m;
+    }
+    list.splice(a, 0, idx);
+  }
+
+  private removeFromCategory(idx: number): void {
+    if (this.byCategoryDirty) return;
+    const list = this.byCategory[this.categoryOf[idx]!];
+    const at = list ? list.indexOf(idx) : -1;
+    if (at >= 0) list!.splice(at, 1);
+  }
+
+  /** Builds the price-sorted category lists now (e.g. before a model goes live) rather than on a request. */
+  prepare(): void {
+    if (this.byCategoryDirty) this.rebuildByCategory();
   }
 
   setStock(idx: number, stock: number): void {

@@ -83,6 +83,7 @@ export function bindModel(version: string, data: ModelData, catalog: Catalog, hi
       histBought: a.histBought,
     };
   }
+  catalog.prepare();
   const users = new Map<string, number>();
   data.userIds.forEach((u, i) => users.set(u, i));
   let maxPurchases = 0;
