@@ -1,6 +1,6 @@
 /** Builds the express app from its dependencies. No listening here (see server.ts). */
 import { timingSafeEqual } from 'node:crypto';
-import express, { type Express, type RequestHandler } from 'express';
+import express, { type Express, type Request, type RequestHandler } from 'express';
 import type { Logger } from 'pino';
 import { checker, coerceQuery, fieldErrors } from '../data/validate.js';
 import type { ModelStore } from '../model/store.js';
@@ -8,7 +8,7 @@ import type { RecommenderService } from '../service.js';
 import { errorMiddleware, HttpError, notFound } from './errors.js';
 import { createMetrics, type Metrics } from './metrics.js';
 import { buildOpenApi } from './openapi.js';
-import { buildRoutes, type RouteDef } from './routes.js';
+import { buildRoutes, type RouteDef, type RouteInput } from './routes.js';
 
 export interface AppDeps {
   service: RecommenderService;
@@ -26,43 +26,40 @@ export interface App {
   metrics: Metrics;
 }
 
-function bearerAuth(apiKey: string): RequestHandler {
-  const expected = Buffer.from(`Bearer ${apiKey}`);
-  return (req, _res, next) => {
-    const got = Buffer.from(req.headers.authorization ?? '');
-    if (got.length !== expected.length || !timingSafeEqual(got, expected)) {
-      next(new HttpError(401, 'missing or invalid API key (Authorization: Bearer <key>)', undefined, { 'WWW-Authenticate': 'Bearer' }));
-      return;
-    }
-    next();
-  };
+function authError(): HttpError {
+  return new HttpError(401, 'missing or invalid API key (Authorization: Bearer <key>)', undefined, { 'WWW-Authenticate': 'Bearer' });
 }
 
-function validator(route: RouteDef): RequestHandler {
-  return (req, res, next) => {
-    const errors: { field: string; message: string; in: string }[] = [];
-    let query: Record<string, unknown> = {};
-    if (route.query) {
-      query = coerceQuery(route.query, req.query as Record<string, unknown>);
-      if (!checker(route.query).Check(query)) for (const e of fieldErrors(route.query, query)) errors.push({ ...e, in: 'query' });
-    } else if (Object.keys(req.query as object).length > 0) {
-      errors.push({ field: '/', message: 'this endpoint takes no query parameters', in: 'query' });
-    }
-    if (route.params && !checker(route.params).Check(req.params)) {
-      for (const e of fieldErrors(route.params, req.params)) errors.push({ ...e, in: 'path' });
-    }
-    if (route.body && !checker(route.body).Check(req.body)) {
-      for (const e of fieldErrors(route.body, req.body)) errors.push({ ...e, in: 'body' });
-    }
-    if (errors.length > 0) {
-      const what = [...new Set(errors.map((e) => e.in))].join(' and ');
-      next(new HttpError(400, `invalid ${what}: ${errors.map((e) => `${e.field} ${e.message}`).join('; ')}`,
-        errors.map(({ field, message }) => ({ field, message }))));
-      return;
-    }
-    res.locals.input = { query, params: req.params, body: req.body };
-    next();
-  };
+function checkBearer(expected: Buffer, header: string | undefined): boolean {
+  const got = Buffer.from(header ?? '');
+  return got.length === expected.length && timingSafeEqual(got, expected);
+}
+
+/** Validates query, path and body against the route's schemas; throws one 400 naming every bad field. */
+function validate(route: RouteDef, req: Request): RouteInput {
+  const errors: { field: string; message: string; in: string }[] = [];
+  let query: Record<string, unknown> = {};
+  if (route.query) {
+    query = coerceQuery(route.query, req.query as Record<string, unknown>);
+    if (!checker(route.query).Check(query)) for (const e of fieldErrors(route.query, query)) errors.push({ ...e, in: 'query' });
+  } else if (Object.keys(req.query as object).length > 0) {
+    errors.push({ field: '/', message: 'this endpoint takes no query parameters', in: 'query' });
+  }
+  if (route.params && !checker(route.params).Check(req.params)) {
+    for (const e of fieldErrors(route.params, req.params)) errors.push({ ...e, in: 'path' });
+  }
+  if (route.body && !checker(route.body).Check(req.body)) {
+    for (const e of fieldErrors(route.body, req.body)) errors.push({ ...e, in: 'body' });
+  }
+  if (errors.length > 0) {
+    const what = [...new Set(errors.map((e) => e.in))].join(' and ');
+    throw new HttpError(
+      400,
+      `invalid ${what}: ${errors.map((e) => `${e.field} ${e.message}`).join('; ')}`,
+      errors.map(({ field, message }) => ({ field, message })),
+    );
+  }
+  return { query, params: req.params as Record<string, string>, body: req.body };
 }
 
 export function createApp(deps: AppDeps): App {
@@ -85,29 +82,37 @@ export function createApp(deps: AppDeps): App {
   const routes = buildRoutes({ service: deps.service, store: deps.store, metrics, openapi: () => openapi });
   openapi = buildOpenApi(routes);
 
+  // Request duration by route (the OpenAPI path), method and status; children are cached per label set.
+  const routeOf = new Map(routes.map((r) => [r.path.replace(/\{(\w+)\}/g, ':$1'), r.path]));
+  const children = new Map<string, { observe: (v: number) => void }>();
   app.use((req, res, next) => {
     const start = process.hrtime.bigint();
     res.on('finish', () => {
-      const labels = { route: (res.locals.route as string | undefined) ?? 'unmatched', method: req.method, status: String(res.statusCode) };
-      metrics.duration.observe(labels, Number(process.hrtime.bigint() - start) / 1e9);
+      const route = (req.route as { path?: string } | undefined)?.path;
+      const label = (route !== undefined && routeOf.get(route)) || 'unmatched';
+      const key = `${label} ${req.method} ${res.statusCode}`;
+      let child = children.get(key);
+      if (!child) {
+        child = metrics.duration.labels({ route: label, method: req.method, status: String(res.statusCode) });
+        children.set(key, child);
+      }
+      child.observe(Number(process.hrtime.bigint() - start) / 1e9);
     });
     next();
   });
 
-  const auth = bearerAuth(deps.apiKey);
+  const expected = Buffer.from(`Bearer ${deps.apiKey}`);
   const json = express.json({ limit: '10mb', strict: false });
   for (const route of routes) {
-    const chain: RequestHandler[] = [
-      (_req, res, next) => {
-        res.locals.route = route.path;
-        next();
-      },
-    ];
-    if (route.auth) chain.push(auth);
-    if (route.body) chain.push(json);
-    chain.push(validator(route));
+    const chain: RequestHandler[] = [];
+    // Authenticate before a body is read.
+    if (route.body) {
+      if (route.auth) chain.push((req, _res, next) => next(checkBearer(expected, req.headers.authorization) ? undefined : authError()));
+      chain.push(json);
+    }
     chain.push(async (req, res) => {
-      const out = await route.handler(res.locals.input, req, res);
+      if (route.auth && !route.body && !checkBearer(expected, req.headers.authorization)) throw authError();
+      const out = await route.handler(validate(route, req), req, res);
       if (out !== undefined && !res.headersSent) res.json(out);
     });
     app[route.method](route.path.replace(/\{(\w+)\}/g, ':$1'), ...chain);

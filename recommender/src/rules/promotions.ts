@@ -20,7 +20,11 @@ function promotionOf(active: Promotion[], ctx: RuleContext, idx: number): Promot
  */
 export const promotions: Rule = (items, ctx) => {
   const active = ctx.rules.promotions.filter((p) => isActive(p, ctx));
-  if (active.length === 0) return [...items].sort((a, b) => b.score - a.score || a.idx - b.idx);
+  if (active.length === 0) {
+    let sorted = true;
+    for (let i = 1; i < items.length && sorted; i++) if (items[i]!.score > items[i - 1]!.score) sorted = false;
+    return sorted ? items : [...items].sort((a, b) => b.score - a.score || a.idx - b.idx);
+  }
   const offers: { item: RankedItem; promo: Promotion; boosted: number }[] = [];
   const organic: RankedItem[] = [];
   for (const it of items) {
