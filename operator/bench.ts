@@ -12,6 +12,7 @@ import { CHILD_KINDS, renderRecommender } from '../cdk8s/recommender-chart.js';
 import { freePort, startControlPlane } from '../hack/control-plane.js';
 import { installCrds } from '../hack/install-crds.js';
 import { replaceReadmeSection } from '../hack/readme.js';
+import { withConnectionReuse } from './kubeconfig.js';
 import { useWireJson } from './wire-json.js';
 
 const COUNT = Number(process.env.BENCH_RECOMMENDERS ?? 200);
@@ -29,6 +30,7 @@ const plane = await startControlPlane({
 });
 const kc = new KubeConfig();
 kc.loadFromFile(plane.kubeconfigPath);
+withConnectionReuse(kc);
 useWireJson(CHILD_KINDS);
 const core = kc.makeApiClient(CoreV1Api);
 const custom = kc.makeApiClient(CustomObjectsApi);
@@ -73,11 +75,21 @@ try {
   const opRate = (COUNT * objectsPerRec) / manySeconds;
   out(`${COUNT} Recommenders converged in ${manySeconds.toFixed(1)} s (${opRate.toFixed(0)} objects/s, ${(opRate / rawRate).toFixed(2)}× the raw loop)`);
 
-  const writes = (m: Map<string, number>) => [...m].filter(([k]) => k.startsWith('tandem_operator_api_writes_total')).reduce((n, [, v]) => n + v, 0);
-  await new Promise((r) => setTimeout(r, 3000));
+  const writes = (m: Map<string, number>) => new Map([...m].filter(([k]) => k.startsWith('tandem_operator_api_writes_total')));
+  const total = (m: Map<string, number>) => [...m.values()].reduce((n, v) => n + v, 0);
+  // Settled: the controllers have finished reacting (pods created, statuses reported) — no write for 5 s.
+  let last = total(writes(await scrape()));
+  for (let quietFor = 0; quietFor < 5; ) {
+    await new Promise((r) => setTimeout(r, 1000));
+    const now = total(writes(await scrape()));
+    quietFor = now === last ? quietFor + 1 : 0;
+    last = now;
+  }
   const before = writes(await scrape());
   await new Promise((r) => setTimeout(r, STEADY_SECONDS * 1000));
-  const steadyWrites = writes(await scrape()) - before;
+  const after = writes(await scrape());
+  const steadyWrites = total(after) - total(before);
+  for (const [k, v] of after) if (v !== (before.get(k) ?? 0)) out(`  steady-state write: ${k} +${v - (before.get(k) ?? 0)}`);
   clearInterval(rssTimer);
   const rssMb = peakRss / 2 ** 20;
   out(`steady state: ${steadyWrites} API writes in ${STEADY_SECONDS} s; operator peak RSS ${rssMb.toFixed(0)} MB`);

@@ -10,6 +10,7 @@ import type { Logger } from 'pino';
 import type { OperatorConfig } from './config.js';
 import { Controller } from './controller.js';
 import { KubeWriter } from './kube-writer.js';
+import { withConnectionReuse } from './kubeconfig.js';
 import { LeaderElector } from './leader.js';
 import { createOperatorMetrics, type OperatorMetrics } from './metrics.js';
 
@@ -29,6 +30,7 @@ export interface OperatorTimings {
 }
 
 export async function startOperator(kc: KubeConfig, config: OperatorConfig, log: Logger, timings: OperatorTimings = {}): Promise<RunningOperator> {
+  withConnectionReuse(kc);
   const metrics = createOperatorMetrics();
   let leading = !config.leaderElect;
   let controller: Controller | undefined;

@@ -2,11 +2,12 @@
 import { randomBytes } from 'node:crypto';
 import { CoreV1Api, KubeConfig } from '@kubernetes/client-node';
 import { inject } from 'vitest';
+import { withConnectionReuse } from '../operator/kubeconfig.js';
 
 export function testKubeConfig(): KubeConfig {
   const kc = new KubeConfig();
   kc.loadFromFile(inject('kubeconfigPath'));
-  return kc;
+  return withConnectionReuse(kc);
 }
 
 /** Creates a namespace unique to the calling test file; returns its name. */
