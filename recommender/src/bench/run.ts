@@ -28,6 +28,8 @@ const { values } = parseArgs({
   },
 });
 const DURATION = Number(values.duration);
+const ROUNDS = 3;
+const MAX_RUN_SECONDS = Math.max(2, Math.round(DURATION / 2));
 const CONNECTIONS = Number(values.connections);
 
 function log(msg: string): void {
@@ -163,24 +165,38 @@ async function main(): Promise<void> {
       log(`1,000 req/s: ${name}…`);
       fixed[name] = await load(base, [...paths], { rate: 1000, connections: 20 });
     }
+    // Max throughput: ROUNDS round-robin passes over the targets, the median run per target, so a burst
+    // from a neighbour on the shared machine hits every target alike rather than one of them.
+    const rounds: Record<string, Load[]> = {};
+    for (let round = 1; round <= ROUNDS; round++) {
+      for (const [name, url, paths] of [
+        ['node:http', httpUrl, crossPaths],
+        ['express', expressUrl, crossPaths],
+        ['healthz', base, healthPaths],
+        ['cross-sell', base, crossPaths],
+        ['up-sell', base, upPaths],
+        ['personal', base, personalPaths],
+      ] as const) {
+        log(`max throughput, round ${round}/${ROUNDS}: ${name}…`);
+        (rounds[name] ??= []).push(await load(url, [...paths], { duration: MAX_RUN_SECONDS }));
+      }
+    }
     const results: Record<string, Load> = {};
-    for (const [name, url, paths] of [
-      ['node:http', httpUrl, crossPaths],
-      ['express', expressUrl, crossPaths],
-      ['healthz', base, healthPaths],
-      ['cross-sell', base, crossPaths],
-      ['up-sell', base, upPaths],
-      ['personal', base, personalPaths],
-    ] as const) {
-      log(`max throughput: ${name}…`);
-      results[name] = await load(url, [...paths]);
+    for (const [name, runs] of Object.entries(rounds)) {
+      results[name] = [...runs].sort((a, b) => a.rps - b.rps)[Math.floor(runs.length / 2)]!;
     }
     const rss = Number(/VmRSS:\s+(\d+)/.exec(await readFile(`/proc/${svc.pid}/status`, 'utf8'))?.[1] ?? 0);
     const report = {
       date: new Date().toISOString(),
       machine: 'shared 2-core VM',
       training,
-      serving: { durationSeconds: DURATION, connections: CONNECTIONS, responseBytes: Buffer.byteLength(sample), serviceRssMb: Math.round(rss / 1024), max: results, at1000: fixed },
+      serving: {
+        durationSeconds: DURATION,
+        maxRunSeconds: MAX_RUN_SECONDS,
+        rounds: ROUNDS,
+        maxRuns: rounds,
+        errorsTotal: [...Object.values(rounds).flat(), ...Object.values(fixed)].reduce((a, m) => a + m.errors + m.non2xx, 0),
+        connections: CONNECTIONS, responseBytes: Buffer.byteLength(sample), serviceRssMb: Math.round(rss / 1024), max: results, at1000: fixed },
     };
     await writeFile(join(root, 'recommender/bench/results.json'), JSON.stringify(report, null, 2) + '\n');
     const md = markdown(report);
@@ -195,7 +211,17 @@ async function main(): Promise<void> {
 function markdown(r: {
   date: string;
   training: Record<string, unknown>;
-  serving: { responseBytes: number; serviceRssMb: number; durationSeconds: number; connections: number; max: Record<string, Load>; at1000: Record<string, Load> };
+  serving: {
+    responseBytes: number;
+    serviceRssMb: number;
+    durationSeconds: number;
+    maxRunSeconds: number;
+    rounds: number;
+    connections: number;
+    errorsTotal: number;
+    max: Record<string, Load>;
+    at1000: Record<string, Load>;
+  };
 }): string {
   const t = r.training;
   const s = r.serving;
@@ -214,9 +240,9 @@ function markdown(r: {
       `${t.basket5ServiceUs} µs through the whole use case (candidates, business rules, answer) with the candidate cache off, ` +
       `${t.basket5ServiceCachedUs} µs on a cache hit (business rules and answer still run per request).`,
     '',
-    `**Serving** (autocannon in the bench process, ${s.connections} connections, ${s.durationSeconds} s per run after a 2 s warm-up; the load generator shares the 2 cores with the server; ` +
+    `**Serving** (autocannon in the bench process; max throughput: ${s.connections} connections, the median of ${s.rounds} round-robin runs of ${s.maxRunSeconds} s per target; the load generator shares the 2 cores with the server; ` +
       `cross-sell baskets of 1–3 of the 100 most popular items (500 distinct requests, so the candidate cache mostly hits), up-sell of those items, personal for random known shoppers; ` +
-      `answer ${s.responseBytes} bytes; service RSS ${s.serviceRssMb} MB). Fixed-rate latency is measured first, 20 connections at 1,000 req/s in total; ` +
+      `answer ${s.responseBytes} bytes; service RSS ${s.serviceRssMb} MB). Fixed-rate latency is measured first, after a 2 s warm-up per target: 20 connections at 1,000 req/s in total for ${s.durationSeconds} s; ` +
       `the \`/healthz\` row is the harness's own floor on this machine:`,
     '',
     '| target | req/s | p50 ms | p99 ms | vs bare express | vs bare node:http | p50 / p99 ms at 1,000 req/s |',
@@ -237,8 +263,7 @@ function markdown(r: {
       `| ${label[name]} | ${m.rps} | ${m.p50} | ${m.p99} | ${pct(m.rps, express)} | ${pct(m.rps, http)} | ${f ? `${f.p50} / ${f.p99}` : '–'} |`,
     );
   }
-  const errors = Object.values(s.max).concat(Object.values(s.at1000)).reduce((a, m) => a + m.errors + m.non2xx, 0);
-  lines.push('', `Errors and non-2xx answers across all runs: ${errors}.`);
+  lines.push('', `Errors and non-2xx answers across all runs: ${s.errorsTotal}.`);
   return lines.join('\n');
 }
 
