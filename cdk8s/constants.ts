@@ -125,7 +125,8 @@ export const Metrics = {
 export const OPERATOR_NAME = 'tandem-operator';
 export const OPERATOR_NAMESPACE = 'tandem-system';
 export const OPERATOR_IMAGE = 'ghcr.io/tandem-dev/operator:0.1.0';
-export const OPERATOR_COMMAND = ['node', 'build/operator/main.js'] as const;
+/** Small young generation and a bounded old space keep RSS low; the operator's heap is mostly short-lived garbage. */
+export const OPERATOR_COMMAND = ['node', '--max-semi-space-size=4', '--max-old-space-size=256', 'build/operator/main.js'] as const;
 export const OPERATOR_METRICS_PORT = 8080;
 /** `/healthz` and `/readyz` of the operator. */
 export const OPERATOR_HEALTH_PORT = 8081;

@@ -1,3 +1,4 @@
+import { OPERATOR_COMMAND } from './constants.js';
 import { isDeepStrictEqual } from 'node:util';
 import { describe, expect, it } from 'vitest';
 import { recommenderCrd } from './api/v1alpha1/crd.js';
@@ -62,7 +63,7 @@ describe('renderInstallBundle', () => {
     expect(deployment.spec.replicas).toBe(2);
     expect(pod.containers[0]).toMatchObject({
       image: 'ghcr.io/tandem-dev/operator:0.1.0',
-      command: ['node', 'build/operator/main.js'],
+      command: [...OPERATOR_COMMAND],
       securityContext: { runAsNonRoot: true, readOnlyRootFilesystem: true, allowPrivilegeEscalation: false, capabilities: { drop: ['ALL'] } },
     });
     expect(pod.containers[0].args).toContain('--leader-elect=true');

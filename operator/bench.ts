@@ -8,6 +8,7 @@ import { spawn } from 'node:child_process';
 import { CoreV1Api, CustomObjectsApi, KubeConfig, KubernetesObjectApi } from '@kubernetes/client-node';
 import { GROUP, PLURAL, VERSION, type Recommender } from '../cdk8s/api/v1alpha1/recommender.js';
 import { validateRecommender } from '../cdk8s/api/v1alpha1/validate.js';
+import { OPERATOR_COMMAND } from '../cdk8s/constants.js';
 import { CHILD_KINDS, renderRecommender } from '../cdk8s/recommender-chart.js';
 import { freePort, startControlPlane } from '../hack/control-plane.js';
 import { installCrds } from '../hack/install-crds.js';
@@ -51,7 +52,8 @@ try {
   out(`raw client loop: ${rendered.length} objects in ${rawSeconds.toFixed(1)} s (${rawRate.toFixed(0)} objects/s)`);
 
   const metricsPort = await freePort();
-  operator = spawn(process.execPath, [...(process.env.BENCH_NODE_FLAGS ?? '').split(' ').filter(Boolean), 'build/operator/main.js', '--leader-elect=false', `--metrics-port=${metricsPort}`, `--health-port=${await freePort()}`, `--workers=${WORKERS}`], {
+  // The command the install bundle runs, with the Node flags it sets.
+  operator = spawn(process.execPath, [...OPERATOR_COMMAND.slice(1), '--leader-elect=false', `--metrics-port=${metricsPort}`, `--health-port=${await freePort()}`, `--workers=${WORKERS}`], {
     env: { ...process.env, KUBECONFIG: plane.kubeconfigPath, LOG_LEVEL: 'warn' },
     stdio: ['ignore', 'ignore', 'inherit'],
   });
