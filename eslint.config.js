@@ -2,7 +2,7 @@ import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
-  { ignores: ['node_modules/', 'build/', 'dist/', 'cdk8s/imports/', 'charts/'] },
+  { ignores: ['node_modules/', 'build/', 'dist/', 'cdk8s/imports/', 'charts/tandem-operator/'] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {

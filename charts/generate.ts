@@ -3,7 +3,8 @@
  * kept twice by hand.
  *
  * - `crds/recommenders.tandem.dev.yaml` from `recommenderCrd()` (the TypeBox source of the Recommender API);
- * - `templates/_rbac.tpl` from `OPERATOR_RBAC` (the operator's exact permissions).
+ * - `templates/_generated.tpl` from `OPERATOR_RBAC` (the operator's exact permissions) and the image contract in
+ *   `cdk8s/constants.ts` (the operator's command and its non-root uid).
  *
  * `chart.test.ts` fails when a committed file differs from what this writes.
  */
@@ -14,6 +15,7 @@ import type { KubernetesObject } from '@kubernetes/client-node';
 import { stringify } from 'yaml';
 import { CRD_NAME, recommenderCrd } from '../cdk8s/api/v1alpha1/crd.js';
 import { OPERATOR_RBAC, type PolicyRule } from '../cdk8s/install-bundle.js';
+import { OPERATOR_COMMAND, OPERATOR_UID } from '../cdk8s/constants.js';
 import { toYaml } from '../cdk8s/render.js';
 
 /** The chart's directory. */
@@ -31,8 +33,8 @@ export function generatedFiles(): Record<string, string> {
   const crd = toYaml([recommenderCrd() as KubernetesObject]);
   return {
     [`crds/${CRD_NAME}.yaml`]: `# ${HEADER} from recommenderCrd() in cdk8s/api/v1alpha1/crd.ts. Do not edit.\n${crd}`,
-    'templates/_rbac.tpl': [
-      `{{/* ${HEADER} from OPERATOR_RBAC in cdk8s/install-bundle.ts. Do not edit. */}}`,
+    'templates/_generated.tpl': [
+      `{{/* ${HEADER} from OPERATOR_RBAC (cdk8s/install-bundle.ts) and cdk8s/constants.ts. Do not edit. */}}`,
       '',
       '{{/* The operator\'s rules on Recommenders, their children and events (a ClusterRole, or a Role per watched namespace). */}}',
       '{{- define "tandem-operator.rules" -}}',
@@ -43,6 +45,14 @@ export function generatedFiles(): Record<string, string> {
       '{{- define "tandem-operator.leaderElectionRules" -}}',
       rulesYaml(OPERATOR_RBAC.leaderElection),
       '{{- end }}',
+      '',
+      '{{/* The operator container\'s command (OPERATOR_COMMAND). */}}',
+      '{{- define "tandem-operator.command" -}}',
+      stringify([...OPERATOR_COMMAND], { lineWidth: 0, version: '1.1' }).trimEnd(),
+      '{{- end }}',
+      '',
+      '{{/* The non-root user and group of the operator image (OPERATOR_UID). */}}',
+      `{{- define "tandem-operator.uid" -}}${OPERATOR_UID}{{- end }}`,
       '',
     ].join('\n'),
   };
