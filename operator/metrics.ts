@@ -30,7 +30,6 @@ export function createOperatorMetrics(register = new Registry()) {
     }),
     workqueueInFlight: new Gauge({ name: 'tandem_operator_workqueue_unfinished_work', help: 'Keys being processed by workers.', labelNames: ['name'], registers: [register] }),
     apiWrites: new Counter({ name: 'tandem_operator_api_writes_total', help: 'Write requests sent to the API server, by kind and verb.', labelNames: ['kind', 'verb'], registers: [register] }),
-    applySkipped: new Counter({ name: 'tandem_operator_apply_skipped_total', help: 'Child objects left alone because they already matched the desired state.', labelNames: ['kind'], registers: [register] }),
     leader: new Gauge({ name: 'tandem_operator_leader_election_master_status', help: '1 when this replica is the leader.', labelNames: ['name'], registers: [register] }),
     informerRestarts: new Counter({ name: 'tandem_operator_informer_restarts_total', help: 'Watches restarted after an error.', labelNames: ['informer'], registers: [register] }),
   };
