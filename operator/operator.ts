@@ -99,9 +99,10 @@ export async function startOperator(kc: KubeConfig, config: OperatorConfig, log:
     identity: config.identity,
     isLeader: () => leading,
     async stop() {
-      leading = false;
+      // In-flight reconciles finish (still allowed to write), then the Lease is released.
       follow();
       await transition;
+      leading = false;
       await elector?.release();
       await Promise.all([close(metricsServer), close(healthServer)]);
       log.info('operator stopped');
