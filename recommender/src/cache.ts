@@ -1,5 +1,5 @@
 /**
- * An in-memory LRU cache of candidate lists, keyed by the request. It sits before the
+ * An in-memory cache (CLOCK, an LRU approximation) of candidate lists, keyed by the request. It sits before the
  * business rules, so stock, promotions and the other rules always apply to fresh data.
  * An entry is valid for the model version and catalogue generation it was computed on, and
  * for the online-update generation too unless `maxStaleMs` allows it to lag.
@@ -15,6 +15,7 @@ interface Entry {
   at: number;
   candidates: Candidate[];
   notes: string[];
+  used: boolean;
 }
 
 export class CandidateCache {
@@ -37,9 +38,7 @@ export class CandidateCache {
       (e.onlineGeneration === model.online.generation || this.clock() - e.at < this.cfg.maxStaleMs)
     ) {
       this.hits++;
-      // refresh LRU position
-      this.map.delete(key);
-      this.map.set(key, e);
+      e.used = true;
       return e;
     }
     this.misses++;
@@ -56,8 +55,18 @@ export class CandidateCache {
       at: this.clock(),
       candidates,
       notes,
+      used: false,
     });
-    if (this.map.size > this.cfg.maxEntries) this.map.delete(this.map.keys().next().value as string);
+    // CLOCK eviction (an LRU approximation that costs nothing on a hit): the oldest entry goes,
+    // unless it was used since it was stored, in which case it gets a second chance at the back.
+    while (this.map.size > this.cfg.maxEntries) {
+      const [oldKey, old] = this.map.entries().next().value as [string, Entry];
+      this.map.delete(oldKey);
+      if (old.used && oldKey !== key) {
+        old.used = false;
+        this.map.set(oldKey, old);
+      }
+    }
   }
 
   get size(): number {

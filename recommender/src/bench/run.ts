@@ -79,6 +79,8 @@ async function waitReady(base: string): Promise<void> {
 }
 
 interface Load {
+  /** CPU time the server process spent per request (user + system), µs: robust to a busy machine. */
+  cpuUsPerReq?: number;
   rps: number;
   p50: number;
   p99: number;
@@ -86,8 +88,24 @@ interface Load {
   non2xx: number;
 }
 
-async function load(base: string, paths: string[], opts: { rate?: number; connections?: number; duration?: number } = {}): Promise<Load> {
+/** CPU seconds (user + system) used so far by a process, from /proc (Linux). */
+async function cpuSeconds(pid: number | undefined): Promise<number> {
+  if (pid === undefined) return NaN;
+  try {
+    const fields = (await readFile(`/proc/${pid}/stat`, 'utf8')).split(') ')[1]!.split(' ');
+    return (Number(fields[11]) + Number(fields[12])) / 100; // utime, stime in clock ticks (USER_HZ = 100)
+  } catch {
+    return NaN;
+  }
+}
+
+async function load(
+  base: string,
+  paths: string[],
+  opts: { rate?: number; connections?: number; duration?: number; pid?: number } = {},
+): Promise<Load> {
   let i = 0;
+  const cpu0 = await cpuSeconds(opts.pid);
   const r = await autocannon({
     url: base,
     connections: opts.connections ?? CONNECTIONS,
@@ -96,7 +114,10 @@ async function load(base: string, paths: string[], opts: { rate?: number; connec
     headers: { authorization: `Bearer ${KEY}` },
     requests: [{ setupRequest: (req) => ({ ...req, path: paths[i++ % paths.length]! }) }],
   });
-  return { rps: Math.round(r.requests.average), p50: r.latency.p50, p99: r.latency.p99, errors: r.errors + r.timeouts, non2xx: r.non2xx };
+  const cpu = (await cpuSeconds(opts.pid)) - cpu0;
+  const out: Load = { rps: Math.round(r.requests.average), p50: r.latency.p50, p99: r.latency.p99, errors: r.errors + r.timeouts, non2xx: r.non2xx };
+  if (Number.isFinite(cpu) && r.requests.total > 0) out.cpuUsPerReq = Math.round((cpu * 1e6) / r.requests.total);
+  return out;
 }
 
 async function main(): Promise<void> {
@@ -169,21 +190,24 @@ async function main(): Promise<void> {
     // from a neighbour on the shared machine hits every target alike rather than one of them.
     const rounds: Record<string, Load[]> = {};
     for (let round = 1; round <= ROUNDS; round++) {
-      for (const [name, url, paths] of [
-        ['node:http', httpUrl, crossPaths],
-        ['express', expressUrl, crossPaths],
-        ['healthz', base, healthPaths],
-        ['cross-sell', base, crossPaths],
-        ['up-sell', base, upPaths],
-        ['personal', base, personalPaths],
+      for (const [name, url, paths, pid] of [
+        ['node:http', httpUrl, crossPaths, httpBase.pid],
+        ['express', expressUrl, crossPaths, expressBase.pid],
+        ['healthz', base, healthPaths, svc.pid],
+        ['cross-sell', base, crossPaths, svc.pid],
+        ['up-sell', base, upPaths, svc.pid],
+        ['personal', base, personalPaths, svc.pid],
       ] as const) {
         log(`max throughput, round ${round}/${ROUNDS}: ${name}…`);
-        (rounds[name] ??= []).push(await load(url, [...paths], { duration: MAX_RUN_SECONDS }));
+        (rounds[name] ??= []).push(await load(url, [...paths], { duration: MAX_RUN_SECONDS, pid }));
       }
     }
+    const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
     const results: Record<string, Load> = {};
     for (const [name, runs] of Object.entries(rounds)) {
-      results[name] = [...runs].sort((a, b) => a.rps - b.rps)[Math.floor(runs.length / 2)]!;
+      results[name] = { ...[...runs].sort((a, b) => a.rps - b.rps)[Math.floor(runs.length / 2)]! };
+      const cpus = runs.map((r) => r.cpuUsPerReq).filter((x): x is number => x !== undefined);
+      if (cpus.length) results[name].cpuUsPerReq = median(cpus);
     }
     const rss = Number(/VmRSS:\s+(\d+)/.exec(await readFile(`/proc/${svc.pid}/status`, 'utf8'))?.[1] ?? 0);
     const report = {
@@ -227,6 +251,7 @@ function markdown(r: {
   const s = r.serving;
   const express = s.max.express!.rps;
   const http = s.max['node:http']!.rps;
+  const expressCpu = s.max.express!.cpuUsPerReq;
   const pct = (x: number, of: number): string => `${Math.round((x / of) * 100)}%`;
   const lines = [
     `Measured ${r.date.slice(0, 16).replace('T', ' ')} UTC on the shared 2-core machine with \`npm run bench:recommender\`.`,
@@ -245,8 +270,8 @@ function markdown(r: {
       `answer ${s.responseBytes} bytes; service RSS ${s.serviceRssMb} MB). Fixed-rate latency is measured first, after a 2 s warm-up per target: 20 connections at 1,000 req/s in total for ${s.durationSeconds} s; ` +
       `the \`/healthz\` row is the harness's own floor on this machine:`,
     '',
-    '| target | req/s | p50 ms | p99 ms | vs bare express | vs bare node:http | p50 / p99 ms at 1,000 req/s |',
-    '|---|---|---|---|---|---|---|',
+    '| target | req/s | p50 ms | p99 ms | vs bare express | vs bare node:http | server CPU µs/request | capacity vs bare express (CPU) | p50 / p99 ms at 1,000 req/s |',
+    '|---|---|---|---|---|---|---|---|---|',
   ];
   const label: Record<string, string> = {
     'node:http': 'bare node:http (fixed JSON)',
@@ -260,10 +285,17 @@ function markdown(r: {
     const m = s.max[name]!;
     const f = s.at1000[name];
     lines.push(
-      `| ${label[name]} | ${m.rps} | ${m.p50} | ${m.p99} | ${pct(m.rps, express)} | ${pct(m.rps, http)} | ${f ? `${f.p50} / ${f.p99}` : '–'} |`,
+      `| ${label[name]} | ${m.rps} | ${m.p50} | ${m.p99} | ${pct(m.rps, express)} | ${pct(m.rps, http)} | ${m.cpuUsPerReq ?? '–'} | ` +
+        `${m.cpuUsPerReq && expressCpu ? pct(expressCpu, m.cpuUsPerReq) : '–'} | ${f ? `${f.p50} / ${f.p99}` : '–'} |`,
     );
   }
-  lines.push('', `Errors and non-2xx answers across all runs: ${s.errorsTotal}.`);
+  lines.push(
+    '',
+    'req/s ratios swing with whatever else runs on the shared machine; the CPU columns (server process time per ' +
+      'request, from /proc, median of the rounds) compare the work per request and are the steadier ratio.',
+    '',
+    `Errors and non-2xx answers across all runs: ${s.errorsTotal}.`,
+  );
   return lines.join('\n');
 }
 

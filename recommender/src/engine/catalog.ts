@@ -6,6 +6,11 @@ import type { CatalogItem } from '../schemas.js';
 
 export class Catalog {
   readonly items: CatalogItem[] = [];
+  /** Hot fields as plain columns (monomorphic reads on the request path). */
+  readonly ids: string[] = [];
+  readonly prices: number[] = [];
+  readonly stocks: number[] = [];
+  readonly margins: number[] = [];
   /** Category index of each item. */
   readonly categoryOf: number[] = [];
   /** Brand index of each item (-1 when none). */
@@ -37,7 +42,11 @@ export class Catalog {
   }
 
   id(idx: number): string {
-    return this.items[idx]!.id;
+    return this.ids[idx]!;
+  }
+
+  category(idx: number): string {
+    return this.categories[this.categoryOf[idx]!]!;
   }
 
   categoryIdx(name: string): number | undefined {
@@ -59,6 +68,9 @@ export class Catalog {
       const moved = prev.category !== item.category || prev.price !== item.price;
       if (moved) this.removeFromCategory(existing);
       this.items[existing] = normalized;
+      this.prices[existing] = item.price;
+      this.stocks[existing] = item.stock;
+      this.margins[existing] = item.margin ?? 0;
       this.categoryOf[existing] = cat;
       this.brandOf[existing] = brand;
       this.attrTokens[existing] = tokens;
@@ -67,6 +79,10 @@ export class Catalog {
     }
     const idx = this.items.length;
     this.items.push(normalized);
+    this.ids.push(item.id);
+    this.prices.push(item.price);
+    this.stocks.push(item.stock);
+    this.margins.push(item.margin ?? 0);
     this.categoryOf.push(cat);
     this.brandOf.push(brand);
     this.attrTokens.push(tokens);
@@ -81,12 +97,12 @@ export class Catalog {
     const cat = this.categoryOf[idx]!;
     while (this.byCategory.length <= cat) this.byCategory.push([]);
     const list = this.byCategory[cat]!;
-    const price = this.items[idx]!.price;
+    const price = this.prices[idx]!;
     let a = 0;
     let b = list.length;
     while (a < b) {
       const m = (a + b) >>> 1;
-      if (this.items[list[m]!]!.price <= price) a = m + 1;
+      if (this.prices[list[m]!]! <= price) a = m + 1;
       else b = m;
     }
     list.splice(a, 0, idx);
@@ -107,14 +123,15 @@ export class Catalog {
   setStock(idx: number, stock: number): void {
     const it = this.items[idx]!;
     this.items[idx] = { ...it, stock };
+    this.stocks[idx] = stock;
   }
 
   stock(idx: number): number {
-    return this.items[idx]!.stock;
+    return this.stocks[idx]!;
   }
 
   price(idx: number): number {
-    return this.items[idx]!.price;
+    return this.prices[idx]!;
   }
 
   /** Items of a category, sorted by ascending price. */
@@ -130,13 +147,13 @@ export class Catalog {
     let b = list.length;
     while (a < b) {
       const m = (a + b) >>> 1;
-      if (this.items[list[m]!]!.price < lo) a = m + 1;
+      if (this.prices[list[m]!]! < lo) a = m + 1;
       else b = m;
     }
     const out: number[] = [];
     for (let i = a; i < list.length && out.length < max; i++) {
       const idx = list[i]!;
-      if (this.items[idx]!.price > hi) break;
+      if (this.prices[idx]! > hi) break;
       out.push(idx);
     }
     return out;
@@ -145,7 +162,7 @@ export class Catalog {
   private rebuildByCategory(): void {
     const lists: number[][] = this.categories.map(() => []);
     for (let i = 0; i < this.items.length; i++) lists[this.categoryOf[i]!]!.push(i);
-    for (const l of lists) l.sort((x, y) => this.items[x]!.price - this.items[y]!.price);
+    for (const l of lists) l.sort((x, y) => this.prices[x]! - this.prices[y]!);
     this.byCategory = lists;
     this.byCategoryDirty = false;
   }

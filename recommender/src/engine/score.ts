@@ -231,7 +231,7 @@ export function upSell(v: EngineView, item: number, exclude: ReadonlySet<number>
     const views = b < m.n ? m.a.itemViews[b]! : 0;
     const pop = logMax > 0 ? Math.log1p(purchases) / logMax : 0;
     const conv = Math.min(1, (purchases + 1) / (views + 5));
-    const margin = catalog.items[b]!.margin ?? 0;
+    const margin = catalog.margins[b]!;
     const score = sim * (0.4 + 0.4 * pop + 0.2 * conv) + cfg.marginWeight * margin;
     out.push({ idx: b, score, reasons: [], why: { kind: 'substitute', of: item, coViewLift: cv === undefined ? undefined : Math.exp(cv), priceRatio: p / price } });
   }

@@ -49,13 +49,14 @@ function remapCsr(
 export function bindModel(version: string, data: ModelData, catalog: Catalog, historySize: number): ServingModel {
   const n = data.items.length;
   const map = new Int32Array(n);
-  let identity = catalog.size === n;
+  let identity = true;
   for (let i = 0; i < n; i++) {
     const item = data.items[i]!;
     const c = catalog.idx(item.id) ?? catalog.upsert(item);
     map[i] = c;
     if (c !== i) identity = false;
   }
+  identity &&= catalog.size === n;
   let a = data.arrays;
   const size = catalog.size;
   if (!identity) {

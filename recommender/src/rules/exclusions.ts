@@ -5,13 +5,14 @@ export const exclusions: Rule = (items, ctx, filtered) => {
   const { blockedItems, blockedCategories } = ctx.rules;
   if (blockedItems.length === 0 && blockedCategories.length === 0) return items;
   return items.filter((it) => {
-    const rec = ctx.catalog.items[it.idx]!;
-    if (blockedItems.includes(rec.id)) {
-      filtered.push({ id: rec.id, rule: 'blocked_item' });
+    const id = ctx.catalog.id(it.idx);
+    const category = ctx.catalog.category(it.idx);
+    if (blockedItems.includes(id)) {
+      filtered.push({ id, rule: 'blocked_item' });
       return false;
     }
-    if (blockedCategories.includes(rec.category)) {
-      filtered.push({ id: rec.id, rule: `blocked_category:${rec.category}` });
+    if (blockedCategories.includes(category)) {
+      filtered.push({ id, rule: `blocked_category:${category}` });
       return false;
     }
     return true;

@@ -9,8 +9,9 @@ export function isActive(p: Promotion, ctx: RuleContext): boolean {
 }
 
 function promotionOf(active: Promotion[], ctx: RuleContext, idx: number): Promotion | undefined {
-  const rec = ctx.catalog.items[idx]!;
-  return active.find((p) => p.itemIds?.includes(rec.id) || p.categories?.includes(rec.category));
+  const id = ctx.catalog.id(idx);
+  const category = ctx.catalog.category(idx);
+  return active.find((p) => p.itemIds?.includes(id) || p.categories?.includes(category));
 }
 
 /**
