@@ -5,7 +5,10 @@ import { describe, expect, it } from 'vitest';
 import { recommenderCrd } from '../cdk8s/api/v1alpha1/crd.js';
 import { OPERATOR_RBAC, renderInstallBundle } from '../cdk8s/install-bundle.js';
 import { find, kinds, type Obj } from '../cdk8s/test/fixtures.js';
-import { generatedFiles } from './generate.js';
+import { parse } from 'yaml';
+import { README_PATH } from '../hack/readme.js';
+import { generatedFiles, README_VALUES_SECTION } from './generate.js';
+import { valueDocs, valuesTable } from './values-docs.js';
 import { CHART_DIR, chartYaml, helmLabels, helmTemplate, helmTemplateRun, normaliseBundle, normaliseChart, objectKey, run } from './test/helm.js';
 
 const container = (objects: readonly KubernetesObject[]) => find(objects, 'Deployment').spec.template.spec.containers[0];
@@ -18,6 +21,32 @@ describe('the generated chart files', () => {
   it('ships the CRD exactly as recommenderCrd() builds it, and helm renders it unchanged with --include-crds', () => {
     const crd = find(helmTemplate({}, { includeCrds: true }), 'CustomResourceDefinition');
     expect(crd).toEqual(JSON.parse(JSON.stringify(recommenderCrd())));
+  });
+});
+
+describe('the values documentation', () => {
+  const valuesText = readFileSync(join(CHART_DIR, 'values.yaml'), 'utf8');
+  const docs = valueDocs(valuesText);
+
+  it('When the README values table is committed, Then it equals what `npm run chart` writes from values.yaml', () => {
+    const readme = readFileSync(README_PATH, 'utf8');
+    const block = new RegExp(`<!-- ${README_VALUES_SECTION}:start -->\\n([\\s\\S]*?)\\n<!-- ${README_VALUES_SECTION}:end -->`).exec(readme);
+    expect(block?.[1], 'README.md values table is stale: run `npm run chart`').toBe(valuesTable(CHART_DIR));
+  });
+
+  it('documents every value, and the schema knows exactly the documented values', () => {
+    const leaves = (value: unknown, path: string[] = []): string[] =>
+      value !== null && typeof value === 'object' && !Array.isArray(value) && Object.keys(value).length > 0 && !docs.some((d) => d.key === path.join('.'))
+        ? Object.entries(value).flatMap(([k, v]) => leaves(v, [...path, k]))
+        : [path.join('.')];
+    const keys = docs.map((d) => d.key);
+    expect(leaves(parse(valuesText))).toEqual(keys);
+    type Schema = { properties?: Record<string, Schema> };
+    const schemaPaths = (schema: Schema, path: string[] = []): string[] =>
+      Object.entries(schema.properties ?? {}).flatMap(([k, s]) => [[...path, k].join('.'), ...schemaPaths(s, [...path, k])]);
+    const paths = schemaPaths(JSON.parse(readFileSync(join(CHART_DIR, 'values.schema.json'), 'utf8')) as Schema);
+    for (const key of keys) expect(paths, `values.schema.json has no property for ${key}`).toContain(key);
+    for (const path of paths) expect(keys.some((k) => path === k || path.startsWith(`${k}.`) || k.startsWith(`${path}.`)), `${path} is in the schema but not in values.yaml`).toBe(true);
   });
 });
 

@@ -6,6 +6,9 @@
  * - `templates/_generated.tpl` from `OPERATOR_RBAC` (the operator's exact permissions) and the image contract in
  *   `cdk8s/constants.ts` (the operator's command and its non-root uid).
  *
+ * - the values table of the README's chart section (between `<!-- chart-values:start -->` and
+ *   `<!-- chart-values:end -->`) from values.yaml and its `# -- ` comments.
+ *
  * `chart.test.ts` fails when a committed file differs from what this writes.
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
@@ -17,6 +20,8 @@ import { CRD_NAME, recommenderCrd } from '../cdk8s/api/v1alpha1/crd.js';
 import { OPERATOR_RBAC, type PolicyRule } from '../cdk8s/install-bundle.js';
 import { OPERATOR_COMMAND, OPERATOR_UID } from '../cdk8s/constants.js';
 import { toYaml } from '../cdk8s/render.js';
+import { replaceReadmeSection } from '../hack/readme.js';
+import { valuesTable } from './values-docs.js';
 
 /** The chart's directory. */
 export const CHART_DIR = join(dirname(fileURLToPath(import.meta.url)), 'tandem-operator');
@@ -68,6 +73,11 @@ export function writeGeneratedFiles(chartDir = CHART_DIR): string[] {
   return Object.keys(files);
 }
 
+/** The README block the values table lives in. */
+export const README_VALUES_SECTION = 'chart-values';
+
 if (process.argv[1] !== undefined && import.meta.url === pathToFileURL(process.argv[1]).href) {
   for (const path of writeGeneratedFiles()) process.stderr.write(`wrote charts/tandem-operator/${path}\n`);
+  if (replaceReadmeSection(README_VALUES_SECTION, valuesTable(CHART_DIR))) process.stderr.write('wrote the values table in README.md\n');
+  else process.stderr.write(`README.md has no <!-- ${README_VALUES_SECTION}:start --> marker: values table not written\n`);
 }
