@@ -4,18 +4,10 @@
  */
 import { copyFileSync, mkdirSync } from 'node:fs';
 import { resolve } from 'node:path';
-import { KubeConfig } from '@kubernetes/client-node';
-import { startControlPlane, toolsBinDir } from './control-plane.js';
-import { installCrds } from './install-crds.js';
+import { toolsBinDir } from './control-plane.js';
+import { startControlPlaneWithCrds } from './install-crds.js';
 
-const plane = await startControlPlane({
-  log: (m) => process.stderr.write(`[control-plane] ${m}\n`),
-  beforeControllers: async (path) => {
-    const kc = new KubeConfig();
-    kc.loadFromFile(path);
-    await installCrds(kc);
-  },
-});
+const plane = await startControlPlaneWithCrds({ log: (m) => process.stderr.write(`[control-plane] ${m}\n`) });
 const kubeconfig = resolve('.tandem/kubeconfig');
 mkdirSync(resolve('.tandem'), { recursive: true });
 copyFileSync(plane.kubeconfigPath, kubeconfig);

@@ -14,22 +14,15 @@ import { loadConfig } from '../operator/config.js';
 import { createLogger } from '../operator/log.js';
 import { startOperator } from '../operator/operator.js';
 import { useWireJson } from '../operator/wire-json.js';
-import { startControlPlane, toolsBinDir } from './control-plane.js';
-import { installCrds } from './install-crds.js';
+import { toolsBinDir } from './control-plane.js';
+import { startControlPlaneWithCrds } from './install-crds.js';
 
 const out = (line = '') => process.stdout.write(`${line}\n`);
 const example = parse(readFileSync('examples/recommender.yaml', 'utf8')) as Recommender;
 const { name, namespace = 'default' } = example.metadata;
 
-out('1/5 Starting etcd, kube-apiserver and kube-controller-manager…');
-const plane = await startControlPlane({
-  beforeControllers: async (path) => {
-    out('2/5 Installing the Recommender CRD (and prometheus-operator CRDs)…');
-    const k = new KubeConfig();
-    k.loadFromFile(path);
-    await installCrds(k);
-  },
-});
+out('1/5 Starting etcd, kube-apiserver and kube-controller-manager, 2/5 with the Recommender CRD (and prometheus-operator CRDs)…');
+const plane = await startControlPlaneWithCrds();
 const kubeconfig = resolve('.tandem/kubeconfig');
 mkdirSync(resolve('.tandem'), { recursive: true });
 copyFileSync(plane.kubeconfigPath, kubeconfig);

@@ -6,9 +6,10 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { ApiextensionsV1Api, PatchStrategy, setHeaderOptions, type KubeConfig, type KubernetesObject } from '@kubernetes/client-node';
+import { ApiextensionsV1Api, KubeConfig, PatchStrategy, setHeaderOptions, type KubernetesObject } from '@kubernetes/client-node';
 import { parseAllDocuments } from 'yaml';
 import { recommenderCrd } from '../cdk8s/api/v1alpha1/crd.js';
+import { startControlPlane, type ControlPlane, type ControlPlaneOptions } from './control-plane.js';
 
 const THIRD_PARTY_DIR = join(dirname(fileURLToPath(import.meta.url)), 'crds', 'prometheus-operator');
 
@@ -37,4 +38,16 @@ export async function waitEstablished(ext: ApiextensionsV1Api, name: string, tim
     if (Date.now() > deadline) throw new Error(`CRD ${name} not Established after ${timeoutMs} ms`);
     await new Promise((r) => setTimeout(r, 100));
   }
+}
+
+/** The local control plane with every CRD installed before the controllers start (so garbage collection knows them). */
+export function startControlPlaneWithCrds(options: Omit<ControlPlaneOptions, 'beforeControllers'> = {}): Promise<ControlPlane> {
+  return startControlPlane({
+    ...options,
+    beforeControllers: async (kubeconfigPath) => {
+      const kc = new KubeConfig();
+      kc.loadFromFile(kubeconfigPath);
+      await installCrds(kc);
+    },
+  });
 }

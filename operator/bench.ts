@@ -10,8 +10,8 @@ import { GROUP, PLURAL, VERSION, type Recommender } from '../cdk8s/api/v1alpha1/
 import { validateRecommender } from '../cdk8s/api/v1alpha1/validate.js';
 import { OPERATOR_COMMAND } from '../cdk8s/constants.js';
 import { CHILD_KINDS, renderRecommender } from '../cdk8s/recommender-chart.js';
-import { freePort, startControlPlane } from '../hack/control-plane.js';
-import { installCrds } from '../hack/install-crds.js';
+import { freePort } from '../hack/control-plane.js';
+import { startControlPlaneWithCrds } from '../hack/install-crds.js';
 import { replaceReadmeSection } from '../hack/readme.js';
 import { withConnectionReuse } from './kubeconfig.js';
 import { useWireJson } from './wire-json.js';
@@ -22,13 +22,7 @@ const STEADY_SECONDS = Number(process.env.BENCH_STEADY_SECONDS ?? 60);
 const WORKERS = 4;
 const out = (line: string) => process.stdout.write(`${line}\n`);
 
-const plane = await startControlPlane({
-  beforeControllers: async (path) => {
-    const k = new KubeConfig();
-    k.loadFromFile(path);
-    await installCrds(k);
-  },
-});
+const plane = await startControlPlaneWithCrds();
 const kc = new KubeConfig();
 kc.loadFromFile(plane.kubeconfigPath);
 withConnectionReuse(kc);

@@ -1,7 +1,7 @@
 import { KubeConfig } from '@kubernetes/client-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startControlPlane, type ControlPlane } from '../hack/control-plane.js';
-import { installCrds } from '../hack/install-crds.js';
+import type { ControlPlane } from '../hack/control-plane.js';
+import { startControlPlaneWithCrds } from '../hack/install-crds.js';
 import { createTestNamespace, deleteNamespace, eventually, testKubeConfig } from '../test/kube.js';
 import { recommenders, startTestOperator, writesSoFar } from '../test/operator.js';
 import type { RunningOperator } from './operator.js';
@@ -19,13 +19,7 @@ describe('When the API server restarts mid-run', () => {
   let operator: RunningOperator;
 
   beforeAll(async () => {
-    plane = await startControlPlane({
-      beforeControllers: async (path) => {
-        const k = new KubeConfig();
-        k.loadFromFile(path);
-        await installCrds(k);
-      },
-    });
+    plane = await startControlPlaneWithCrds();
     kc = new KubeConfig();
     kc.loadFromFile(plane.kubeconfigPath);
   });

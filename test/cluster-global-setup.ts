@@ -2,10 +2,9 @@
  * Vitest global setup of the `cluster` project: one real control plane per test run, shared by all
  * integration tests (each isolates itself in its own namespace), with all CRDs installed.
  */
-import { KubeConfig } from '@kubernetes/client-node';
 import type { TestProject } from 'vitest/node';
-import { startControlPlane, type ControlPlane } from '../hack/control-plane.js';
-import { installCrds } from '../hack/install-crds.js';
+import type { ControlPlane } from '../hack/control-plane.js';
+import { startControlPlaneWithCrds } from '../hack/install-crds.js';
 
 declare module 'vitest' {
   export interface ProvidedContext {
@@ -16,14 +15,7 @@ declare module 'vitest' {
 let plane: ControlPlane | undefined;
 
 export async function setup(project: TestProject) {
-  plane = await startControlPlane({
-    log: (m) => console.warn(`[control-plane] ${m}`),
-    beforeControllers: async (kubeconfigPath) => {
-      const kc = new KubeConfig();
-      kc.loadFromFile(kubeconfigPath);
-      await installCrds(kc);
-    },
-  });
+  plane = await startControlPlaneWithCrds({ log: (m) => console.warn(`[control-plane] ${m}`) });
   project.provide('kubeconfigPath', plane.kubeconfigPath);
 }
 
