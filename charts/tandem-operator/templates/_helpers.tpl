@@ -13,11 +13,6 @@ are fixed: the operator and the dashboards select on them. Helm adds `instance`,
 {{- else -}}
 {{- printf "%s-%s" .Release.Name .Chart.Name | trunc 55 | trimSuffix "-" -}}
 {{- end -}}
-{{- range $key := list "app.kubernetes.io/name" "app.kubernetes.io/component" "app.kubernetes.io/part-of" -}}
-{{- if hasKey $.Values.podLabels $key -}}
-{{- fail (printf "values: 'podLabels' may not set %q: the operator pods' selector labels are fixed" $key) -}}
-{{- end -}}
-{{- end -}}
 {{- end }}
 
 {{/* Selects the operator pods (Deployment, Service, PDB, NetworkPolicy, spread). Equal to the bundle's. */}}
@@ -52,11 +47,6 @@ helm.sh/chart: {{ printf "%s-%s" .Chart.Name .Chart.Version | replace "+" "_" | 
 {{- else -}}
 {{- printf "%s:%s" .Values.image.repository (.Values.image.tag | default .Chart.AppVersion) -}}
 {{- end -}}
-{{- range $key := list "app.kubernetes.io/name" "app.kubernetes.io/component" "app.kubernetes.io/part-of" -}}
-{{- if hasKey $.Values.podLabels $key -}}
-{{- fail (printf "values: 'podLabels' may not set %q: the operator pods' selector labels are fixed" $key) -}}
-{{- end -}}
-{{- end -}}
 {{- end }}
 
 {{/* The Role (and binding) that lets the operator hold its Lease. */}}
@@ -77,7 +67,7 @@ so `helm template`, `helm install` and `helm lint` all fail on them.
 {{- end -}}
 {{- range $key := list "app.kubernetes.io/name" "app.kubernetes.io/component" "app.kubernetes.io/part-of" -}}
 {{- if hasKey $.Values.podLabels $key -}}
-{{- fail (printf "values: 'podLabels' may not set %q: the operator pods' selector labels are fixed" $key) -}}
+{{- fail (printf "values: 'podLabels' may not set %q: the operator pods' name, component and part-of labels are fixed (the selectors use them)" $key) -}}
 {{- end -}}
 {{- end -}}
 {{- end }}
