@@ -21,7 +21,7 @@ export class ClusterCache implements ClusterView {
 
   constructor(
     kc: KubeConfig,
-    opts: { namespaces: readonly string[]; log: Logger; metrics: OperatorMetrics; enqueue: (key: string) => void },
+    opts: { namespaces: readonly string[]; log: Logger; metrics: OperatorMetrics; enqueue: (key: string) => void; onChildDeleted?: (obj: KubernetesObject) => void },
     kinds: readonly ChildKind[] = CHILD_KINDS,
   ) {
     useWireJson(kinds);
@@ -58,7 +58,8 @@ export class ClusterCache implements ClusterView {
           path: `${prefix}${ns ? `/namespaces/${ns}` : ''}/${kind.plural}`,
           labelSelector: MANAGED_SELECTOR,
           list: () => withTypeMeta(objects.list(kind.apiVersion, kind.kind, ns, undefined, undefined, undefined, undefined, MANAGED_SELECTOR), kind.apiVersion, kind.kind),
-          onEvent: (_event, obj) => {
+          onEvent: (event, obj) => {
+            if (event === 'delete') opts.onChildDeleted?.(obj);
             const owner = obj.metadata?.ownerReferences?.find((r) => r.controller && r.kind === KIND && r.apiVersion.startsWith(`${GROUP}/`));
             if (owner) opts.enqueue(`${obj.metadata!.namespace}/${owner.name}`);
           },

@@ -7,6 +7,7 @@ import type { KubeConfig } from '@kubernetes/client-node';
 import type { Logger } from 'pino';
 import { ClusterCache } from './cluster-cache.js';
 import { AppliedFingerprints } from './compare.js';
+import { objectKey } from './desired.js';
 import type { OperatorMetrics } from './metrics.js';
 import { WorkQueue } from './queue.js';
 import { ReconcileError, reconcile, type ClusterWriter } from './reconciler.js';
@@ -46,6 +47,7 @@ export class Controller {
         metrics.workqueueAdds.inc({ name: NAME });
         this.queue.add(key);
       },
+      onChildDeleted: (obj) => this.fingerprints.forget(objectKey(obj)),
     });
   }
 
