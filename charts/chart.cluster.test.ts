@@ -123,6 +123,21 @@ describe('helm install on a real API server', () => {
     );
   });
 
+  it('When an install would break restricted Pod Security, Then helm shows the API server\'s warning, so the empty stderr above means something', async () => {
+    const warnNamespace = await createTestNamespace(kc, 'chart-warn', { 'pod-security.kubernetes.io/warn': 'restricted' });
+    try {
+      const res = helm([
+        'install', 'warned', CHART_DIR, '--namespace', warnNamespace, '--skip-crds', '--set', 'watchNamespaces={' + warnNamespace + '}',
+        '--post-renderer', 'sed', '--post-renderer-args', 's/allowPrivilegeEscalation: false/allowPrivilegeEscalation: true/',
+      ]);
+      expect(res.status).toBe(0);
+      expect(res.stderr, 'helm stderr').toMatch(/would violate PodSecurity .*allowPrivilegeEscalation != false/);
+    } finally {
+      helm(['uninstall', 'warned', '--namespace', warnNamespace]);
+      await deleteNamespace(kc, warnNamespace);
+    }
+  });
+
   it('Then its ServiceAccount has exactly the operator\'s rules in the watched namespace, none elsewhere, and no Lease rights', async () => {
     for (const rule of OPERATOR_RBAC.clusterRole) {
       for (const resource of rule.resources) {
