@@ -87,10 +87,10 @@ function banner(port: number, apiKey: string, service: RecommenderService, demoK
   // Pick examples that return something: a popular item with complements, one with alternatives, a known shopper.
   let crossItem = '';
   let upItem = '';
-  for (const it of service.catalog.items.slice(0, 500)) {
+  for (const id of service.catalog.ids.slice(0, 500)) {
     try {
-      if (!crossItem && service.recommend({ intent: 'cross-sell', items: [it.id], limit: 5 }).items.length >= 3) crossItem = it.id;
-      if (!upItem && service.recommend({ intent: 'up-sell', items: [it.id], limit: 5 }).items.length >= 3) upItem = it.id;
+      if (!crossItem && service.recommend({ intent: 'cross-sell', items: [id], limit: 5 }).items.length >= 3) crossItem = id;
+      if (!upItem && service.recommend({ intent: 'up-sell', items: [id], limit: 5 }).items.length >= 3) upItem = id;
     } catch (err) {
       logger.warn({ err }, 'failed to pick example items');
     }

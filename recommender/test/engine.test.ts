@@ -86,10 +86,10 @@ describe('up-sell', () => {
     const r = shop.service.recommend({ intent: 'up-sell', items: ['cam-1'], limit: 10 });
     expect(ids(r)).toEqual(expect.arrayContaining(['cam-2', 'cam-6']));
     for (const it of r.items) {
-      const rec = shop.catalog.items[shop.catalog.idx(it.id)!]!;
-      expect(rec.price).toBeGreaterThanOrEqual(500 * 1.05);
-      expect(rec.price).toBeLessThanOrEqual(500 * 1.6);
-      expect(rec.stock).toBeGreaterThan(0);
+      const idx = shop.catalog.idx(it.id)!;
+      expect(shop.catalog.price(idx)).toBeGreaterThanOrEqual(500 * 1.05);
+      expect(shop.catalog.price(idx)).toBeLessThanOrEqual(500 * 1.6);
+      expect(shop.catalog.stock(idx)).toBeGreaterThan(0);
     }
     expect(ids(r)).not.toContain('cam-3'); // out of stock
     expect(ids(r)).not.toContain('cam-4'); // cheaper

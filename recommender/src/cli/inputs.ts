@@ -32,7 +32,7 @@ export async function loadInputs(opts: { catalog?: string; events?: string }): P
     return { catalog: shop.catalog, events: shop.events, source: 'demo shop (seed 42)', rejected: 0, skipped: 0 };
   }
   if (!opts.catalog || !opts.events) throw new Error('--catalog and --events go together');
-  const catalog = new Catalog();
+  const catalog = new Catalog({ keepRecords: true });
   const catErr = reporter(opts.catalog);
   await forEachJsonl(opts.catalog, CatalogItem, (it) => catalog.upsert(it), catErr.onError);
   const builder = new EventColumnsBuilder(1 << 16);

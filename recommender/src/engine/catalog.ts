@@ -1,10 +1,14 @@
 /**
- * The live catalogue: item records behind dense integer indexes, with per-category
- * price-sorted lists for up-sell band look-ups. Stock and price changes apply immediately.
+ * The live catalogue: items behind dense integer indexes, stored as columns (what scoring and
+ * the rules read) plus, when asked for, the full records (what training snapshots into a model).
+ * Per-category price-sorted lists serve up-sell band look-ups. Stock and price changes apply
+ * immediately. A serving catalogue keeps no records: 100k items then cost a few columns, not a
+ * million small objects for the garbage collector to trace.
  */
 import type { CatalogItem } from '../schemas.js';
 
 export class Catalog {
+  /** Full records, only when the catalogue was built with `keepRecords` (training). */
   readonly items: CatalogItem[] = [];
   /** Hot fields as plain columns (monomorphic reads on the request path). */
   readonly ids: string[] = [];
@@ -15,8 +19,10 @@ export class Catalog {
   readonly categoryOf: number[] = [];
   /** Brand index of each item (-1 when none). */
   readonly brandOf: number[] = [];
-  /** Interned `key=value` attribute tokens of each item, sorted, for content similarity. */
-  readonly attrTokens: Int32Array[] = [];
+  /** Interned `key=value` attribute tokens, sorted per item, in one pool: item i owns tokenPool[tokenOff[i] .. + tokenLen[i]). */
+  readonly tokenPool: number[] = [];
+  readonly tokenOff: number[] = [];
+  readonly tokenLen: number[] = [];
   private readonly tokenIndex = new Map<string, number>();
   readonly categories: string[] = [];
   private readonly index = new Map<string, number>();
@@ -27,14 +33,17 @@ export class Catalog {
   generation = 0;
   private byCategoryDirty = true;
 
+  constructor(private readonly opts: { keepRecords?: boolean } = {}) {}
+
+  /** A catalogue that keeps the full records (for training and model snapshots). */
   static from(items: Iterable<CatalogItem>): Catalog {
-    const c = new Catalog();
+    const c = new Catalog({ keepRecords: true });
     for (const it of items) c.upsert(it);
     return c;
   }
 
   get size(): number {
-    return this.items.length;
+    return this.ids.length;
   }
 
   idx(id: string): number | undefined {
@@ -55,39 +64,28 @@ export class Catalog {
 
   /** Inserts or replaces an item; returns its index (stable across updates). */
   upsert(item: CatalogItem): number {
-    const normalized: CatalogItem = { ...item, attributes: item.attributes ?? {} };
     const cat = this.intern(this.categoryIndex, this.categories, item.category);
     const brand = item.brand === undefined ? -1 : this.internBrand(item.brand);
-    const tokens = Int32Array.from(
-      Object.entries(normalized.attributes ?? {}).map(([k, v]) => this.internToken(`${k}=${String(v)}`)),
-    ).sort();
+    const tokens = Object.entries(item.attributes ?? {})
+      .map(([k, v]) => this.internToken(`${k}=${String(v)}`))
+      .sort((a, b) => a - b);
     const existing = this.index.get(item.id);
     this.generation++;
-    if (existing !== undefined) {
-      const prev = this.items[existing]!;
-      const moved = prev.category !== item.category || prev.price !== item.price;
-      if (moved) this.removeFromCategory(existing);
-      this.items[existing] = normalized;
-      this.prices[existing] = item.price;
-      this.stocks[existing] = item.stock;
-      this.margins[existing] = item.margin ?? 0;
-      this.categoryOf[existing] = cat;
-      this.brandOf[existing] = brand;
-      this.attrTokens[existing] = tokens;
-      if (moved) this.insertInCategory(existing);
-      return existing;
-    }
-    const idx = this.items.length;
-    this.items.push(normalized);
-    this.ids.push(item.id);
-    this.prices.push(item.price);
-    this.stocks.push(item.stock);
-    this.margins.push(item.margin ?? 0);
-    this.categoryOf.push(cat);
-    this.brandOf.push(brand);
-    this.attrTokens.push(tokens);
-    this.index.set(item.id, idx);
-    this.insertInCategory(idx);
+    const idx = existing ?? this.ids.length;
+    const moved = existing === undefined || this.categoryOf[idx] !== cat || this.prices[idx] !== item.price;
+    if (existing !== undefined && moved) this.removeFromCategory(idx);
+    if (this.opts.keepRecords) this.items[idx] = { ...item, attributes: item.attributes ?? {} };
+    this.ids[idx] = item.id;
+    this.prices[idx] = item.price;
+    this.stocks[idx] = item.stock;
+    this.margins[idx] = item.margin ?? 0;
+    this.categoryOf[idx] = cat;
+    this.brandOf[idx] = brand;
+    this.tokenOff[idx] = this.tokenPool.length;
+    this.tokenLen[idx] = tokens.length;
+    for (const t of tokens) this.tokenPool.push(t);
+    if (existing === undefined) this.index.set(item.id, idx);
+    if (moved) this.insertInCategory(idx);
     return idx;
   }
 
@@ -121,8 +119,7 @@ export class Catalog {
   }
 
   setStock(idx: number, stock: number): void {
-    const it = this.items[idx]!;
-    this.items[idx] = { ...it, stock };
+    if (this.opts.keepRecords) this.items[idx] = { ...this.items[idx]!, stock };
     this.stocks[idx] = stock;
   }
 
@@ -161,7 +158,7 @@ export class Catalog {
 
   private rebuildByCategory(): void {
     const lists: number[][] = this.categories.map(() => []);
-    for (let i = 0; i < this.items.length; i++) lists[this.categoryOf[i]!]!.push(i);
+    for (let i = 0; i < this.ids.length; i++) lists[this.categoryOf[i]!]!.push(i);
     for (const l of lists) l.sort((x, y) => this.prices[x]! - this.prices[y]!);
     this.byCategory = lists;
     this.byCategoryDirty = false;

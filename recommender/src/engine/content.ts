@@ -6,18 +6,23 @@ export function contentSimilarity(catalog: Catalog, a: number, b: number): numbe
   const sameCat = catalog.categoryOf[a] === catalog.categoryOf[b] ? 1 : 0;
   const ba = catalog.brandOf[a]!;
   const brand = ba >= 0 && ba === catalog.brandOf[b] ? 1 : 0;
-  const ta = catalog.attrTokens[a]!;
-  const tb = catalog.attrTokens[b]!;
+  const pool = catalog.tokenPool;
+  const la = catalog.tokenLen[a]!;
+  const lb = catalog.tokenLen[b]!;
+  const oa = catalog.tokenOff[a]!;
+  const ob = catalog.tokenOff[b]!;
   let shared = 0;
-  for (let i = 0, j = 0; i < ta.length && j < tb.length; ) {
-    if (ta[i] === tb[j]) {
+  for (let i = 0, j = 0; i < la && j < lb; ) {
+    const x = pool[oa + i]!;
+    const y = pool[ob + j]!;
+    if (x === y) {
       shared++;
       i++;
       j++;
-    } else if (ta[i]! < tb[j]!) i++;
+    } else if (x < y) i++;
     else j++;
   }
-  const union = ta.length + tb.length - shared;
+  const union = la + lb - shared;
   const attrs = union === 0 ? 0 : shared / union;
   const pa = Math.max(catalog.price(a), 0.01);
   const pb = Math.max(catalog.price(b), 0.01);
