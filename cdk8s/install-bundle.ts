@@ -46,14 +46,14 @@ const childRules: PolicyRule[] = [...new Set(CHILD_KINDS.map((k) => k.group))].m
  */
 export const OPERATOR_RBAC = {
   clusterRole: [
-    { apiGroups: [GROUP], resources: [PLURAL], verbs: ['get', 'list', 'watch', 'patch', 'update'] },
-    { apiGroups: [GROUP], resources: [`${PLURAL}/status`], verbs: ['patch', 'update'] },
+    // The operator reads Recommenders only through its informers and writes only their status (server-side apply).
+    { apiGroups: [GROUP], resources: [PLURAL], verbs: ['list', 'watch'] },
+    { apiGroups: [GROUP], resources: [`${PLURAL}/status`], verbs: ['patch'] },
     // The children's ownerReferences set blockOwnerDeletion; with OwnerReferencesPermissionEnforcement
     // admission (OpenShift and hardened clusters) that needs update on the owner's finalizers.
     { apiGroups: [GROUP], resources: [`${PLURAL}/finalizers`], verbs: ['update'] },
     ...childRules,
-    { apiGroups: [''], resources: ['events'], verbs: ['create', 'patch'] },
-    { apiGroups: ['events.k8s.io'], resources: ['events'], verbs: ['create', 'patch'] },
+    { apiGroups: [''], resources: ['events'], verbs: ['create'] },
   ],
   leaderElection: [{ apiGroups: ['coordination.k8s.io'], resources: ['leases'], verbs: ['get', 'create', 'update'] }],
 } as const satisfies Record<string, readonly PolicyRule[]>;
