@@ -5,7 +5,7 @@
  * for the online-update generation too unless `maxStaleMs` allows it to lag.
  */
 import type { CacheConfig } from './config.js';
-import type { Candidate } from './engine/score.js';
+import type { Scored } from './engine/score.js';
 import type { ServingModel } from './engine/serving.js';
 
 interface Entry {
@@ -13,8 +13,7 @@ interface Entry {
   catalogGeneration: number;
   onlineGeneration: number;
   at: number;
-  candidates: Candidate[];
-  notes: string[];
+  scored: Scored;
   used: boolean;
 }
 
@@ -28,7 +27,7 @@ export class CandidateCache {
     private readonly clock: () => number = () => performance.now(),
   ) {}
 
-  get(key: string, model: ServingModel, catalogGeneration: number): Entry | undefined {
+  get(key: string, model: ServingModel, catalogGeneration: number): Scored | undefined {
     if (!this.cfg.enabled) return undefined;
     const e = this.map.get(key);
     if (
@@ -39,13 +38,13 @@ export class CandidateCache {
     ) {
       this.hits++;
       e.used = true;
-      return e;
+      return e.scored;
     }
     this.misses++;
     return undefined;
   }
 
-  set(key: string, model: ServingModel, catalogGeneration: number, candidates: Candidate[], notes: string[]): void {
+  set(key: string, model: ServingModel, catalogGeneration: number, scored: Scored): void {
     if (!this.cfg.enabled) return;
     this.map.delete(key);
     this.map.set(key, {
@@ -53,8 +52,7 @@ export class CandidateCache {
       catalogGeneration,
       onlineGeneration: model.online.generation,
       at: this.clock(),
-      candidates,
-      notes,
+      scored,
       used: false,
     });
     // CLOCK eviction (an LRU approximation that costs nothing on a hit): the oldest entry goes,

@@ -74,6 +74,13 @@ export const RulesConfig = Type.Object(
     lowStockFactor: Type.Number({ minimum: 0, maximum: 1, default: 0.5 }),
     /** maxPerCategory: diversity cap, at most N items per category. Default 3. */
     maxPerCategory: Type.Integer({ minimum: 1, default: 3 }),
+    /**
+     * diversityIntents: intents the diversity cap applies to. Default cross-sell and personal: up-sell
+     * alternatives share the item's category by design.
+     */
+    diversityIntents: Type.Array(Type.Union([Type.Literal('cross-sell'), Type.Literal('up-sell'), Type.Literal('personal')]), {
+      default: ['cross-sell', 'personal'],
+    }),
     /** maxPromotedSlots: at most N promoted items per answer. Default 2. */
     maxPromotedSlots: Type.Integer({ minimum: 0, default: 2 }),
     promotions: Type.Array(Promotion, { default: [] }),

@@ -78,11 +78,18 @@ export class RecommenderService {
     }
     const ctx = { catalog, rules: config.rules, intent: req.intent, now: this.now(), limit: req.limit };
     let want = Math.min(req.limit * 2 + 10, MAX_CANDIDATES);
+    let first: Scored | undefined;
     for (;;) {
       const scored = this.candidates(req, model, known, want);
+      if (scored.deeper !== undefined && scored.deeper > want) {
+        want = scored.deeper; // an earlier request found this list too shallow for the rules
+        continue;
+      }
+      first ??= scored;
       const { items, filtered } = applyRules(scored.candidates, ctx);
       if (items.length < req.limit && scored.candidates.length >= want && want < MAX_CANDIDATES) {
         want = Math.min(want * 4, MAX_CANDIDATES);
+        first.deeper = want;
         continue;
       }
       notes.push(...scored.notes);
@@ -115,7 +122,7 @@ export class RecommenderService {
       const notes = candidates.length > 0 ? [] : [req.intent === 'cross-sell' ? 'no_complements_known' : 'no_alternative_in_price_band'];
       scored = { candidates, notes };
     }
-    this.cache.set(key, model, catalog.generation, scored.candidates, scored.notes);
+    this.cache.set(key, model, catalog.generation, scored);
     return scored;
   }
 

@@ -39,7 +39,7 @@ describe('candidate cache', () => {
     let now = 0;
     const cache = new CandidateCache({ enabled: true, maxEntries: 2, maxStaleMs: 1000 }, () => now);
     const model = { version: 'v1', online: new OnlineState() } as unknown as ServingModel;
-    cache.set('a', model, 0, [{ idx: 1, score: 1, reasons: [] }], []);
+    cache.set('a', model, 0, { candidates: [{ idx: 1, score: 1, reasons: [] }], notes: [] });
     model.online.addPurchase('o', 3);
     now = 999;
     expect(cache.get('a', model, 0)?.candidates[0]!.idx).toBe(1);
@@ -50,10 +50,10 @@ describe('candidate cache', () => {
   it('When more keys than maxEntries are stored, Then the least recently used goes', () => {
     const cache = new CandidateCache({ enabled: true, maxEntries: 2, maxStaleMs: 0 });
     const model = { version: 'v1', online: new OnlineState() } as unknown as ServingModel;
-    cache.set('a', model, 0, [], []);
-    cache.set('b', model, 0, [], []);
+    cache.set('a', model, 0, { candidates: [], notes: [] });
+    cache.set('b', model, 0, { candidates: [], notes: [] });
     cache.get('a', model, 0);
-    cache.set('c', model, 0, [], []);
+    cache.set('c', model, 0, { candidates: [], notes: [] });
     expect(cache.get('b', model, 0)).toBeUndefined();
     expect(cache.get('a', model, 0)).toBeDefined();
     expect(cache.size).toBe(2);

@@ -106,6 +106,15 @@ describe('up-sell', () => {
     expect(ids(r)).toContain('cam-5');
   });
 
+  it('When up-sell alternatives share a category, Then the diversity cap does not apply to them', async () => {
+    const shop = await buildShop(CAMERA_SHOP, [...ordersToEvents(cameraOrders), ...views], { rules: { maxPerCategory: 1 } });
+    expect(shop.service.recommend({ intent: 'up-sell', items: ['cam-1'], limit: 10 }).items.length).toBeGreaterThanOrEqual(2);
+    const capped = await buildShop(CAMERA_SHOP, [...ordersToEvents(cameraOrders), ...views], {
+      rules: { maxPerCategory: 1, diversityIntents: ['up-sell'] },
+    });
+    expect(capped.service.recommend({ intent: 'up-sell', items: ['cam-1'], limit: 10 }).items).toHaveLength(1);
+  });
+
   it('When two alternatives differ only in brand and mount, Then the same brand and mount ranks higher', async () => {
     const shop = await buildShop(CAMERA_SHOP, ordersToEvents(cameraOrders), NO_RULE_LIMITS);
     const r = shop.service.recommend({ intent: 'up-sell', items: ['cam-1'], limit: 10 });

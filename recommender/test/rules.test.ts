@@ -124,5 +124,9 @@ describe('over-fetching', () => {
     const r = shop.service.recommend({ intent: 'cross-sell', items: ['cam-1'], limit: 2 });
     expect(ids(r)).toEqual(['comp-13', 'comp-14']);
     expect(r.filtered.filter((f) => f.rule === 'out_of_stock')).toHaveLength(13);
+    // The next identical request starts from the deeper list (same answer, one pass).
+    const hitsBefore = shop.service.cache.hits;
+    expect(ids(shop.service.recommend({ intent: 'cross-sell', items: ['cam-1'], limit: 2 }))).toEqual(['comp-13', 'comp-14']);
+    expect(shop.service.cache.hits - hitsBefore).toBe(2);
   });
 });

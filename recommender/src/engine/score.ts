@@ -56,6 +56,8 @@ export interface Scored {
   candidates: Candidate[];
   /** Why the list is short or a fallback, e.g. `unknown_item:sku-9`. */
   notes: string[];
+  /** Set by the service when the rules needed a deeper list than this one: start there next time. */
+  deeper?: number;
 }
 
 const COLD_PROXIES = 3;

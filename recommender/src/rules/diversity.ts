@@ -1,7 +1,8 @@
 import type { Rule } from './types.js';
 
-/** At most `maxPerCategory` items per category, then the result limit. Keeps the order. */
+/** At most `maxPerCategory` items per category (for the intents in `diversityIntents`), then the result limit. Keeps the order. */
 export const diversityAndLimit: Rule = (items, ctx, filtered) => {
+  if (!ctx.rules.diversityIntents.includes(ctx.intent)) return items.length > ctx.limit ? items.slice(0, ctx.limit) : items;
   const perCat = new Map<number, number>();
   const out = [];
   for (const it of items) {
