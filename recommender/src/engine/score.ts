@@ -21,6 +21,8 @@ export interface Candidate {
   /** Reasons added as strings (fallbacks, business rules); they follow those of `why`. */
   reasons: string[];
   why?: Why;
+  /** `why` formatted, memoised on first use (cached candidates are formatted once). */
+  whyText?: string[];
 }
 
 function formatWhy(w: Why, catalog: Catalog): string[] {
@@ -42,8 +44,10 @@ function formatWhy(w: Why, catalog: Catalog): string[] {
 }
 
 /** All reasons of a candidate: the engine's, then the ones added later. */
-export function reasonsOf(c: { reasons: string[]; why?: Why }, catalog: Catalog): string[] {
-  return c.why ? [...formatWhy(c.why, catalog), ...c.reasons] : c.reasons;
+export function reasonsOf(c: { reasons: string[]; why?: Why; whyText?: string[] }, catalog: Catalog): string[] {
+  if (!c.why) return c.reasons;
+  const text = (c.whyText ??= formatWhy(c.why, catalog));
+  return c.reasons.length === 0 ? text : [...text, ...c.reasons];
 }
 
 export interface EngineView {

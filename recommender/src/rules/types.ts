@@ -7,8 +7,9 @@ export interface RankedItem {
   idx: number;
   score: number;
   reasons: string[];
-  /** The engine's reasons as data (see engine/score.ts). */
+  /** The engine's reasons as data (see engine/score.ts), and their memoised text. */
   why?: Why;
+  whyText?: string[];
   /** Set while the item holds a promoted slot. */
   pinned?: boolean;
 }
