@@ -110,10 +110,16 @@ export function createApp(deps: AppDeps): App {
       if (route.auth) chain.push((req, _res, next) => next(checkBearer(expected, req.headers.authorization) ? undefined : authError()));
       chain.push(json);
     }
-    chain.push(async (req, res) => {
+    // Synchronous when the handler is (the answer is then written in the same tick as the request,
+    // which lets node write headers and body in one syscall); promises are awaited.
+    chain.push((req, res, next) => {
       if (route.auth && !route.body && !checkBearer(expected, req.headers.authorization)) throw authError();
-      const out = await route.handler(validate(route, req), req, res);
-      if (out !== undefined && !res.headersSent) res.json(out);
+      const send = (out: unknown): void => {
+        if (out !== undefined && !res.headersSent) res.json(out);
+      };
+      const out = route.handler(validate(route, req), req, res);
+      if (out instanceof Promise) out.then(send, next);
+      else send(out);
     });
     app[route.method](route.path.replace(/\{(\w+)\}/g, ':$1'), ...chain);
   }

@@ -12,9 +12,9 @@ export type { Filtered, RankedItem, Rule, RuleContext } from './types.js';
 
 export const RULES: readonly Rule[] = [exclusions, stock, promotions, diversityAndLimit];
 
-export function applyRules(items: readonly RankedItem[], ctx: RuleContext): { items: RankedItem[]; filtered: Filtered[] } {
+export function applyRules(items: readonly RankedItem[], ctx: RuleContext): { items: readonly RankedItem[]; filtered: Filtered[] } {
   const filtered: Filtered[] = [];
-  let list = items.slice();
+  let list = items; // rules never mutate their input (readonly); they return it or a new array
   for (const rule of RULES) list = rule(list, ctx, filtered);
   return { items: list, filtered };
 }

@@ -30,4 +30,4 @@ export interface Filtered {
 }
 
 /** A business rule: takes the ranked list, returns the new one, and records what it dropped. */
-export type Rule = (items: RankedItem[], ctx: RuleContext, filtered: Filtered[]) => RankedItem[];
+export type Rule = (items: readonly RankedItem[], ctx: RuleContext, filtered: Filtered[]) => readonly RankedItem[];
