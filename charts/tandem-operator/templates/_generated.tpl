@@ -7,18 +7,14 @@
   resources:
     - recommenders
   verbs:
-    - get
     - list
     - watch
-    - patch
-    - update
 - apiGroups:
     - tandem.dev
   resources:
     - recommenders/status
   verbs:
     - patch
-    - update
 - apiGroups:
     - tandem.dev
   resources:
@@ -113,14 +109,6 @@
     - events
   verbs:
     - create
-    - patch
-- apiGroups:
-    - events.k8s.io
-  resources:
-    - events
-  verbs:
-    - create
-    - patch
 {{- end }}
 
 {{/* Leader election: leases in the operator's own namespace only. */}}
