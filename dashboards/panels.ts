@@ -8,6 +8,8 @@ import {
   AnnotationQueryBuilder,
   DashboardBuilder,
   DashboardCursorSync,
+  DashboardLinkBuilder,
+  DashboardLinkType,
   DatasourceVariableBuilder,
   QueryVariableBuilder,
   TextBoxVariableBuilder,
@@ -156,7 +158,7 @@ export function queryVariable(p: QueryVariableProps): QueryVariableBuilder {
     .definition(query)
     .refresh(VariableRefresh.OnTimeRangeChanged)
     .sort(VariableSort.AlphabeticalAsc);
-  if (p.multi) b.multi(true).includeAll(true).allValue('.*');
+  if (p.multi) b.multi(true).includeAll(true).allValue('.*').current({ text: ['All'], value: ['$__all'] });
   return b;
 }
 
@@ -165,7 +167,7 @@ export function textVariable(p: { readonly name: string; readonly label: string;
   return new TextBoxVariableBuilder(p.name).label(p.label).description(p.description).defaultValue(p.value).current({ text: p.value, value: p.value });
 }
 
-/** The settings every Tandem dashboard shares: uid, tags, time range, refresh, and shared crosshairs. */
+/** The settings every Tandem dashboard shares: uid, tags, time range, refresh, shared crosshairs, links to the others, and Grafana's built-in annotations. */
 export function dashboard(p: { readonly uid: string; readonly title: string; readonly description: string }): DashboardBuilder {
   return new DashboardBuilder(p.title)
     .uid(p.uid)
@@ -176,6 +178,7 @@ export function dashboard(p: { readonly uid: string; readonly title: string; rea
     .refresh('30s')
     .tooltip(DashboardCursorSync.Crosshair)
     .readonly()
+    .link(new DashboardLinkBuilder('Tandem dashboards').type(DashboardLinkType.Dashboards).tags(['tandem']).asDropdown(true).keepTime(true).includeVars(false).targetBlank(false).icon('external link'))
     .annotation(
       new AnnotationQueryBuilder()
         .name('Annotations & Alerts')
