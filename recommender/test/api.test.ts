@@ -1,4 +1,4 @@
-import { chmod, mkdtemp, readFile, writeFile } from 'node:fs/promises';
+import { chmod, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Ajv2020 } from 'ajv/dist/2020.js';
@@ -68,6 +68,7 @@ beforeAll(async () => {
 afterAll(async () => {
   await running.close();
   await metricsOnly.close();
+  await rm(dir, { recursive: true, force: true });
 });
 
 describe('before a model is loaded', () => {

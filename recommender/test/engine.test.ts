@@ -145,6 +145,16 @@ describe('personal', () => {
     expect(ids(r).indexOf('card-1')).toBeLessThan(ids(r).indexOf('bag-1'));
   });
 
+  it('When the shopper only viewed a brand-new item, Then its content-nearest items stand in (cold start)', async () => {
+    const shop = await buildShop(CAMERA_SHOP, others, NO_RULE_LIMITS);
+    shop.service.upsertItems([{ id: 'cam-new', title: 'new', category: 'Cameras', price: 505, currency: 'EUR', stock: 5, brand: 'Kanon', attributes: { mount: 'rf' } }]);
+    shop.service.ingestEvents([{ type: 'view', userId: 'bob', itemId: 'cam-new', timestamp: at(700) }]);
+    const r = shop.service.recommend({ intent: 'personal', items: [], user: 'bob', limit: 5 });
+    expect(ids(r)).toContain('card-1');
+    expect(r.items.find((i) => i.id === 'card-1')!.reasons[0]).toMatch(/^cold_start:similar_to:cam-new via:cam-\d sim=/);
+    expect(r.reasons ?? []).not.toContain('fallback:popularity unknown_user');
+  });
+
   it('When the shopper is unknown, Then popular items stand in, with a reason', async () => {
     const shop = await buildShop(CAMERA_SHOP, others);
     const r = shop.service.recommend({ intent: 'personal', items: [], user: 'stranger', limit: 3 });

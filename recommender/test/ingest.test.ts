@@ -1,4 +1,4 @@
-import { mkdtemp, writeFile } from 'node:fs/promises';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -84,6 +84,7 @@ describe('JSON Lines', () => {
     expect(r.errors[0]).toMatchObject({ line: 2, field: '/' });
     expect(r.errors[0]!.message).toMatch(/^invalid JSON/);
     expect(r.errors[1]).toMatchObject({ line: 4, field: '/stock' });
+    await rm(dir, { recursive: true, force: true });
   });
 });
 

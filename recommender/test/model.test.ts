@@ -1,7 +1,7 @@
-import { chmod, mkdtemp, readFile, writeFile } from 'node:fs/promises';
+import { chmod, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import { parseConfig } from '../src/config.js';
 import { Catalog } from '../src/engine/catalog.js';
 import { ArtifactError, readArtifact, writeArtifact } from '../src/model/artifact.js';
@@ -13,8 +13,14 @@ const cfg = parseConfig({});
 const v1Orders = [...repeat(6, ['cam-1', 'card-1']), ...repeat(4, ['mug-1', 'beans-1'])];
 const v2Orders = [...repeat(6, ['cam-1', 'tri-1']), ...repeat(4, ['mug-1', 'beans-1'])];
 
+const dirs: string[] = [];
+afterAll(async () => {
+  for (const d of dirs) await rm(d, { recursive: true, force: true });
+});
+
 async function twoVersions(): Promise<{ dir: string; v1: string; v2: string }> {
   const dir = await mkdtemp(join(tmpdir(), 'tandem-models-'));
+  dirs.push(dir);
   const m1 = await writeArtifact(dir, trainModel(CAMERA_SHOP, ordersToEvents(v1Orders), cfg), {
     metrics: { hr10: 0.5 }, config: cfg, createdAt: new Date('2026-11-01T00:00:00Z'),
   });

@@ -13,7 +13,7 @@ import { TopK } from './topk.js';
 export type Why =
   | { kind: 'together'; src: number[]; lift: number[]; cold: number[] }
   | { kind: 'substitute'; of: number; coViewLift: number | undefined; priceRatio: number }
-  | { kind: 'similar'; src: number[]; sim: number[] };
+  | { kind: 'similar'; src: number[]; sim: number[]; via: number[] };
 
 export interface Candidate {
   idx: number;
@@ -39,7 +39,11 @@ function formatWhy(w: Why, catalog: Catalog): string[] {
         `price:+${Math.round((w.priceRatio - 1) * 100)}%`,
       ];
     case 'similar':
-      return w.src.map((s, k) => `similar_to:${catalog.id(s)} sim=${w.sim[k]!.toFixed(2)}`);
+      return w.src.map((s, k) =>
+        w.via[k]! >= 0
+          ? `cold_start:similar_to:${catalog.id(s)} via:${catalog.id(w.via[k]!)} sim=${w.sim[k]!.toFixed(2)}`
+          : `similar_to:${catalog.id(s)} sim=${w.sim[k]!.toFixed(2)}`,
+      );
   }
 }
 
@@ -283,21 +287,26 @@ export function personal(v: EngineView, userId: string, exclude: ReadonlySet<num
   const bought = new Set(history.filter((e) => e.bought).map((e) => e.item));
   const acc = new Map<number, Candidate & { why: Extract<Why, { kind: 'similar' }> }>();
   const notes: string[] = [];
+  const hasKnn = (i: number): boolean => i < m.n && m.a.knnOff[i + 1]! > m.a.knnOff[i]!;
   for (const h of history) {
-    if (h.item >= m.n) continue;
-    for (let q = m.a.knnOff[h.item]!; q < m.a.knnOff[h.item + 1]!; q++) {
-      const b = m.a.knnNbr[q]!;
-      if (bought.has(b) || exclude.has(b)) continue;
-      const s = h.weight * m.a.knnSim[q]!;
-      let c = acc.get(b);
-      if (!c) {
-        c = { idx: b, score: 0, reasons: [], why: { kind: 'similar', src: [], sim: [] } };
-        acc.set(b, c);
-      }
-      c.score += s;
-      if (c.why.src.length < MAX_REASONS) {
-        c.why.src.push(h.item);
-        c.why.sim.push(m.a.knnSim[q]!);
+    // A history item without neighbours (new or rarely seen) borrows those of its content-nearest items.
+    const sources = hasKnn(h.item) ? [{ idx: h.item, sim: 1 }] : contentNeighbours(v.catalog, h.item, hasKnn, COLD_PROXIES);
+    for (const src of sources) {
+      for (let q = m.a.knnOff[src.idx]!; q < m.a.knnOff[src.idx + 1]!; q++) {
+        const b = m.a.knnNbr[q]!;
+        if (b === h.item || bought.has(b) || exclude.has(b)) continue;
+        const sim = m.a.knnSim[q]! * src.sim;
+        let c = acc.get(b);
+        if (!c) {
+          c = { idx: b, score: 0, reasons: [], why: { kind: 'similar', src: [], sim: [], via: [] } };
+          acc.set(b, c);
+        }
+        c.score += h.weight * sim;
+        if (c.why.src.length < MAX_REASONS) {
+          c.why.src.push(h.item);
+          c.why.sim.push(sim);
+          c.why.via.push(src.idx === h.item ? -1 : src.idx);
+        }
       }
     }
   }
