@@ -50,6 +50,8 @@ const CONTROLLERS = [
 
 export const TOOLS = ['etcd', 'kube-apiserver', 'kube-controller-manager'] as const;
 
+const SETPRIV = ['/usr/bin/setpriv', '/bin/setpriv'].find((p) => existsSync(p));
+
 export function toolsBinDir(): string {
   return process.env.TANDEM_TOOLS_BIN ?? join(process.env.XDG_CACHE_HOME ?? join(homedir(), '.cache'), 'tandem-tools', 'bin');
 }
@@ -94,7 +96,8 @@ export async function startControlPlane(options: ControlPlaneOptions = {}): Prom
   const processes: ChildProcess[] = [];
   const launch = (name: string, bin: string, args: string[]) => {
     const out = openSync(join(dir, `${name}.log`), 'a');
-    const child = spawn(bin, args, { stdio: ['ignore', out, out] });
+    // Where util-linux is present, the kernel kills the child when we die (PR_SET_PDEATHSIG).
+    const child = SETPRIV ? spawn(SETPRIV, ['--pdeathsig', 'KILL', '--', bin, ...args], { stdio: ['ignore', out, out] }) : spawn(bin, args, { stdio: ['ignore', out, out] });
     child.once('exit', (code, signal) => log(`${name} exited (code ${code}, signal ${signal})`));
     processes.push(child);
     return child;
@@ -129,7 +132,7 @@ export async function startControlPlane(options: ControlPlaneOptions = {}): Prom
     '--v=0',
   ];
   let apiserver = launch('kube-apiserver', apiserverBin, apiserverArgs);
-  const watchdog = startWatchdog(() => processes.map((p) => p.pid).filter((p): p is number => p !== undefined));
+  const watchdog = startWatchdog(() => processes.map((p) => p.pid).filter((p): p is number => p !== undefined), dir, options.keepDir ?? false);
 
   const stop = async () => {
     watchdog.kill('SIGKILL');
@@ -219,8 +222,9 @@ async function terminate(proc: ChildProcess, graceMs = 5000): Promise<void> {
 /**
  * A tiny shell that outlives us only to kill the control plane when this process dies without
  * running its cleanup (SIGKILL, a crashed test runner), so no etcd or apiserver is ever orphaned.
+ * It backs up PR_SET_PDEATHSIG, which is missing where setpriv is not installed.
  */
-function startWatchdog(pids: () => number[]) {
+function startWatchdog(pids: () => number[], dir: string, keepDir: boolean) {
   const script = `
     pids=""
     while read -t 1 line || [ $? -gt 128 ]; do
@@ -228,6 +232,7 @@ function startWatchdog(pids: () => number[]) {
       kill -0 ${process.pid} 2>/dev/null || break
     done
     [ -n "$pids" ] && kill -TERM $pids 2>/dev/null; sleep 3; [ -n "$pids" ] && kill -KILL $pids 2>/dev/null
+    ${keepDir ? '' : `rm -rf '${dir}'`}
   `;
   const child = spawn('bash', ['-c', script], { stdio: ['pipe', 'ignore', 'ignore'], detached: true });
   child.unref();

@@ -35,6 +35,15 @@ export interface ReconcileResult {
 
 export class ReconcileError extends Error {}
 
+const APPLY_CONCURRENCY = 4;
+
+async function eachLimited<T>(items: readonly T[], limit: number, fn: (item: T) => Promise<void>): Promise<void> {
+  let next = 0;
+  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, async () => {
+    while (next < items.length) await fn(items[next++]!);
+  }));
+}
+
 export interface ReconcileDeps {
   readonly view: ClusterView;
   readonly writer: ClusterWriter;
@@ -64,11 +73,12 @@ export async function reconcile(key: string, { view, writer, fingerprints, log }
   let applied = 0;
   let pruned = 0;
   if (desired) {
-    for (const obj of desired) {
+    // Children are independent to the API server, so a few are applied at once.
+    await eachLimited(desired, APPLY_CONCURRENCY, async (obj) => {
       const live = view.child(obj.apiVersion!, obj.kind!, namespace, obj.metadata!.name!);
       const childKey = objectKey(obj);
       const drift = live && fingerprints.drift(childKey, obj, live);
-      if (live && drift === undefined) continue;
+      if (live && drift === undefined) return;
       try {
         fingerprints.record(childKey, obj, await writer.apply(obj, live));
         applied++;
@@ -76,7 +86,7 @@ export async function reconcile(key: string, { view, writer, fingerprints, log }
       } catch (err) {
         error ??= { reason: Reason.APPLY_FAILED, message: `failed to apply ${describeObject(obj)}: ${message(err)}` };
       }
-    }
+    });
     const wanted = new Set(desired.map(objectKey));
     for (const obj of view.children(namespace, name)) {
       if (wanted.has(objectKey(obj)) || !ownedBy(obj, rec)) continue;
