@@ -5,6 +5,8 @@
 set -euo pipefail
 
 here="$(cd "$(dirname "$0")" && pwd)"
+command -v go >/dev/null || export PATH="/usr/local/go/bin:$PATH"
+command -v go >/dev/null || { echo "build-tools: Go >= 1.25 is needed to build the test tools (kube-apiserver, etcd, …); install it and retry" >&2; exit 1; }
 cache="${TANDEM_TOOLS_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/tandem-tools}"
 export CGO_ENABLED=0 GOFLAGS=-mod=mod GONOSUMDB=github.com/np-guard
 bin="$cache/bin"
