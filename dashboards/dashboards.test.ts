@@ -3,7 +3,8 @@ import * as units from '@grafana/grafana-foundation-sdk/units';
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { stringify } from 'yaml';
 import { RecommenderSpecSchema, type RecommenderSpec } from '../cdk8s/api/v1alpha1/recommender.js';
@@ -11,13 +12,15 @@ import { applyDefaults } from '../cdk8s/api/v1alpha1/validate.js';
 import { Metrics } from '../cdk8s/constants.js';
 import { recommenderAlertRules } from '../cdk8s/monitoring.js';
 import { recommenderNames } from '../cdk8s/names.js';
+import { renderRecommenderFile } from '../cdk8s/synth.js';
+import { find } from '../cdk8s/test/fixtures.js';
 import { toolPath } from '../hack/control-plane.js';
 import { createOperatorMetrics } from '../operator/metrics.js';
 import { createMetrics } from '../recommender/src/api/metrics.js';
-import { dashboardQueries, expandVariables, metricNames, panelsOf, rowsOf, variablesOf } from './inspect.js';
-import { EXTERNAL_SERIES, exposedSeries } from './metric-names.js';
+import { dashboardQueries, expandVariables, groupingLabels, metricNames, panelsOf, rowsOf, selectorsOf, variableLabel, variablesOf } from './inspect.js';
+import { EXTERNAL_SERIES, SERVICE_MONITOR_TARGET_LABELS, exposedSeries } from './metric-names.js';
 import { oldSpaceLimitBytes } from './operator.js';
-import { DATASOURCE } from './panels.js';
+import { DATASOURCE, promLabel } from './panels.js';
 import { alertSignal } from './recommender.js';
 import { DASHBOARDS, GENERATED_DIR, renderDashboards } from './render.js';
 
@@ -28,15 +31,30 @@ const byUid = (uid: string): Dashboard => {
   return d;
 };
 
-/** The series each dashboard may read: its own service's registry, and the external series. */
-let allowed: Record<string, Set<string>>;
+/** The golden Recommender of cdk8s (storefront in shop, with autoscaling, cache and retraining), rendered. */
+const STOREFRONT = join(dirname(fileURLToPath(import.meta.url)), '..', 'cdk8s', 'testdata', 'storefront.yaml');
+const storefront = renderRecommenderFile(readFileSync(STOREFRONT, 'utf8'), STOREFRONT);
+
+/** The labels every series of a dashboard's service carries from its scrape. */
+const targetLabels: Record<string, Set<string>> = {
+  'tandem-recommender': new Set([...SERVICE_MONITOR_TARGET_LABELS, ...(find(storefront, 'ServiceMonitor').spec.targetLabels as string[]).map(promLabel)]),
+  'tandem-operator': new Set(SERVICE_MONITOR_TARGET_LABELS),
+};
+
+/** The series each dashboard may read, with their labels: its own service's registry, and the external series. */
+let allowed: Record<string, Map<string, Set<string>>>;
 beforeAll(async () => {
-  const external = Object.keys(EXTERNAL_SERIES);
+  const external = Object.entries(EXTERNAL_SERIES).map(([name, e]) => [name, new Set(e.labels)] as const);
   allowed = {
-    'tandem-recommender': new Set([...(await exposedSeries(createMetrics().registry)), ...external]),
-    'tandem-operator': new Set([...(await exposedSeries(createOperatorMetrics().register)), ...external]),
+    'tandem-recommender': new Map([...(await exposedSeries(createMetrics().registry)), ...external]),
+    'tandem-operator': new Map([...(await exposedSeries(createOperatorMetrics().register)), ...external]),
   };
 });
+
+/** The labels a query may select or group on: those of the series it reads, and the scrape target's. */
+function labelsFor(uid: string, metrics: readonly string[]): Set<string> {
+  return new Set([...targetLabels[uid]!, ...metrics.flatMap((m) => [...(allowed[uid]!.get(m) ?? [])])]);
+}
 
 const dir = mkdtempSync(join(tmpdir(), 'tandem-dashboards-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -100,6 +118,24 @@ describe('the generated dashboards', () => {
     expect(unknown).toEqual([]);
   });
 
+  it.each(built.map((b) => [b.dashboard.uid!, b.dashboard] as const))('In %s, every matcher, grouping label and variable label exists on the series it applies to', (uid, d) => {
+    const wrong: string[] = [];
+    for (const q of dashboardQueries(d)) {
+      for (const sel of selectorsOf(q.expr)) {
+        const labels = labelsFor(uid, [sel.metric]);
+        for (const l of sel.matchers.keys()) if (!labels.has(l)) wrong.push(`${q.where}: ${sel.metric} has no label ${l}`);
+      }
+      const labels = labelsFor(uid, metricNames(q.expr));
+      for (const l of groupingLabels(q.expr)) if (!labels.has(l)) wrong.push(`${q.where}: no series it reads has the label ${l}`);
+    }
+    for (const v of variablesOf(d)) {
+      const label = variableLabel(v);
+      const selector = dashboardQueries(d).find((q) => q.where === `variable ${v.name}`);
+      if (label && selector && !labelsFor(uid, metricNames(selector.expr)).has(label)) wrong.push(`variable ${v.name}: no label ${label}`);
+    }
+    expect(wrong).toEqual([]);
+  });
+
   it('Every external series is read by some dashboard, and none of them is a Tandem or Node process metric', () => {
     const read = new Set(built.flatMap((b) => dashboardQueries(b.dashboard).flatMap((q) => metricNames(q.expr))));
     for (const name of Object.keys(EXTERNAL_SERIES)) {
@@ -134,7 +170,7 @@ describe('the recommender dashboard', () => {
   const exprs = dashboardQueries(d).map((q) => q.expr);
 
   it('When the recommender registry is read, Then it exports the request histogram that cdk8s names for the alerts', async () => {
-    expect(await exposedSeries(createMetrics().registry)).toContain(`${Metrics.REQUEST_DURATION_SECONDS}_count`);
+    expect([...(await exposedSeries(createMetrics().registry)).keys()]).toContain(`${Metrics.REQUEST_DURATION_SECONDS}_count`);
   });
 
   it('Its p99 stat is the signal the latency alert compares, for the selected Recommender', () => {
@@ -157,6 +193,28 @@ describe('the recommender dashboard', () => {
     const rules = recommenderAlertRules(recommenderNames('x', 'y'), recommender());
     const firing = exprs.find((e) => e.includes('ALERTS{'));
     for (const r of rules) expect(firing).toContain(r.alert);
+  });
+
+  it('When it shows the golden storefront Recommender, Then its selectors name the Service, Deployment, autoscaler, Redis StatefulSet and CronJob that cdk8s renders', () => {
+    const kindOf: Record<string, string> = { service: 'Service', deployment: 'Deployment', horizontalpodautoscaler: 'HorizontalPodAutoscaler', statefulset: 'StatefulSet', cronjob: 'CronJob' };
+    const seen = new Set<string>();
+    for (const q of dashboardQueries(d)) {
+      if (q.where.startsWith('variable')) continue;
+      for (const sel of selectorsOf(expandVariables(q.expr, d, { namespace: 'shop', instance: 'storefront' }))) {
+        expect(sel.matchers.get('namespace'), `${q.where}: ${sel.metric}`).toBe('shop');
+        for (const [label, kind] of Object.entries(kindOf)) {
+          const name = sel.matchers.get(label);
+          if (name === undefined) continue;
+          expect(() => find(storefront, kind, name), `${q.where}: ${sel.metric}{${label}="${name}"}`).not.toThrow();
+          seen.add(kind);
+        }
+      }
+    }
+    expect([...seen].sort()).toEqual(Object.values(kindOf).sort());
+    // The Service the ServiceMonitor scrapes is the one the queries select.
+    const monitor = find(storefront, 'ServiceMonitor');
+    const service = find(storefront, 'Service', 'storefront');
+    expect(service.metadata?.labels).toMatchObject(monitor.spec.selector.matchLabels);
   });
 
   it('Its Recommender variable reads the instance label the ServiceMonitor copies onto the series', () => {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { metricNames } from './inspect.js';
+import { groupingLabels, metricNames, selectorsOf } from './inspect.js';
 
 describe('metricNames', () => {
   it.each([
@@ -18,5 +18,16 @@ describe('metricNames', () => {
 
   it('When a __name__ matcher hides the metric, Then it refuses to guess', () => {
     expect(() => metricNames('{__name__=~"tandem_.*"}')).toThrow(/__name__/);
+  });
+});
+
+describe('selectorsOf and groupingLabels', () => {
+  it('When an expression selects and groups, Then each selector has its matchers and the grouping labels are listed', () => {
+    const expr = 'sum by (route, status) (rate(a_count{namespace="shop",status=~"5..",pod!="x"}[5m])) / on (route) group_left () b{service="s"}';
+    expect(selectorsOf(expr).map((s) => [s.metric, Object.fromEntries(s.matchers)])).toEqual([
+      ['a_count', { namespace: 'shop', status: undefined, pod: undefined }],
+      ['b', { service: 's' }],
+    ]);
+    expect(groupingLabels(expr)).toEqual(['route', 'status']);
   });
 });

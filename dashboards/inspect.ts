@@ -56,12 +56,16 @@ export function dashboardQueries(d: Dashboard): DashboardQuery[] {
 export const BUILTIN_VARIABLES: Readonly<Record<string, string>> = { __rate_interval: '2m', __interval: '30s', __range: '3h' };
 
 /**
- * Replaces `$name` and `${name}` by sample values: a text box variable's default, `sample` for any other
- * dashboard variable, and BUILTIN_VARIABLES. Throws on a variable the dashboard does not define.
+ * Replaces `$name` and `${name}` by sample values: `overrides`, else a text box variable's default, `sample` for
+ * any other dashboard variable, and BUILTIN_VARIABLES. Throws on a variable the dashboard does not define.
  */
-export function expandVariables(expr: string, d: Dashboard): string {
+export function expandVariables(expr: string, d: Dashboard, overrides: Readonly<Record<string, string>> = {}): string {
   const values = new Map<string, string>(Object.entries(BUILTIN_VARIABLES));
   for (const v of variablesOf(d)) values.set(v.name, v.type === 'textbox' ? String(v.query) : 'sample');
+  for (const [name, value] of Object.entries(overrides)) {
+    if (!values.has(name)) throw new Error(`${name} is not a variable of dashboard ${d.uid}`);
+    values.set(name, value);
+  }
   return expr.replace(/\$\{(\w+)(?::\w+)?\}|\$(\w+)/g, (whole, braced: string | undefined, bare: string | undefined) => {
     const name = (braced ?? bare)!;
     const value = values.get(name);
@@ -139,4 +143,35 @@ export function metricNames(expr: string): string[] {
     } else i++;
   }
   return [...names].sort();
+}
+
+export interface Selector {
+  readonly metric: string;
+  /** Label name → the value of an equality matcher, or undefined for `!=`, `=~` and `!~`. */
+  readonly matchers: ReadonlyMap<string, string | undefined>;
+}
+
+/** The `metric{…}` selectors of an expression, with their matchers. */
+export function selectorsOf(expr: string): Selector[] {
+  const out: Selector[] = [];
+  for (const m of expr.matchAll(/([a-zA-Z_:][a-zA-Z0-9_:]*)\s*\{([^}]*)\}/g)) {
+    const matchers = new Map<string, string | undefined>();
+    for (const l of m[2]!.matchAll(/([a-zA-Z_][a-zA-Z0-9_]*)\s*(=~|!=|!~|=)\s*"((?:[^"\\]|\\.)*)"/g)) matchers.set(l[1]!, l[2] === '=' ? l[3] : undefined);
+    out.push({ metric: m[1]!, matchers });
+  }
+  return out;
+}
+
+/** The labels of the `by`, `without`, `on`, `ignoring` and `group_*` clauses of an expression. */
+export function groupingLabels(expr: string): string[] {
+  const out = new Set<string>();
+  for (const m of expr.matchAll(/\b(?:by|without|on|ignoring|group_left|group_right)\s*\(([^)]*)\)/g)) {
+    for (const l of m[1]!.split(',')) if (l.trim()) out.add(l.trim());
+  }
+  return [...out].sort();
+}
+
+/** The label a `label_values(<selector>, <label>)` variable offers. */
+export function variableLabel(v: VariableModel): string | undefined {
+  return LABEL_VALUES.exec(String(v.query))?.[2];
 }
