@@ -77,33 +77,38 @@ export class RecommenderService {
       else known.push(idx);
     }
     const ctx = { catalog, rules: config.rules, intent: req.intent, now: this.now(), limit: req.limit };
-    let want = Math.min(req.limit * 2 + 10, MAX_CANDIDATES);
-    let first: Scored | undefined;
+    // Over-fetch; go deeper (×4) while the rules leave the answer short and a deeper list helps.
+    // The depth found is remembered on the shallow (cached) list and reused while stock is unchanged.
+    const base = Math.min(req.limit * 2 + 10, MAX_CANDIDATES);
+    const root = this.candidates(req, model, known, base);
+    const hint = root.deeper !== undefined && root.deeperAtStock === catalog.stockGeneration ? root.deeper : undefined;
+    let want = hint ?? base;
+    let best: { want: number; scored: Scored; ruled: ReturnType<typeof applyRules> } | undefined;
     for (;;) {
-      const scored = this.candidates(req, model, known, want);
-      if (scored.deeper !== undefined && scored.deeper > want) {
-        want = scored.deeper; // an earlier request found this list too shallow for the rules
-        continue;
-      }
-      first ??= scored;
-      const { items, filtered } = applyRules(scored.candidates, ctx);
-      if (items.length < req.limit && scored.candidates.length >= want && want < MAX_CANDIDATES) {
-        want = Math.min(want * 4, MAX_CANDIDATES);
-        first.deeper = want;
-        continue;
-      }
-      notes.push(...scored.notes);
-      const answer: Decision = {
-        recommendationId: randomUUID(),
-        intent: req.intent,
-        modelVersion: model.version,
-        variant: this.variant,
-        items: items.map((c) => ({ id: catalog.id(c.idx), score: Math.round(c.score * 10_000) / 10_000, reasons: reasonsOf(c, catalog) })),
-        filtered,
-      };
-      if (notes.length > 0) answer.reasons = notes;
-      return answer;
+      const scored = want === base ? root : this.candidates(req, model, known, want);
+      const ruled = applyRules(scored.candidates, ctx);
+      if (best && ruled.items.length <= best.ruled.items.length) break; // deeper did not help
+      best = { want, scored, ruled };
+      if (hint !== undefined || ruled.items.length >= req.limit || scored.candidates.length < want || want >= MAX_CANDIDATES) break;
+      want = Math.min(want * 4, MAX_CANDIDATES);
     }
+    if (hint === undefined && (best.want !== base || best.ruled.items.length < req.limit)) {
+      root.deeper = best.want;
+      root.deeperAtStock = catalog.stockGeneration;
+    }
+    const { scored } = best;
+    const { items, filtered } = best.ruled;
+    notes.push(...scored.notes);
+    const answer: Decision = {
+      recommendationId: randomUUID(),
+      intent: req.intent,
+      modelVersion: model.version,
+      variant: this.variant,
+      items: items.map((c) => ({ id: catalog.id(c.idx), score: Math.round(c.score * 10_000) / 10_000, reasons: reasonsOf(c, catalog) })),
+      filtered,
+    };
+    if (notes.length > 0) answer.reasons = notes;
+    return answer;
   }
 
   /** Candidate generation for one request, through the cache. */

@@ -130,3 +130,18 @@ describe('over-fetching', () => {
     expect(shop.service.cache.hits - hitsBefore).toBe(2);
   });
 });
+
+describe('over-fetching that cannot help', () => {
+  it('When a deeper list would not add items (diversity), Then the service stops there and remembers it', async () => {
+    const cards = Array.from({ length: 40 }, (_, k) => item(`mc-${k}`, 'Memory Cards', 20 + k));
+    const orders = [...cards.flatMap((c, k) => repeat(3 + (k % 5), ['cam-1', c.id])), ...repeat(300, ['mug-1', 'beans-1'])];
+    const shop = await buildShop([...CAMERA_SHOP, ...cards], ordersToEvents(orders), { rules: { maxPerCategory: 3 } });
+    const q = { intent: 'cross-sell' as const, items: ['cam-1'], limit: 10 };
+    expect(shop.service.recommend(q).items).toHaveLength(3);
+    expect(shop.service.cache.misses).toBe(2); // the 30-deep list, then one 120-deep try that added nothing
+    const hits = shop.service.cache.hits;
+    expect(shop.service.recommend(q).items).toHaveLength(3);
+    expect(shop.service.cache.hits - hits).toBe(1);
+    expect(shop.service.cache.misses).toBe(2);
+  });
+});

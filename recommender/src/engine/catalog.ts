@@ -31,6 +31,8 @@ export class Catalog {
   private byCategory: number[][] = [];
   /** Bumped when an item is added or its category, price, brand or attributes change (not on stock). */
   generation = 0;
+  /** Bumped on every stock change. */
+  stockGeneration = 0;
   private byCategoryDirty = true;
 
   constructor(private readonly opts: { keepRecords?: boolean } = {}) {}
@@ -121,6 +123,7 @@ export class Catalog {
   setStock(idx: number, stock: number): void {
     if (this.opts.keepRecords) this.items[idx] = { ...this.items[idx]!, stock };
     this.stocks[idx] = stock;
+    this.stockGeneration++;
   }
 
   stock(idx: number): number {

@@ -64,8 +64,9 @@ export interface Scored {
   candidates: Candidate[];
   /** Why the list is short or a fallback, e.g. `unknown_item:sku-9`. */
   notes: string[];
-  /** Set by the service when the rules needed a deeper list than this one: start there next time. */
+  /** Set by the service: the candidate depth the rules needed last time, valid while stock is unchanged. */
   deeper?: number;
+  deeperAtStock?: number;
 }
 
 const COLD_PROXIES = 3;
