@@ -181,6 +181,20 @@ describe('the recommender dashboard', () => {
     );
   });
 
+  it("Every series it reads from the scoring pods is selected as the alerts select it", () => {
+    const rules = recommenderAlertRules(recommenderNames('$instance', '$namespace'), recommender());
+    const [alertSelector] = selectorsOf(alertSignal(rules, 'TandemRecommenderLatencyHigh'));
+    const scoped = { namespace: alertSelector!.matchers.get('namespace'), service: alertSelector!.matchers.get('service') };
+    expect(scoped).toEqual({ namespace: '$namespace', service: '$instance' });
+    for (const q of dashboardQueries(d)) {
+      if (q.where.startsWith('variable')) continue;
+      for (const sel of selectorsOf(q.expr)) {
+        if (!/^(tandem_|process_|nodejs_|up$)/.test(sel.metric)) continue;
+        expect({ namespace: sel.matchers.get('namespace'), service: sel.matchers.get('service') }, `${q.where}: ${sel.metric}`).toEqual(scoped);
+      }
+    }
+  });
+
   it('Its objectives default to the schema defaults of spec.slo and drive the reference lines', () => {
     const vars = Object.fromEntries(variablesOf(d).map((v) => [v.name, v]));
     expect(vars.latency_threshold_ms?.query).toBe('50');

@@ -44,18 +44,18 @@ export function recommenderDashboard(): Dashboard {
   const names = recommenderNames(`$${v.INSTANCE}`, `$${v.NAMESPACE}`);
   const rules = recommenderAlertRules(names, defaults);
 
-  const registry = createMetrics();
-  const name = (metric: object) => registeredName(registry.registry, metric);
-  const duration = name(registry.duration);
+  const service = createMetrics();
+  const name = (metric: object) => registeredName(service.registry, metric);
+  const duration = name(service.duration);
   if (duration !== Metrics.REQUEST_DURATION_SECONDS) {
     throw new Error(`the recommender registry names its request histogram ${duration}, but cdk8s/constants.ts Metrics.REQUEST_DURATION_SECONDS is ${Metrics.REQUEST_DURATION_SECONDS}`);
   }
   const requests = `${duration}_count`;
   const buckets = `${duration}_bucket`;
-  const modelInfo = name(registry.modelInfo);
-  const items = name(registry.items);
-  const ingested = name(registry.ingested);
-  const cacheLookups = name(registry.cacheLookups);
+  const modelInfo = name(service.modelInfo);
+  const items = name(service.items);
+  const ingested = name(service.ingested);
+  const cacheLookups = name(service.cacheLookups);
 
   // The alerts' selector: the scoring Service's series, labelled by the ServiceMonitor in cdk8s/monitoring.ts.
   const sel = `namespace="${names.namespace}",service="${names.scoring}"`;
