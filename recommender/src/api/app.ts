@@ -1,6 +1,6 @@
 /** Builds the express app from its dependencies. No listening here (see server.ts). */
 import { timingSafeEqual } from 'node:crypto';
-import express, { type Express, type Request, type RequestHandler } from 'express';
+import express, { type Express, type NextFunction, type Request, type RequestHandler, type Response } from 'express';
 import type { Logger } from 'pino';
 import { checker, coerceQuery, fieldErrors } from '../data/validate.js';
 import type { ModelStore } from '../model/store.js';
@@ -82,22 +82,26 @@ export function createApp(deps: AppDeps): App {
   const routes = buildRoutes({ service: deps.service, store: deps.store, metrics, openapi: () => openapi });
   openapi = buildOpenApi(routes);
 
-  // Request duration by route (the OpenAPI path), method and status; children are cached per label set.
+  // Request duration by route (the OpenAPI path), method and status. Observed where the answer is
+  // sent (route handler or error middleware) rather than from a 'finish' listener per request;
+  // histogram children are cached per label set.
   const routeOf = new Map(routes.map((r) => [r.path.replace(/\{(\w+)\}/g, ':$1'), r.path]));
   const children = new Map<string, { observe: (v: number) => void }>();
-  app.use((req, res, next) => {
-    const start = process.hrtime.bigint();
-    res.on('finish', () => {
-      const route = (req.route as { path?: string } | undefined)?.path;
-      const label = (route !== undefined && routeOf.get(route)) || 'unmatched';
-      const key = `${label} ${req.method} ${res.statusCode}`;
-      let child = children.get(key);
-      if (!child) {
-        child = metrics.duration.labels({ route: label, method: req.method, status: String(res.statusCode) });
-        children.set(key, child);
-      }
-      child.observe(Number(process.hrtime.bigint() - start) / 1e9);
-    });
+  const started = new WeakMap<Request, number>();
+  const observe = (req: Request, res: Response, label: string): void => {
+    const start = started.get(req);
+    if (start === undefined) return;
+    started.delete(req);
+    const key = `${label} ${req.method} ${res.statusCode}`;
+    let child = children.get(key);
+    if (!child) {
+      child = metrics.duration.labels({ route: label, method: req.method, status: String(res.statusCode) });
+      children.set(key, child);
+    }
+    child.observe((performance.now() - start) / 1000);
+  };
+  app.use((req, _res, next) => {
+    started.set(req, performance.now());
     next();
   });
 
@@ -116,6 +120,7 @@ export function createApp(deps: AppDeps): App {
       if (route.auth && !route.body && !checkBearer(expected, req.headers.authorization)) throw authError();
       const send = (out: unknown): void => {
         if (out !== undefined && !res.headersSent) res.json(out);
+        observe(req, res, route.path);
       };
       const out = route.handler(validate(route, req), req, res);
       if (out instanceof Promise) out.then(send, next);
@@ -124,7 +129,12 @@ export function createApp(deps: AppDeps): App {
     app[route.method](route.path.replace(/\{(\w+)\}/g, ':$1'), ...chain);
   }
   app.use(notFound);
-  app.use(errorMiddleware(deps.logger));
+  const onError = errorMiddleware(deps.logger);
+  app.use((err: unknown, req: Request, res: Response, next: NextFunction) => {
+    onError(err, req, res, next);
+    const route = (req.route as { path?: string } | undefined)?.path;
+    observe(req, res, (route !== undefined && routeOf.get(route)) || 'unmatched');
+  });
   return { app, routes, openapi, metrics };
 }
 

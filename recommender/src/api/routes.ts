@@ -74,11 +74,16 @@ function notReady<T>(fn: () => T): T {
 
 export function buildRoutes(deps: RouteDeps): RouteDef[] {
   const { service, store, metrics } = deps;
+  const itemsHistogram = {
+    'cross-sell': metrics.items.labels({ intent: 'cross-sell' }),
+    'up-sell': metrics.items.labels({ intent: 'up-sell' }),
+    personal: metrics.items.labels({ intent: 'personal' }),
+  };
   const recommend = (intent: Intent, items: string[], q: Record<string, unknown>): RecommendationResponse => {
     const decision = notReady(() =>
       service.recommend({ intent, items, user: q.user as string | undefined, limit: (q.limit as number | undefined) ?? 10 }),
     );
-    metrics.items.observe({ intent }, decision.items.length);
+    itemsHistogram[intent].observe(decision.items.length);
     const { filtered: _filtered, ...answer } = decision;
     return answer;
   };

@@ -20,7 +20,7 @@ function promotionOf(active: Promotion[], ctx: RuleContext, idx: number): Promot
  * Pins move an eligible candidate to the top; they never bring in an unrelated item.
  */
 export const promotions: Rule = (items, ctx) => {
-  const active = ctx.rules.promotions.filter((p) => isActive(p, ctx));
+  const active = ctx.rules.promotions.length === 0 ? ctx.rules.promotions : ctx.rules.promotions.filter((p) => isActive(p, ctx));
   if (active.length === 0) {
     let sorted = true;
     for (let i = 1; i < items.length && sorted; i++) if (items[i]!.score > items[i - 1]!.score) sorted = false;
