@@ -112,8 +112,8 @@ export const Env = {
 // ── Metrics the alerts and the HPA read (exported by the recommender's prom-client registry) ────
 
 export const Metrics = {
-  /** Counter with labels `route`, `method`, `status`. */
-  REQUESTS_TOTAL: 'tandem_http_requests_total',
+  /** Requests by `route`, `method`, `status`: the request histogram's own count series. */
+  REQUESTS_TOTAL: 'tandem_http_request_duration_seconds_count',
   /** Histogram (seconds) with labels `route`, `method`, `status`. */
   REQUEST_DURATION_SECONDS: 'tandem_http_request_duration_seconds',
   /** Pods metric for the HPA (via prometheus-adapter), from `spec.autoscaling.targetRequestsPerSecondPerPod`. */

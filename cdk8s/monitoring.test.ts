@@ -5,6 +5,8 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { stringify } from 'yaml';
 import { toolPath } from '../hack/control-plane.js';
+import { createMetrics } from '../recommender/src/api/metrics.js';
+import { Metrics } from './constants.js';
 import { recommenderAlertRules } from './monitoring.js';
 import { recommenderNames } from './names.js';
 import { renderRecommender } from './recommender-chart.js';
@@ -30,9 +32,9 @@ describe('the alert rules', () => {
     const byName = Object.fromEntries(rules.map((r) => [r.alert, r]));
     // 14.4 × (1 − 0.995): the fast-burn threshold of a 99.5% objective.
     expect(byName.TandemRecommenderAvailabilityBurn?.expr).toContain('> 0.072');
-    expect(byName.TandemRecommenderAvailabilityBurn?.expr).toContain('tandem_http_requests_total{namespace="shop",service="storefront",status=~"5.."}[1h]');
+    expect(byName.TandemRecommenderAvailabilityBurn?.expr).toContain('tandem_http_request_duration_seconds_count{namespace="shop",service="storefront",route=~"/v1/.*",status=~"5.."}[1h]');
     expect(byName.TandemRecommenderLatencyHigh?.expr).toBe(
-      'histogram_quantile(0.99, sum by (le) (rate(tandem_http_request_duration_seconds_bucket{namespace="shop",service="storefront"}[5m]))) > 0.12',
+      'histogram_quantile(0.99, sum by (le) (rate(tandem_http_request_duration_seconds_bucket{namespace="shop",service="storefront",route=~"/v1/.*"}[5m]))) > 0.12',
     );
     for (const r of rules) expect(r.annotations.runbook_url).toMatch(/^https:\/\/.+#tandemrecommender/);
   });
@@ -44,5 +46,66 @@ describe('the alert rules', () => {
       namespaceSelector: { matchNames: ['shop'] },
       endpoints: [{ port: 'metrics', path: '/metrics' }],
     });
+  });
+
+  it('read only series the recommender exports', async () => {
+    const exported = new Set<string>();
+    for (const m of await createMetrics().registry.getMetricsAsJSON()) {
+      exported.add(m.name);
+      if (String(m.type) === 'histogram') for (const suffix of ['_bucket', '_count', '_sum']) exported.add(`${m.name}${suffix}`);
+    }
+    const used = recommenderAlertRules(names, recommender().spec).flatMap((r) => [...r.expr.matchAll(/\b(tandem_[a-z_]+)\{/g)].map((m) => m[1]!));
+    expect(used.length).toBeGreaterThan(0);
+    for (const metric of used) expect(exported, metric).toContain(metric);
+  });
+
+  it('fire when promtool replays failing, slow and missing scoring pods, and stay quiet for healthy ones', () => {
+    const rules = find(renderRecommender(recommender()), 'PrometheusRule').spec;
+    const rulesFile = join(dir, 'alerts.yaml');
+    writeFileSync(rulesFile, stringify(rules, { version: '1.1' }));
+    const pod = (extra: string) => `{namespace="shop",service="storefront",route="/v1/recommendations/cross-sell",method="GET"${extra}}`;
+    const bucket = (le: string) => `${Metrics.REQUEST_DURATION_SECONDS}_bucket${pod(`,status="200",le="${le}"`)}`;
+    const tests = {
+      rule_files: [rulesFile],
+      evaluation_interval: '1m',
+      tests: [
+        {
+          name: 'a fifth of the requests fail, half are slower than 50 ms, and no pod is up',
+          interval: '1m',
+          input_series: [
+            { series: `${Metrics.REQUESTS_TOTAL}${pod(',status="200"')}`, values: '0+800x90' },
+            { series: `${Metrics.REQUESTS_TOTAL}${pod(',status="500"')}`, values: '0+200x90' },
+            // Probes never count towards the objectives.
+            { series: `${Metrics.REQUESTS_TOTAL}{namespace="shop",service="storefront",route="/readyz",method="GET",status="503"}`, values: '0+5000x90' },
+            { series: bucket('0.025'), values: '0+400x90' },
+            { series: bucket('0.1'), values: '0+800x90' },
+            { series: bucket('+Inf'), values: '0+800x90' },
+            { series: 'up{namespace="shop",service="storefront"}', values: '0x90' },
+          ],
+          alert_rule_test: recommenderAlertRules(names, recommender().spec).map((r) => ({
+            eval_time: '30m',
+            alertname: r.alert,
+            exp_alerts: [{ exp_labels: { namespace: 'shop', recommender: 'storefront', severity: r.labels.severity }, exp_annotations: r.annotations }],
+          })),
+        },
+        {
+          name: 'healthy, fast pods raise nothing, however many probes fail',
+          interval: '1m',
+          input_series: [
+            { series: `${Metrics.REQUESTS_TOTAL}${pod(',status="200"')}`, values: '0+1000x90' },
+            { series: `${Metrics.REQUESTS_TOTAL}{namespace="shop",service="storefront",route="/readyz",method="GET",status="503"}`, values: '0+5000x90' },
+            { series: bucket('0.025'), values: '0+1000x90' },
+            { series: bucket('+Inf'), values: '0+1000x90' },
+            { series: 'up{namespace="shop",service="storefront"}', values: '1x90' },
+          ],
+          alert_rule_test: ['TandemRecommenderAvailabilityBurn', 'TandemRecommenderLatencyHigh', 'TandemRecommenderDown'].map((alertname) => ({ eval_time: '60m', alertname, exp_alerts: [] })),
+        },
+      ],
+    };
+    const testFile = join(dir, 'alerts.test.yaml');
+    writeFileSync(testFile, stringify(tests, { version: '1.1' }));
+    const run = spawnSync(toolPath('promtool'), ['test', 'rules', testFile], { encoding: 'utf8' });
+    expect(run.stdout + run.stderr).toContain('SUCCESS');
+    expect(run.status).toBe(0);
   });
 });

@@ -29,10 +29,12 @@ export const AVAILABILITY_BURN = { rate: 14.4, long: '1h', short: '5m' } as cons
 /** The alerts of one Recommender, from its SLO. */
 export function recommenderAlertRules(names: RecommenderNames, spec: RecommenderSpec): AlertRule[] {
   const sel = `namespace="${names.namespace}",service="${names.scoring}"`;
+  // The objectives are about the recommendation API, not probes and scrapes.
+  const api = `${sel},route=~"/v1/.*"`;
   const errorBudget = round(1 - spec.slo.availabilityTarget / 100);
   const threshold = round(AVAILABILITY_BURN.rate * errorBudget);
   const errorRatio = (window: string) =>
-    `(sum(rate(${Metrics.REQUESTS_TOTAL}{${sel},status=~"5.."}[${window}])) / sum(rate(${Metrics.REQUESTS_TOTAL}{${sel}}[${window}])))`;
+    `(sum(rate(${Metrics.REQUESTS_TOTAL}{${api},status=~"5.."}[${window}])) / sum(rate(${Metrics.REQUESTS_TOTAL}{${api}}[${window}])))`;
   const latencySeconds = round(spec.slo.latencyThresholdMs / 1000);
   const who = `Recommender ${names.namespace}/${names.instance}`;
   const common = { namespace: names.namespace, recommender: names.instance };
@@ -50,7 +52,7 @@ export function recommenderAlertRules(names: RecommenderNames, spec: Recommender
     },
     {
       alert: 'TandemRecommenderLatencyHigh',
-      expr: `histogram_quantile(0.99, sum by (le) (rate(${Metrics.REQUEST_DURATION_SECONDS}_bucket{${sel}}[5m]))) > ${latencySeconds}`,
+      expr: `histogram_quantile(0.99, sum by (le) (rate(${Metrics.REQUEST_DURATION_SECONDS}_bucket{${api}}[5m]))) > ${latencySeconds}`,
       for: '10m',
       labels: { ...common, severity: 'warning' },
       annotations: {

@@ -177,7 +177,7 @@ describe('the recommender dashboard', () => {
     const rules = recommenderAlertRules(recommenderNames('$instance', '$namespace'), recommender());
     expect(exprs).toContain(alertSignal(rules, 'TandemRecommenderLatencyHigh'));
     expect(alertSignal(rules, 'TandemRecommenderLatencyHigh')).toBe(
-      'histogram_quantile(0.99, sum by (le) (rate(tandem_http_request_duration_seconds_bucket{namespace="$namespace",service="$instance"}[5m])))',
+      'histogram_quantile(0.99, sum by (le) (rate(tandem_http_request_duration_seconds_bucket{namespace="$namespace",service="$instance",route=~"/v1/.*"}[5m])))',
     );
   });
 

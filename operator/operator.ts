@@ -32,6 +32,8 @@ export interface OperatorTimings {
 export async function startOperator(kc: KubeConfig, config: OperatorConfig, log: Logger, timings: OperatorTimings = {}): Promise<RunningOperator> {
   withConnectionReuse(kc);
   const metrics = createOperatorMetrics();
+  // A standby reports 0 from the start, so dashboards and alerts see every replica.
+  metrics.leader.set({ name: config.leaseName }, 0);
   let leading = !config.leaderElect;
   let controller: Controller | undefined;
   let transition = Promise.resolve();
