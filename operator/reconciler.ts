@@ -54,6 +54,8 @@ export interface ReconcileDeps {
 export async function reconcile(key: string, { view, writer, fingerprints, log }: ReconcileDeps, now = new Date()): Promise<ReconcileResult> {
   const [namespace, name] = key.split('/') as [string, string];
   const cached = view.recommender(namespace, name);
+  // No finalizer: every child carries a controller ownerReference, so the garbage collector deletes
+  // them with the Recommender, and nothing outside the cluster's owner graph needs cleaning up.
   if (!cached || cached.metadata.deletionTimestamp) return { applied: 0, pruned: 0, statusWritten: false };
   const rec = structuredClone(cached);
 
