@@ -74,7 +74,7 @@ export class RecommenderService {
     for (const id of req.items) {
       const idx = catalog.idx(id);
       if (idx === undefined) notes.push(`unknown_item:${id}`);
-      else known.push(idx);
+      else if (!known.includes(idx)) known.push(idx);
     }
     const ctx = { catalog, rules: config.rules, intent: req.intent, now: this.now(), limit: req.limit };
     // Over-fetch; go deeper (×4) while the rules leave the answer short and a deeper list helps.

@@ -43,6 +43,13 @@ describe('cross-sell', () => {
     expect(ids(r)).toEqual(expect.arrayContaining(['tri-1', 'bag-2']));
   });
 
+  it('When a basket names an item twice, Then it counts once', async () => {
+    const shop = await buildShop(CAMERA_SHOP, ordersToEvents(cameraOrders), NO_RULE_LIMITS);
+    const once = shop.service.recommend({ intent: 'cross-sell', items: ['cam-1'], limit: 5 });
+    const twice = shop.service.recommend({ intent: 'cross-sell', items: ['cam-1', 'cam-1'], limit: 5 });
+    expect(twice.items).toEqual(once.items);
+  });
+
   it('When the item is unknown, Then the answer is empty with a reason', async () => {
     const shop = await buildShop(CAMERA_SHOP, ordersToEvents(cameraOrders));
     const r = shop.service.recommend({ intent: 'cross-sell', items: ['nope'], limit: 5 });
