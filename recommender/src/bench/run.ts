@@ -9,7 +9,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
+import { dirname, join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import autocannon from 'autocannon';
@@ -36,12 +36,26 @@ function log(msg: string): void {
   process.stderr.write(`[bench] ${msg}\n`);
 }
 
-function tsx(file: string, args: string[], env: NodeJS.ProcessEnv = {}): ChildProcess {
-  return spawn(process.execPath, ['--import', 'tsx', file, ...args], {
+/**
+ * Runs a recommender module as production does: compiled by tsc into build/ (see
+ * recommender/tsconfig.build.json) and started with plain node, not through tsx.
+ */
+function node(srcFile: string, args: string[], env: NodeJS.ProcessEnv = {}): ChildProcess {
+  const rel = relative(root, srcFile).replace(/\.ts$/, '.js');
+  return spawn(process.execPath, [join(root, 'build', rel), ...args], {
     cwd: root,
     env: { ...process.env, ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
+}
+
+async function build(): Promise<void> {
+  const tsc = spawn(process.execPath, [join(root, 'node_modules/typescript/bin/tsc'), '-p', join(root, 'recommender/tsconfig.build.json')], {
+    cwd: root,
+    stdio: ['ignore', 'inherit', 'inherit'],
+  });
+  const code = await new Promise<number | null>((resolve) => tsc.on('exit', resolve));
+  if (code !== 0) throw new Error(`tsc -p recommender/tsconfig.build.json failed (${code})`);
 }
 
 function collect(child: ChildProcess): Promise<string> {
@@ -124,13 +138,15 @@ async function main(): Promise<void> {
   const work = await mkdtemp(join(tmpdir(), 'tandem-bench-'));
   const children: ChildProcess[] = [];
   try {
+    log('compiling the recommender (tsc -p recommender/tsconfig.build.json → build/)…');
+    await build();
     log('training on the generated 100k-item / 5M-event shop…');
     const trainArgs = ['--out', join(work, 'models'), ...(values.events ? ['--events', values.events] : [])];
-    const training = JSON.parse(await collect(tsx(join(here, 'train-bench.ts'), trainArgs))) as Record<string, unknown>;
+    const training = JSON.parse(await collect(node(join(here, 'train-bench.ts'), trainArgs))) as Record<string, unknown>;
     log(`trained in ${training.trainMs} ms, peak RSS ${training.peakRssMb} MB`);
 
     log('starting the service on the trained artifact…');
-    const svc = tsx(join(root, 'recommender/src/main.ts'), ['serve', '--model-dir', join(work, 'models'), '--watch-seconds', '0'], {
+    const svc = node(join(root, 'recommender/src/main.ts'), ['serve', '--model-dir', join(work, 'models'), '--watch-seconds', '0'], {
       PORT: '0',
       TANDEM_API_KEY: KEY,
       LOG_LEVEL: 'info',
@@ -159,8 +175,8 @@ async function main(): Promise<void> {
     await writeFile(bodyFile, sample);
     log(`sample cross-sell answer: ${Buffer.byteLength(sample)} bytes`);
 
-    const httpBase = tsx(join(here, 'baseline.ts'), ['http', bodyFile]);
-    const expressBase = tsx(join(here, 'baseline.ts'), ['express', bodyFile]);
+    const httpBase = node(join(here, 'baseline.ts'), ['http', bodyFile]);
+    const expressBase = node(join(here, 'baseline.ts'), ['express', bodyFile]);
     children.push(httpBase, expressBase);
     const httpUrl = `http://127.0.0.1:${await waitFor(httpBase, /^(\d+)/)}`;
     const expressUrl = `http://127.0.0.1:${await waitFor(expressBase, /^(\d+)/)}`;
@@ -254,7 +270,8 @@ function markdown(r: {
   const expressCpu = s.max.express!.cpuUsPerReq;
   const pct = (x: number, of: number): string => `${Math.round((x / of) * 100)}%`;
   const lines = [
-    `Measured ${r.date.slice(0, 16).replace('T', ' ')} UTC on the shared 2-core machine with \`npm run bench:recommender\`.`,
+    `Measured ${r.date.slice(0, 16).replace('T', ' ')} UTC on the shared 2-core machine with \`npm run bench:recommender\` ` +
+      `(the recommender compiled by tsc and run by plain node, as in production; baselines likewise).`,
     '',
     `**Training** on a generated shop of ${Number(t.items).toLocaleString('en')} items and ${Number(t.events).toLocaleString('en')} events ` +
       `(${Number(t.orders).toLocaleString('en')} orders, ${Number(t.users).toLocaleString('en')} shoppers): ` +
