@@ -79,6 +79,11 @@ export function buildRoutes(deps: RouteDeps): RouteDef[] {
     'up-sell': metrics.items.labels({ intent: 'up-sell' }),
     personal: metrics.items.labels({ intent: 'personal' }),
   };
+  const counted = <R extends { accepted: number; rejected: number }>(kind: string, result: R): R => {
+    metrics.ingested.inc({ kind, outcome: 'accepted' }, result.accepted);
+    metrics.ingested.inc({ kind, outcome: 'rejected' }, result.rejected);
+    return result;
+  };
   const recommend = (intent: Intent, items: string[], q: Record<string, unknown>): RecommendationResponse => {
     const decision = notReady(() =>
       service.recommend({ intent, items, user: q.user as string | undefined, limit: (q.limit as number | undefined) ?? 10 }),
@@ -126,12 +131,7 @@ export function buildRoutes(deps: RouteDeps): RouteDef[] {
       auth: true,
       body: CatalogBatch,
       responses: { 200: { description: 'Accepted and rejected counts.', schema: BatchResult } },
-      handler: ({ body }) => {
-        const r = service.upsertItems(body as unknown[]);
-        metrics.ingested.inc({ kind: 'item', outcome: 'accepted' }, r.accepted);
-        metrics.ingested.inc({ kind: 'item', outcome: 'rejected' }, r.rejected);
-        return r;
-      },
+      handler: ({ body }) => counted('item', service.upsertItems(body as unknown[])),
     },
     {
       method: 'patch',
@@ -141,12 +141,7 @@ export function buildRoutes(deps: RouteDeps): RouteDef[] {
       auth: true,
       body: InventoryPatch,
       responses: { 200: { description: 'Accepted and rejected counts.', schema: BatchResult } },
-      handler: ({ body }) => {
-        const r = service.patchInventory(body as Record<string, unknown>);
-        metrics.ingested.inc({ kind: 'inventory', outcome: 'accepted' }, r.accepted);
-        metrics.ingested.inc({ kind: 'inventory', outcome: 'rejected' }, r.rejected);
-        return r;
-      },
+      handler: ({ body }) => counted('inventory', service.patchInventory(body as Record<string, unknown>)),
     },
     {
       method: 'post',
@@ -156,12 +151,7 @@ export function buildRoutes(deps: RouteDeps): RouteDef[] {
       auth: true,
       body: EventBatch,
       responses: { 200: { description: 'Accepted and rejected counts.', schema: BatchResult } },
-      handler: ({ body }) => {
-        const r = notReady(() => service.ingestEvents(body as unknown[]));
-        metrics.ingested.inc({ kind: 'event', outcome: 'accepted' }, r.accepted);
-        metrics.ingested.inc({ kind: 'event', outcome: 'rejected' }, r.rejected);
-        return r;
-      },
+      handler: ({ body }) => counted('event', notReady(() => service.ingestEvents(body as unknown[]))),
     },
     {
       method: 'get',
