@@ -15,6 +15,25 @@ function promotionOf(active: Promotion[], ctx: RuleContext, idx: number): Promot
 }
 
 /**
+ * The list ordered by score, best first, ties by index (a total order, so the result is the same as any sort's).
+ * Without promotions the list is out of order only where the stock rule demoted a few items, so an
+ * insertion sort moves just those, where Array.prototype.sort would call a comparator for every pair it visits.
+ */
+function nearlySorted(items: readonly RankedItem[]): RankedItem[] {
+  const out = [...items];
+  for (let i = 1; i < out.length; i++) {
+    const it = out[i]!;
+    let j = i - 1;
+    while (j >= 0 && (out[j]!.score < it.score || (out[j]!.score === it.score && out[j]!.idx > it.idx))) {
+      out[j + 1] = out[j]!;
+      j--;
+    }
+    out[j + 1] = it;
+  }
+  return out;
+}
+
+/**
  * Boosts or pins candidates under an active promotion (date window, intent), and caps the
  * promoted slots at `maxPromotedSlots`: beyond the cap an item keeps its organic score.
  * Pins move an eligible candidate to the top; they never bring in an unrelated item.
@@ -24,7 +43,7 @@ export const promotions: Rule = (items, ctx) => {
   if (active.length === 0) {
     let sorted = true;
     for (let i = 1; i < items.length && sorted; i++) if (items[i]!.score > items[i - 1]!.score) sorted = false;
-    return sorted ? items : [...items].sort((a, b) => b.score - a.score || a.idx - b.idx);
+    return sorted ? items : nearlySorted(items);
   }
   const offers: { item: RankedItem; promo: Promotion; boosted: number }[] = [];
   const organic: RankedItem[] = [];
