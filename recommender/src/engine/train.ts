@@ -95,7 +95,33 @@ class RowsBuilder {
 }
 
 /** item → positions of its entries in `rows.items`, plus the row of each entry. */
-function invert(rows: Rows, n: number): { off: Int32Array; pos: Int32Array; rowOf: Int32Array } {
+/**
+ * Adds to `acc[b]` the weight of every row (order, session) that holds both `a` and `b`, recording
+ * each newly touched `b` in `touched`; returns how many were touched (so the caller can reset them).
+ */
+function coOccurrences(a: number, rows: Rows, inv: Inverted, acc: Float64Array, touched: Int32Array): number {
+  let t = 0;
+  for (let p = inv.off[a]!; p < inv.off[a + 1]!; p++) {
+    const q0 = inv.pos[p]!;
+    const r = inv.rowOf[q0]!;
+    const w = rows.weight[q0]!;
+    for (let q = rows.off[r]!; q < rows.off[r + 1]!; q++) {
+      const b = rows.items[q]!;
+      if (b === a) continue;
+      if (acc[b] === 0) touched[t++] = b;
+      acc[b]! += w;
+    }
+  }
+  return t;
+}
+
+interface Inverted {
+  off: Int32Array;
+  pos: Int32Array;
+  rowOf: Int32Array;
+}
+
+function invert(rows: Rows, n: number): Inverted {
   const off = new Int32Array(n + 1);
   for (let q = 0; q < rows.items.length; q++) off[rows.items[q]! + 1]!++;
   for (let i = 0; i < n; i++) off[i + 1]! += off[i]!;
@@ -314,32 +340,9 @@ export function train(catalog: Catalog, ev: EventColumns, cfg: EngineConfig, pro
   const NV = viewTot.total;
 
   for (let a = 0; a < n; a++) {
-    // Co-bought (orders + cart sessions).
-    let tb = 0;
-    for (let p = buyInv.off[a]!; p < buyInv.off[a + 1]!; p++) {
-      const q0 = buyInv.pos[p]!;
-      const r = buyInv.rowOf[q0]!;
-      const w = buyRows.weight[q0]!;
-      for (let q = buyRows.off[r]!; q < buyRows.off[r + 1]!; q++) {
-        const b = buyRows.items[q]!;
-        if (b === a) continue;
-        if (accBuy[b] === 0) touchedBuy[tb++] = b;
-        accBuy[b]! += w;
-      }
-    }
-    // Co-viewed.
-    let tv = 0;
-    for (let p = viewInv.off[a]!; p < viewInv.off[a + 1]!; p++) {
-      const q0 = viewInv.pos[p]!;
-      const r = viewInv.rowOf[q0]!;
-      const w = viewRows.weight[q0]!;
-      for (let q = viewRows.off[r]!; q < viewRows.off[r + 1]!; q++) {
-        const b = viewRows.items[q]!;
-        if (b === a) continue;
-        if (accView[b] === 0) touchedView[tv++] = b;
-        accView[b]! += w;
-      }
-    }
+    // Co-bought (orders + cart sessions), then co-viewed.
+    const tb = coOccurrences(a, buyRows, buyInv, accBuy, touchedBuy);
+    const tv = coOccurrences(a, viewRows, viewInv, accView, touchedView);
     // Shopper co-occurrence for item-kNN.
     let tk = 0;
     for (let p = vecInv.off[a]!; p < vecInv.off[a + 1]!; p++) {
