@@ -177,7 +177,7 @@ describe('switching autoscaling on under server-side apply', () => {
 
 describe('the install bundle on a real API server', () => {
   let kc: KubeConfig;
-  const suffix = Math.random().toString(16).slice(2, 8);
+  const suffix = String(process.pid);
   const namespace = `tandem-system-${suffix}`;
   // Cluster-scoped RBAC gets a unique name so parallel test files never share it; the rules are unchanged.
   const objects = renderInstallBundle({ namespace }).map((o) => {

@@ -1,4 +1,3 @@
-import { randomBytes } from 'node:crypto';
 import { AuthorizationV1Api, type KubeConfig } from '@kubernetes/client-node';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { OPERATOR_RBAC } from '../cdk8s/install-bundle.js';
@@ -14,7 +13,7 @@ const RESTRICTED = {
 
 describe('the chart on a real API server', () => {
   // A release name of its own, so the cluster-scoped ClusterRole and binding never collide with other test files.
-  const release = `chart-${randomBytes(3).toString('hex')}`;
+  const release = `chart-${process.pid}-a`;
   const fullname = `${release}-tandem-operator`;
   let kc: KubeConfig;
   let kubeconfig: string;
@@ -71,7 +70,7 @@ describe('the chart on a real API server', () => {
 });
 
 describe('helm install on a real API server', () => {
-  const release = `chart-${randomBytes(3).toString('hex')}`;
+  const release = `chart-${process.pid}-b`;
   const fullname = `${release}-tandem-operator`;
   let kc: KubeConfig;
   let kubeconfig: string;

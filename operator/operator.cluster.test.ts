@@ -163,7 +163,7 @@ describe('The operator on a real control plane', () => {
     });
     const degraded = condition(rec, ConditionType.DEGRADED)!;
     expect(degraded.reason).toBe(Reason.APPLY_FAILED);
-    expect(degraded.message).toMatch(/^failed to apply Deployment op-quota-[0-9a-f]+\/blocked: .*exceeded quota/);
+    expect(degraded.message).toMatch(new RegExp(`^failed to apply Deployment ${quotaNs}/blocked: .*exceeded quota`));
     expect(condition(rec, ConditionType.READY)).toMatchObject({ status: 'False', reason: Reason.APPLY_FAILED });
     const events = await eventually(async () => {
       const list = await core.listNamespacedEvent({ namespace: quotaNs });

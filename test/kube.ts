@@ -1,5 +1,4 @@
 /** Helpers for integration tests on the shared control plane. */
-import { randomBytes } from 'node:crypto';
 import { CoreV1Api, KubeConfig } from '@kubernetes/client-node';
 import { inject } from 'vitest';
 import { withConnectionReuse } from '../operator/kubeconfig.js';
@@ -10,9 +9,11 @@ export function testKubeConfig(): KubeConfig {
   return withConnectionReuse(kc);
 }
 
-/** Creates a namespace unique to the calling test file; returns its name. */
+let namespaces = 0;
+
+/** Creates a namespace unique to the calling test file (worker pid and a counter: deterministic, never reused in a run); returns its name. */
 export async function createTestNamespace(kc: KubeConfig, prefix: string, labels: Record<string, string> = {}): Promise<string> {
-  const name = `${prefix}-${randomBytes(3).toString('hex')}`;
+  const name = `${prefix}-${process.pid}-${++namespaces}`;
   await kc.makeApiClient(CoreV1Api).createNamespace({ body: { metadata: { name, labels } } });
   return name;
 }

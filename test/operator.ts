@@ -5,6 +5,8 @@ import { GROUP, PLURAL, VERSION, type Recommender } from '../cdk8s/api/v1alpha1/
 import type { OperatorConfig } from '../operator/config.js';
 import { startOperator, type OperatorTimings, type RunningOperator } from '../operator/operator.js';
 
+let operators = 0;
+
 export async function startTestOperator(kc: KubeConfig, overrides: Partial<OperatorConfig> & Pick<OperatorConfig, 'namespaces'>, timings?: OperatorTimings): Promise<RunningOperator> {
   const config: OperatorConfig = {
     workers: 4,
@@ -12,7 +14,7 @@ export async function startTestOperator(kc: KubeConfig, overrides: Partial<Opera
     leaderElect: false,
     leaseNamespace: overrides.namespaces[0] ?? 'default',
     leaseName: 'tandem-operator',
-    identity: `test-${Math.random().toString(16).slice(2, 8)}`,
+    identity: `test-${process.pid}-${++operators}`,
     metricsPort: 0,
     healthPort: 0,
     ...overrides,
