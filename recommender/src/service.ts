@@ -10,8 +10,17 @@ import { boughtBy, crossSell, personal, reasonsOf, upSell, type EngineView, type
 import type { ServingModel } from './engine/serving.js';
 import { checker, validateBatch } from './data/validate.js';
 import type { ModelStore } from './model/store.js';
-import { applyRules, type Filtered } from './rules/index.js';
-import { CatalogItem, ShopEvent, type BatchResult, type FieldError, type Intent, type RecommendationResponse } from './schemas.js';
+import { applyRules, type Filtered, type RankedItem, type RuleContext } from './rules/index.js';
+import { activePromotionsKey } from './rules/promotions.js';
+import {
+  CatalogItem,
+  ShopEvent,
+  type BatchResult,
+  type FieldError,
+  type Intent,
+  type RecommendationResponse,
+  type RecommendedItem,
+} from './schemas.js';
 import { Type } from '@sinclair/typebox';
 
 export interface RecommendRequest {
@@ -22,8 +31,25 @@ export interface RecommendRequest {
   limit: number;
 }
 
+/**
+ * An answer, and what the rules filtered out (for the decision record). `items` and `filtered` may be
+ * shared with other answers computed from the same inputs: read them, never mutate them.
+ */
 export interface Decision extends RecommendationResponse {
   filtered: Filtered[];
+}
+
+/** The rules' outcome for one candidate list, with the inputs it is valid for (see `serve`). */
+interface Served {
+  items: readonly RankedItem[];
+  filtered: Filtered[];
+  /** `items` as answered, formatted on first use. */
+  answer?: RecommendedItem[];
+  limit: number;
+  intent: Intent;
+  promotionsKey: string;
+  stockGeneration: number;
+  catalogGeneration: number;
 }
 
 /** No model is active yet (the service is not ready). */
@@ -49,6 +75,8 @@ export class RecommenderService {
 
   /** Candidate lists before business rules (see cache.ts). */
   readonly cache: CandidateCache;
+  /** The rules' outcome per candidate list (see `serve`); it goes when the list leaves the cache. */
+  private readonly served = new WeakMap<Scored, Served>();
 
   constructor(private readonly deps: ServiceDeps) {
     this.variant = deps.variant ?? 'control';
@@ -77,38 +105,72 @@ export class RecommenderService {
       else if (!known.includes(idx)) known.push(idx);
     }
     const ctx = { catalog, rules: config.rules, intent: req.intent, now: this.now(), limit: req.limit };
+    const promotionsKey = activePromotionsKey(ctx);
     // Over-fetch; go deeper (×4) while the rules leave the answer short and a deeper list helps.
     // The depth found is remembered on the shallow (cached) list and reused while stock is unchanged.
     const base = Math.min(req.limit * 2 + 10, MAX_CANDIDATES);
     const root = this.candidates(req, model, known, base);
     const hint = root.deeper !== undefined && root.deeperAtStock === catalog.stockGeneration ? root.deeper : undefined;
     let want = hint ?? base;
-    let best: { want: number; scored: Scored; ruled: ReturnType<typeof applyRules> } | undefined;
+    let best: { want: number; scored: Scored; served: Served } | undefined;
     for (;;) {
       const scored = want === base ? root : this.candidates(req, model, known, want);
-      const ruled = applyRules(scored.candidates, ctx);
-      if (best && ruled.items.length <= best.ruled.items.length) break; // deeper did not help
-      best = { want, scored, ruled };
-      if (hint !== undefined || ruled.items.length >= req.limit || scored.candidates.length < want || want >= MAX_CANDIDATES) break;
+      const served = this.serve(scored, ctx, promotionsKey);
+      if (best && served.items.length <= best.served.items.length) break; // deeper did not help
+      best = { want, scored, served };
+      if (hint !== undefined || served.items.length >= req.limit || scored.candidates.length < want || want >= MAX_CANDIDATES) break;
       want = Math.min(want * 4, MAX_CANDIDATES);
     }
-    if (hint === undefined && (best.want !== base || best.ruled.items.length < req.limit)) {
+    if (hint === undefined && (best.want !== base || best.served.items.length < req.limit)) {
       root.deeper = best.want;
       root.deeperAtStock = catalog.stockGeneration;
     }
-    const { scored } = best;
-    const { items, filtered } = best.ruled;
+    const { scored, served } = best;
     notes.push(...scored.notes);
     const answer: Decision = {
       recommendationId: randomUUID(),
       intent: req.intent,
       modelVersion: model.version,
       variant: this.variant,
-      items: items.map((c) => ({ id: catalog.id(c.idx), score: Math.round(c.score * 10_000) / 10_000, reasons: reasonsOf(c, catalog) })),
-      filtered,
+      items: (served.answer ??= served.items.map((c) => ({
+        id: catalog.id(c.idx),
+        score: Math.round(c.score * 10_000) / 10_000,
+        reasons: reasonsOf(c, catalog),
+      }))),
+      filtered: served.filtered,
     };
     if (notes.length > 0) answer.reasons = notes;
     return answer;
+  }
+
+  /**
+   * The business rules applied to a candidate list. The outcome is remembered on the list (a cached
+   * one is shared by many requests) together with everything the rules read that can change under
+   * it: stock, the catalogue, the active promotions; it is recomputed as soon as any of them differs.
+   */
+  private serve(scored: Scored, ctx: RuleContext, promotionsKey: string): Served {
+    const { catalog } = ctx;
+    const m = this.served.get(scored);
+    if (
+      m &&
+      m.limit === ctx.limit &&
+      m.intent === ctx.intent &&
+      m.promotionsKey === promotionsKey &&
+      m.stockGeneration === catalog.stockGeneration &&
+      m.catalogGeneration === catalog.generation
+    ) {
+      return m;
+    }
+    const served: Served = {
+      ...applyRules(scored.candidates, ctx),
+      limit: ctx.limit,
+      intent: ctx.intent,
+      promotionsKey,
+      stockGeneration: catalog.stockGeneration,
+      catalogGeneration: catalog.generation,
+    };
+    this.served.set(scored, served);
+    return served;
   }
 
   /** Candidate generation for one request, through the cache. */

@@ -54,7 +54,7 @@ describe('promotions', () => {
     expect(r.items[0]!.reasons).toContain('promotion:black-friday');
   });
 
-  it('When a promotion is outside its date window, Then it has no effect', async () => {
+  it('When a promotion is outside its date window, Then it has no effect, before and after', async () => {
     const shop = await buildShop(CAMERA_SHOP, ordersToEvents(orders), promo({
       itemIds: ['lens-1'], boost: 10, start: '2026-11-27T00:00:00Z', end: '2026-11-30T00:00:00Z',
     }));
@@ -63,6 +63,9 @@ describe('promotions', () => {
     shop.now.value = Date.parse('2026-11-28T12:00:00Z');
     const during = shop.service.recommend({ intent: 'cross-sell', items: ['cam-1'], limit: 5 });
     expect(during.items[0]!.id).toBe('lens-1');
+    shop.now.value = Date.parse('2026-11-30T00:00:01Z');
+    const after = shop.service.recommend({ intent: 'cross-sell', items: ['cam-1'], limit: 5 });
+    expect(after.items.map((i) => i.reasons)).toEqual(before.items.map((i) => i.reasons));
   });
 
   it('When more items are promoted than the cap, Then at most the cap hold promoted slots', async () => {

@@ -8,6 +8,7 @@ import type { RecommenderService } from '../service.js';
 import { errorMiddleware, HttpError, notFound } from './errors.js';
 import { createMetrics, type Metrics } from './metrics.js';
 import { buildOpenApi } from './openapi.js';
+import { JsonText } from './recommendation-json.js';
 import { buildRoutes, type RouteDef, type RouteInput } from './routes.js';
 
 export interface AppDeps {
@@ -143,7 +144,7 @@ export function createApp(deps: AppDeps): App {
  * charset, content type and freshness on every call, a fifth of the framework's cost per request.
  */
 function writeJson(res: Response, out: unknown): void {
-  const body = JSON.stringify(out);
+  const body = out instanceof JsonText ? out.text : JSON.stringify(out);
   res.writeHead(res.statusCode, { 'Content-Type': 'application/json; charset=utf-8', 'Content-Length': Buffer.byteLength(body) });
   res.end(body);
 }

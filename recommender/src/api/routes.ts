@@ -9,6 +9,7 @@ import type { ModelStore } from '../model/store.js';
 import { ArtifactError } from '../model/artifact.js';
 import type { Metrics } from './metrics.js';
 import { HttpError } from './errors.js';
+import { JsonText, recommendationJson } from './recommendation-json.js';
 import { NotReadyError, type RecommenderService } from '../service.js';
 import {
   BatchResult,
@@ -84,13 +85,12 @@ export function buildRoutes(deps: RouteDeps): RouteDef[] {
     metrics.ingested.inc({ kind, outcome: 'rejected' }, result.rejected);
     return result;
   };
-  const recommend = (intent: Intent, items: string[], q: Record<string, unknown>): RecommendationResponse => {
+  const recommend = (intent: Intent, items: string[], q: Record<string, unknown>): JsonText => {
     const decision = notReady(() =>
       service.recommend({ intent, items, user: q.user as string | undefined, limit: (q.limit as number | undefined) ?? 10 }),
     );
     itemsHistogram[intent].observe(decision.items.length);
-    const { filtered: _filtered, ...answer } = decision;
-    return answer;
+    return new JsonText(recommendationJson(decision));
   };
   return [
     {

@@ -1,11 +1,29 @@
 import type { Promotion } from '../config.js';
 import type { RankedItem, Rule, RuleContext } from './types.js';
 
-export function isActive(p: Promotion, ctx: RuleContext): boolean {
-  if (p.start && Date.parse(p.start) > ctx.now) return false;
-  if (p.end && Date.parse(p.end) < ctx.now) return false;
+/** Promotion windows as epoch ms, parsed once per promotion (config objects live as long as the process). */
+const windows = new WeakMap<Promotion, { start: number; end: number }>();
+
+export function isActive(p: Promotion, ctx: Pick<RuleContext, 'now' | 'intent'>): boolean {
+  let w = windows.get(p);
+  if (!w) {
+    w = { start: p.start ? Date.parse(p.start) : -Infinity, end: p.end ? Date.parse(p.end) : Infinity };
+    windows.set(p, w);
+  }
+  if (w.start > ctx.now || w.end < ctx.now) return false;
   if (p.intents && !p.intents.includes(ctx.intent)) return false;
   return true;
+}
+
+/**
+ * The promotions active now for this intent, as a key (their positions in the config): the only input
+ * of the rules that changes with the clock. Equal keys mean the promotions rule sees the same promotions.
+ */
+export function activePromotionsKey(ctx: Pick<RuleContext, 'now' | 'intent' | 'rules'>): string {
+  let key = '';
+  const all = ctx.rules.promotions;
+  for (let i = 0; i < all.length; i++) if (isActive(all[i]!, ctx)) key += `${i},`;
+  return key;
 }
 
 function promotionOf(active: Promotion[], ctx: RuleContext, idx: number): Promotion | undefined {
