@@ -98,6 +98,11 @@ export const CacheConfig = Type.Object(
     /** maxEntries: least recently used entries beyond this are dropped. Default 20000. */
     maxEntries: Type.Integer({ minimum: 1, default: 20_000 }),
     /**
+     * maxCandidates: and beyond this many candidates across all entries (a candidate with its reasons
+     * is ≈ 0.5 KB of heap), so the cache's memory is bounded whatever the list depths. Default 200000 (≈ 100 MB).
+     */
+    maxCandidates: Type.Integer({ minimum: 1, default: 200_000 }),
+    /**
      * maxStaleMs: how long an entry may outlive online updates (events) before it is recomputed.
      * Default 0: any online update invalidates. A new model or a catalogue change always does.
      */

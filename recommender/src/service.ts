@@ -39,6 +39,16 @@ export interface Decision extends RecommendationResponse {
   filtered: Filtered[];
 }
 
+/** A candidate list as the service keeps it (in the cache): the engine's answer, and what serving it taught. */
+interface CandidateList {
+  scored: Scored;
+  /** The candidate depth the rules needed last time, valid while stock is unchanged. */
+  deeper?: number;
+  deeperAtStock?: number;
+  /** The rules' outcome (see `serve`). */
+  served?: Served;
+}
+
 /** The rules' outcome for one candidate list, with the inputs it is valid for (see `serve`). */
 interface Served {
   items: readonly RankedItem[];
@@ -74,14 +84,12 @@ export class RecommenderService {
   private readonly now: () => number;
 
   /** Candidate lists before business rules (see cache.ts). */
-  readonly cache: CandidateCache;
-  /** The rules' outcome per candidate list (see `serve`); it goes when the list leaves the cache. */
-  private readonly served = new WeakMap<Scored, Served>();
+  readonly cache: CandidateCache<CandidateList>;
 
   constructor(private readonly deps: ServiceDeps) {
     this.variant = deps.variant ?? 'control';
     this.now = deps.now ?? Date.now;
-    this.cache = new CandidateCache(deps.config.cache);
+    this.cache = new CandidateCache<CandidateList>(deps.config.cache, (list) => list.scored.candidates.length);
   }
 
   get catalog(): Catalog {
@@ -112,21 +120,21 @@ export class RecommenderService {
     const root = this.candidates(req, model, known, base);
     const hint = root.deeper !== undefined && root.deeperAtStock === catalog.stockGeneration ? root.deeper : undefined;
     let want = hint ?? base;
-    let best: { want: number; scored: Scored; served: Served } | undefined;
+    let best: { want: number; list: CandidateList; served: Served } | undefined;
     for (;;) {
-      const scored = want === base ? root : this.candidates(req, model, known, want);
-      const served = this.serve(scored, ctx, promotionsKey);
+      const list = want === base ? root : this.candidates(req, model, known, want);
+      const served = this.serve(list, ctx, promotionsKey);
       if (best && served.items.length <= best.served.items.length) break; // deeper did not help
-      best = { want, scored, served };
-      if (hint !== undefined || served.items.length >= req.limit || scored.candidates.length < want || want >= MAX_CANDIDATES) break;
+      best = { want, list, served };
+      if (hint !== undefined || served.items.length >= req.limit || list.scored.candidates.length < want || want >= MAX_CANDIDATES) break;
       want = Math.min(want * 4, MAX_CANDIDATES);
     }
     if (hint === undefined && (best.want !== base || best.served.items.length < req.limit)) {
       root.deeper = best.want;
       root.deeperAtStock = catalog.stockGeneration;
     }
-    const { scored, served } = best;
-    notes.push(...scored.notes);
+    const { list, served } = best;
+    notes.push(...list.scored.notes);
     const answer: Decision = {
       recommendationId: randomUUID(),
       intent: req.intent,
@@ -148,9 +156,9 @@ export class RecommenderService {
    * one is shared by many requests) together with everything the rules read that can change under
    * it: stock, the catalogue, the active promotions; it is recomputed as soon as any of them differs.
    */
-  private serve(scored: Scored, ctx: RuleContext, promotionsKey: string): Served {
+  private serve(list: CandidateList, ctx: RuleContext, promotionsKey: string): Served {
     const { catalog } = ctx;
-    const m = this.served.get(scored);
+    const m = list.served;
     if (
       m &&
       m.limit === ctx.limit &&
@@ -161,20 +169,18 @@ export class RecommenderService {
     ) {
       return m;
     }
-    const served: Served = {
-      ...applyRules(scored.candidates, ctx),
+    return (list.served = {
+      ...applyRules(list.scored.candidates, ctx),
       limit: ctx.limit,
       intent: ctx.intent,
       promotionsKey,
       stockGeneration: catalog.stockGeneration,
       catalogGeneration: catalog.generation,
-    };
-    this.served.set(scored, served);
-    return served;
+    });
   }
 
   /** Candidate generation for one request, through the cache. */
-  private candidates(req: RecommendRequest, model: ServingModel, known: number[], want: number): Scored {
+  private candidates(req: RecommendRequest, model: ServingModel, known: number[], want: number): CandidateList {
     const { catalog, config } = this.deps;
     const key = `${req.intent}|${req.items.join(',')}|${req.user ?? ''}|${want}`;
     const cached = this.cache.get(key, model, catalog.generation);
@@ -189,8 +195,9 @@ export class RecommenderService {
       const notes = candidates.length > 0 ? [] : [req.intent === 'cross-sell' ? 'no_complements_known' : 'no_alternative_in_price_band'];
       scored = { candidates, notes };
     }
-    this.cache.set(key, model, catalog.generation, scored);
-    return scored;
+    const list: CandidateList = { scored };
+    this.cache.set(key, model, catalog.generation, list);
+    return list;
   }
 
   /** Upserts catalogue items; each bad record is rejected with its index and field. */

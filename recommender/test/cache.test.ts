@@ -1,9 +1,11 @@
 import { describe, expect, it } from 'vitest';
 import { CandidateCache } from '../src/cache.js';
+import type { Scored } from '../src/engine/score.js';
 import type { ServingModel } from '../src/engine/serving.js';
 import { OnlineState } from '../src/engine/online.js';
 import { at, buildShop, CAMERA_SHOP, ids, ordersToEvents, repeat } from './fixtures.js';
 
+const weigh = (s: Scored): number => s.candidates.length;
 const orders = [...repeat(6, ['cam-1', 'card-1']), ...repeat(4, ['cam-1', 'tri-1']), ...repeat(4, ['mug-1', 'beans-1'])];
 
 describe('candidate cache', () => {
@@ -37,7 +39,7 @@ describe('candidate cache', () => {
 
   it('When entries may lag online updates, Then they are reused until maxStaleMs passes', () => {
     let now = 0;
-    const cache = new CandidateCache({ enabled: true, maxEntries: 2, maxStaleMs: 1000 }, () => now);
+    const cache = new CandidateCache<Scored>({ enabled: true, maxEntries: 2, maxCandidates: 100, maxStaleMs: 1000 }, weigh, () => now);
     const model = { version: 'v1', online: new OnlineState() } as unknown as ServingModel;
     cache.set('a', model, 0, { candidates: [{ idx: 1, score: 1, reasons: [] }], notes: [] });
     model.online.addPurchase('o', 3);
@@ -48,7 +50,7 @@ describe('candidate cache', () => {
   });
 
   it('When more keys than maxEntries are stored, Then the least recently used goes', () => {
-    const cache = new CandidateCache({ enabled: true, maxEntries: 2, maxStaleMs: 0 });
+    const cache = new CandidateCache<Scored>({ enabled: true, maxEntries: 2, maxCandidates: 100, maxStaleMs: 0 }, weigh);
     const model = { version: 'v1', online: new OnlineState() } as unknown as ServingModel;
     cache.set('a', model, 0, { candidates: [], notes: [] });
     cache.set('b', model, 0, { candidates: [], notes: [] });
@@ -57,5 +59,22 @@ describe('candidate cache', () => {
     expect(cache.get('b', model, 0)).toBeUndefined();
     expect(cache.get('a', model, 0)).toBeDefined();
     expect(cache.size).toBe(2);
+  });
+
+  it('When the entries hold more candidates than maxCandidates, Then the least recently used go until they fit', () => {
+    const cache = new CandidateCache<Scored>({ enabled: true, maxEntries: 100, maxCandidates: 10, maxStaleMs: 0 }, weigh);
+    const model = { version: 'v1', online: new OnlineState() } as unknown as ServingModel;
+    const list = (n: number) => ({ candidates: Array.from({ length: n }, (_, idx) => ({ idx, score: 1, reasons: [] })), notes: [] });
+    cache.set('a', model, 0, list(4));
+    cache.set('b', model, 0, list(4));
+    cache.get('a', model, 0);
+    cache.set('c', model, 0, list(4));
+    expect(cache.get('b', model, 0)).toBeUndefined();
+    expect(cache.get('a', model, 0)).toBeDefined();
+    expect(cache.weight).toBe(8);
+    cache.set('a', model, 0, list(1)); // replacing an entry releases its old weight
+    expect(cache.weight).toBe(5);
+    cache.set('d', model, 0, list(10));
+    expect([cache.size, cache.weight]).toEqual([1, 10]);
   });
 });

@@ -27,6 +27,10 @@ export interface App {
   metrics: Metrics;
 }
 
+/** When the request arrived (a property on the request: a WeakMap entry per request costs the GC more). */
+const STARTED = Symbol('tandem.started');
+type Timed = Request & { [STARTED]?: number };
+
 function authError(): HttpError {
   return new HttpError(401, 'missing or invalid API key (Authorization: Bearer <key>)', undefined, { 'WWW-Authenticate': 'Bearer' });
 }
@@ -88,11 +92,10 @@ export function createApp(deps: AppDeps): App {
   // histogram children are cached per label set.
   const routeOf = new Map(routes.map((r) => [r.path.replace(/\{(\w+)\}/g, ':$1'), r.path]));
   const children = new Map<string, { observe: (v: number) => void }>();
-  const started = new WeakMap<Request, number>();
   const observe = (req: Request, res: Response, label: string): void => {
-    const start = started.get(req);
+    const start = (req as Timed)[STARTED];
     if (start === undefined) return;
-    started.delete(req);
+    (req as Timed)[STARTED] = undefined;
     const key = `${label} ${req.method} ${res.statusCode}`;
     let child = children.get(key);
     if (!child) {
@@ -102,7 +105,7 @@ export function createApp(deps: AppDeps): App {
     child.observe((performance.now() - start) / 1000);
   };
   app.use((req, _res, next) => {
-    started.set(req, performance.now());
+    (req as Timed)[STARTED] = performance.now();
     next();
   });
 

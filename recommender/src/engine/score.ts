@@ -64,9 +64,6 @@ export interface Scored {
   candidates: Candidate[];
   /** Why the list is short or a fallback, e.g. `unknown_item:sku-9`. */
   notes: string[];
-  /** Set by the service: the candidate depth the rules needed last time, valid while stock is unchanged. */
-  deeper?: number;
-  deeperAtStock?: number;
 }
 
 const COLD_PROXIES = 3;
@@ -197,11 +194,12 @@ export function crossSell(v: EngineView, basket: readonly number[], exclude: Rea
     const b = heap.idx[j]!;
     const q0 = b * MAX_REASONS;
     const n = Math.min(sc.contribs[b]!, MAX_REASONS);
-    const why: Why = { kind: 'together', src: [], lift: [], cold: [] };
+    // Arrays of exactly n entries: candidates live in the cache, and a pushed-to array keeps room for 17.
+    const why: Why = { kind: 'together', src: new Array<number>(n), lift: new Array<number>(n), cold: new Array<number>(n) };
     for (let k = 0; k < n; k++) {
-      why.src.push(sc.src[q0 + k]!);
-      why.lift.push(sc.lift[q0 + k]!);
-      why.cold.push(sc.cold[q0 + k]!);
+      why.src[k] = sc.src[q0 + k]!;
+      why.lift[k] = sc.lift[q0 + k]!;
+      why.cold[k] = sc.cold[q0 + k]!;
     }
     out.push({ idx: b, score: sc.score[b]!, reasons: [], why });
   }
@@ -312,6 +310,10 @@ export function personal(v: EngineView, userId: string, exclude: ReadonlySet<num
     }
   }
   const candidates = topN(acc, want);
+  for (const c of candidates) {
+    const w = c.why as Extract<Why, { kind: 'similar' }>;
+    c.why = { kind: 'similar', src: w.src.slice(), sim: w.sim.slice(), via: w.via.slice() }; // exact sizes, as above
+  }
   if (history.length === 0) notes.push(`fallback:popularity unknown_user`);
   if (candidates.length < want) {
     const have = new Set(candidates.map((c) => c.idx));
