@@ -1,6 +1,7 @@
 /**
  * An in-memory cache (CLOCK, an LRU approximation) of candidate lists, keyed by the request and
- * bounded both in entries and in candidates held (its memory). It sits before the business
+ * bounded both in entries and in candidates held (its memory); a list is stored when its request
+ * comes a second time (see `seenBefore`). It sits before the business
  * rules, so stock, promotions and the other rules always apply to fresh data.
  * An entry is valid for the model version and catalogue generation it was computed on, and
  * for the online-update generation too unless `maxStaleMs` allows it to lag.
@@ -21,6 +22,7 @@ export class CandidateCache<V> {
   private readonly map = new Map<string, Entry<V>>();
   /** Candidates held across all entries (see `maxCandidates`). */
   private candidates = 0;
+  private readonly doorkeeper = new Int32Array(1 << 16);
   hits = 0;
   misses = 0;
 
@@ -50,6 +52,7 @@ export class CandidateCache<V> {
 
   set(key: string, model: ServingModel, catalogGeneration: number, value: V): void {
     if (!this.cfg.enabled) return;
+    if (this.cfg.admitOnRepeat && !this.map.has(key) && !this.seenBefore(key)) return;
     this.drop(key);
     this.candidates += this.weigh(value);
     this.map.set(key, {
@@ -70,6 +73,21 @@ export class CandidateCache<V> {
         this.map.set(oldKey, old);
       } else this.drop(oldKey);
     }
+  }
+
+  /**
+   * TinyLFU's doorkeeper: one slot per key hash (FNV-1a) in a fixed table. The first miss of a key
+   * only marks its slot; the next one stores the list. One-off requests, the long tail of baskets,
+   * then never push out lists that repeat, nor fill the heap with lists nobody asks for again.
+   * A collision can admit a key early or forget one; either costs one more computation, never a wrong answer.
+   */
+  private seenBefore(key: string): boolean {
+    let h = 0x811c9dc5;
+    for (let i = 0; i < key.length; i++) h = Math.imul(h ^ key.charCodeAt(i), 0x01000193);
+    const slot = h & (this.doorkeeper.length - 1);
+    if (this.doorkeeper[slot] === h) return true;
+    this.doorkeeper[slot] = h;
+    return false;
   }
 
   private drop(key: string): void {

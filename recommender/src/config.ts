@@ -103,6 +103,11 @@ export const CacheConfig = Type.Object(
      */
     maxCandidates: Type.Integer({ minimum: 1, default: 200_000 }),
     /**
+     * admitOnRepeat: store a list only when its request comes a second time, so one-off requests (a long
+     * tail of baskets) cost no cache memory and evict nothing. Default true.
+     */
+    admitOnRepeat: Type.Boolean({ default: true }),
+    /**
      * maxStaleMs: how long an entry may outlive online updates (events) before it is recomputed.
      * Default 0: any online update invalidates. A new model or a catalogue change always does.
      */

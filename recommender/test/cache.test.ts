@@ -10,7 +10,7 @@ const orders = [...repeat(6, ['cam-1', 'card-1']), ...repeat(4, ['cam-1', 'tri-1
 
 describe('candidate cache', () => {
   it('When a request repeats, Then it is served from the cache and a stock change still applies', async () => {
-    const shop = await buildShop(CAMERA_SHOP, ordersToEvents(orders));
+    const shop = await buildShop(CAMERA_SHOP, ordersToEvents(orders), { cache: { admitOnRepeat: false } });
     const q = { intent: 'cross-sell' as const, items: ['cam-1'], limit: 5 };
     const first = shop.service.recommend(q);
     const second = shop.service.recommend(q);
@@ -22,8 +22,22 @@ describe('candidate cache', () => {
     expect(ids(third)).not.toContain('card-1');
   });
 
+  it('When a request comes a second time, Then only then is its list stored, and one-off requests evict nothing', async () => {
+    const shop = await buildShop(CAMERA_SHOP, ordersToEvents(orders), { cache: { maxEntries: 2 } });
+    const q = { intent: 'cross-sell' as const, items: ['cam-1'], limit: 5 };
+    shop.service.recommend(q);
+    expect(shop.service.cache.size).toBe(0);
+    shop.service.recommend(q);
+    expect(shop.service.cache.size).toBe(1);
+    for (let k = 0; k < 200; k++) shop.service.recommend({ ...q, user: `one-off-${k}` });
+    expect(shop.service.cache.size).toBe(1);
+    const hits = shop.service.cache.hits;
+    expect(ids(shop.service.recommend(q))).toContain('card-1');
+    expect(shop.service.cache.hits).toBe(hits + 1);
+  });
+
   it('When an online purchase or a catalogue change arrives, Then the cached list is recomputed', async () => {
-    const shop = await buildShop(CAMERA_SHOP, ordersToEvents(orders));
+    const shop = await buildShop(CAMERA_SHOP, ordersToEvents(orders), { cache: { admitOnRepeat: false } });
     const q = { intent: 'cross-sell' as const, items: ['cam-1'], limit: 5 };
     shop.service.recommend(q);
     shop.service.ingestEvents([{ type: 'purchase', userId: 'x', itemId: 'lens-1', orderId: 'z', timestamp: at(900) }]);
@@ -39,7 +53,7 @@ describe('candidate cache', () => {
 
   it('When entries may lag online updates, Then they are reused until maxStaleMs passes', () => {
     let now = 0;
-    const cache = new CandidateCache<Scored>({ enabled: true, maxEntries: 2, maxCandidates: 100, maxStaleMs: 1000 }, weigh, () => now);
+    const cache = new CandidateCache<Scored>({ enabled: true, maxEntries: 2, maxCandidates: 100, admitOnRepeat: false, maxStaleMs: 1000 }, weigh, () => now);
     const model = { version: 'v1', online: new OnlineState() } as unknown as ServingModel;
     cache.set('a', model, 0, { candidates: [{ idx: 1, score: 1, reasons: [] }], notes: [] });
     model.online.addPurchase('o', 3);
@@ -50,7 +64,7 @@ describe('candidate cache', () => {
   });
 
   it('When more keys than maxEntries are stored, Then the least recently used goes', () => {
-    const cache = new CandidateCache<Scored>({ enabled: true, maxEntries: 2, maxCandidates: 100, maxStaleMs: 0 }, weigh);
+    const cache = new CandidateCache<Scored>({ enabled: true, maxEntries: 2, maxCandidates: 100, admitOnRepeat: false, maxStaleMs: 0 }, weigh);
     const model = { version: 'v1', online: new OnlineState() } as unknown as ServingModel;
     cache.set('a', model, 0, { candidates: [], notes: [] });
     cache.set('b', model, 0, { candidates: [], notes: [] });
@@ -62,7 +76,7 @@ describe('candidate cache', () => {
   });
 
   it('When the entries hold more candidates than maxCandidates, Then the least recently used go until they fit', () => {
-    const cache = new CandidateCache<Scored>({ enabled: true, maxEntries: 100, maxCandidates: 10, maxStaleMs: 0 }, weigh);
+    const cache = new CandidateCache<Scored>({ enabled: true, maxEntries: 100, maxCandidates: 10, admitOnRepeat: false, maxStaleMs: 0 }, weigh);
     const model = { version: 'v1', online: new OnlineState() } as unknown as ServingModel;
     const list = (n: number) => ({ candidates: Array.from({ length: n }, (_, idx) => ({ idx, score: 1, reasons: [] })), notes: [] });
     cache.set('a', model, 0, list(4));

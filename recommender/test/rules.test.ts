@@ -123,7 +123,7 @@ describe('over-fetching', () => {
   it('When the rules filter out most top candidates, Then a deeper candidate list fills the answer', async () => {
     const comps = Array.from({ length: 15 }, (_, k) => item(`comp-${k}`, `C${k}`, 10, { stock: k < 13 ? 0 : 5 }));
     const orders = [...comps.flatMap((c, k) => repeat(20 - k, ['cam-1', c.id])), ...repeat(300, ['mug-1', 'beans-1'])];
-    const shop = await buildShop([...CAMERA_SHOP, ...comps], ordersToEvents(orders));
+    const shop = await buildShop([...CAMERA_SHOP, ...comps], ordersToEvents(orders), { cache: { admitOnRepeat: false } });
     const r = shop.service.recommend({ intent: 'cross-sell', items: ['cam-1'], limit: 2 });
     expect(ids(r)).toEqual(['comp-13', 'comp-14']);
     expect(r.filtered.filter((f) => f.rule === 'out_of_stock')).toHaveLength(13);
@@ -138,7 +138,10 @@ describe('over-fetching that cannot help', () => {
   it('When a deeper list would not add items (diversity), Then the service stops there and remembers it', async () => {
     const cards = Array.from({ length: 40 }, (_, k) => item(`mc-${k}`, 'Memory Cards', 20 + k));
     const orders = [...cards.flatMap((c, k) => repeat(3 + (k % 5), ['cam-1', c.id])), ...repeat(300, ['mug-1', 'beans-1'])];
-    const shop = await buildShop([...CAMERA_SHOP, ...cards], ordersToEvents(orders), { rules: { maxPerCategory: 3 } });
+    const shop = await buildShop([...CAMERA_SHOP, ...cards], ordersToEvents(orders), {
+      rules: { maxPerCategory: 3 },
+      cache: { admitOnRepeat: false },
+    });
     const q = { intent: 'cross-sell' as const, items: ['cam-1'], limit: 10 };
     expect(shop.service.recommend(q).items).toHaveLength(3);
     expect(shop.service.cache.misses).toBe(2); // the 30-deep list, then one 120-deep try that added nothing
