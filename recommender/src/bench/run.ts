@@ -292,7 +292,7 @@ function markdown(r: {
     '',
     `**In-process scoring** of a 5-item basket on the 100k catalogue: **${t.basket5EngineUs} µs** for the engine (candidates with reasons), ` +
       `${t.basket5ServiceUs} µs through the whole use case (candidates, business rules, answer) with the candidate cache off, ` +
-      `${t.basket5ServiceCachedUs} µs on a cache hit (business rules and answer still run per request).`,
+      `${t.basket5ServiceCachedUs} µs on a cache hit (the rules' outcome is reused while stock, catalogue and active promotions are unchanged; each answer still gets its own id).`,
     '',
     `**Serving** (autocannon in the bench process; max throughput: ${s.connections} connections, the median of ${s.rounds} round-robin runs of ${s.maxRunSeconds} s per target; the load generator shares the 2 cores with the server; ` +
       `cross-sell baskets of 1–3 of the 100 most popular items (500 distinct requests, so the candidate cache mostly hits), up-sell of those items, personal for random known shoppers, ` +
