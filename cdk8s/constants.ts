@@ -107,7 +107,16 @@ export const Env = {
   API_KEYS: 'TANDEM_API_KEY',
   /** From `spec.auth.hmacKeySecretRef`, never rendered. */
   HMAC_KEY: 'TANDEM_HMAC_KEY',
+  /** `--max-old-space-size` from the memory limit (see SCORING_HEAP_RATIO). */
+  NODE_OPTIONS: 'NODE_OPTIONS',
 } as const;
+
+/**
+ * Share of the scoring container's memory limit given to the V8 heap. Node's default in a cgroup is a
+ * quarter of the limit, too small for a 100k-item catalogue plus the candidate cache; the model's
+ * arrays live outside the heap (ArrayBuffers) yet count toward the limit, so the heap gets half.
+ */
+export const SCORING_HEAP_RATIO = 0.5;
 
 // ── Metrics the alerts and the HPA read (exported by the recommender's prom-client registry) ────
 

@@ -133,6 +133,15 @@ describe('the scoring Deployment', () => {
     expect(container.resources).toEqual({ requests: { cpu: '250m', memory: '512Mi' }, limits: { memory: '1Gi' } });
   });
 
+  it('gives the V8 heap half the memory limit, and leaves node its default without a limit', () => {
+    const nodeOptions = (c: { env: { name: string; value?: string }[] }) => c.env.find((e) => e.name === 'NODE_OPTIONS')?.value;
+    expect(nodeOptions(container)).toBe('--max-old-space-size=512');
+    const big = renderRecommender(recommender({ resources: { requests: { memory: '3Gi' }, limits: { memory: '3Gi' } } }));
+    expect(nodeOptions(find(big, 'Deployment').spec.template.spec.containers[0])).toBe('--max-old-space-size=1536');
+    const unlimited = renderRecommender(recommender({ resources: { requests: { cpu: '1', memory: '1Gi' } } }));
+    expect(nodeOptions(find(unlimited, 'Deployment').spec.template.spec.containers[0])).toBeUndefined();
+  });
+
   it('selects its pods by name, instance and component only, and the pods carry no construct-path label', () => {
     const selector = { [LABEL_COMPONENT]: 'scoring', [LABEL_INSTANCE]: 'storefront', [LABEL_NAME]: 'tandem' };
     expect(deployment.spec.selector).toEqual({ matchLabels: selector });

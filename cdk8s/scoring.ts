@@ -28,9 +28,11 @@ import {
   RECOMMENDER_COMMAND,
   RECOMMENDER_UID,
   REDIS_PORT,
+  SCORING_HEAP_RATIO,
 } from './constants.js';
 import { objectLabels, podSelectorLabels, type RecommenderNames } from './names.js';
 import { finishPodTemplate, resourceRequirements, restrictedContainer, restrictedPod, selectPods } from './pod-defaults.js';
+import { quantityValue } from './quantity.js';
 
 export interface ScoringProps {
   readonly names: RecommenderNames;
@@ -75,6 +77,14 @@ export function replicasHandover(deployment: { metadata?: { name?: string; names
     metadata: { name: deployment.metadata?.name, namespace: deployment.metadata?.namespace },
     spec: { replicas: liveReplicas },
   };
+}
+
+/** `--max-old-space-size=<MiB>` for the scoring container's memory limit, or undefined without a limit. */
+export function scoringNodeOptions(spec: RecommenderSpec): string | undefined {
+  const limit = spec.resources.limits?.memory;
+  if (limit === undefined) return undefined;
+  const mib = Math.floor((quantityValue(limit, 'spec.resources.limits.memory') * SCORING_HEAP_RATIO) / 2 ** 20);
+  return `--max-old-space-size=${mib}`;
 }
 
 /** `redis://<name>-redis:6379`, or undefined when the cache is off. */
@@ -123,6 +133,7 @@ export class Scoring extends Construct {
     const apiKeys = spec.auth.apiKeysSecretRef ?? { name: names.defaultAuthSecret, key: 'api-keys' };
     const hmacKey = spec.auth.hmacKeySecretRef ?? { name: names.defaultAuthSecret, key: 'hmac-key' };
     const redis = redisUrl(names, spec);
+    const nodeOptions = scoringNodeOptions(spec);
 
     const env: Record<string, kplus.EnvValue> = {
       [Env.PORT]: kplus.EnvValue.fromValue(String(API_PORT)),
@@ -137,6 +148,7 @@ export class Scoring extends Construct {
       ...(redis && spec.cache.passwordSecretRef ? { [Env.REDIS_PASSWORD]: secretEnv('RedisPassword', spec.cache.passwordSecretRef) } : {}),
       [Env.API_KEYS]: secretEnv('ApiKeys', apiKeys),
       [Env.HMAC_KEY]: secretEnv('HmacKey', hmacKey),
+      ...(nodeOptions ? { [Env.NODE_OPTIONS]: kplus.EnvValue.fromValue(nodeOptions) } : {}),
     };
 
     const container = this.deployment.addContainer({
