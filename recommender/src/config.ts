@@ -168,6 +168,8 @@ export interface ServiceEnv {
   apiKey: string | undefined;
   logLevel: string;
   variant: string;
+  /** TANDEM_MODEL_VERSION: serve this version of the model directory; `latest` (or unset) follows the newest. */
+  modelVersion: string | undefined;
 }
 
 /** Reads and checks the service's environment variables. */
@@ -186,5 +188,6 @@ export function readServiceEnv(env: NodeJS.ProcessEnv): ServiceEnv {
   if (apiKey !== undefined && apiKey.length < 8) {
     throw new ConfigError(`invalid config: 'TANDEM_API_KEY' must be at least 8 characters`);
   }
-  return { port, metricsPort, apiKey, logLevel: env.LOG_LEVEL ?? 'info', variant: env.TANDEM_VARIANT ?? 'control' };
+  const modelVersion = env.TANDEM_MODEL_VERSION || undefined;
+  return { port, metricsPort, apiKey, logLevel: env.LOG_LEVEL ?? 'info', variant: env.TANDEM_VARIANT ?? 'control', modelVersion };
 }

@@ -136,6 +136,7 @@ async function serveCommand(args: string[]): Promise<void> {
     catalog,
     engine: cfg.engine,
     logger,
+    pinned: env.modelVersion,
   });
   const service = new RecommenderService({ catalog, store, config: cfg, variant: env.variant });
   const { app } = createApp({ service, store, apiKey, logger, metrics });
@@ -151,8 +152,8 @@ async function serveCommand(args: string[]): Promise<void> {
     await store.activate(manifest.version);
   }
   if (values['model-dir']) {
-    await store.activateLatest();
-    if (!store.active) logger.warn({ dir: values['model-dir'] }, 'no valid model in the model directory yet; not ready');
+    await store.follow();
+    if (!store.active) logger.warn({ dir: values['model-dir'], version: env.modelVersion ?? 'latest' }, 'no valid model in the model directory yet; not ready');
     if (watchSeconds > 0) store.watch(watchSeconds * 1000);
   }
   if (store.active) banner(running.port, apiKey, service, demo && !env.apiKey, logger);

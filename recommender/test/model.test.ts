@@ -1,4 +1,4 @@
-import { chmod, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { chmod, cp, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -96,6 +96,35 @@ describe('model artifacts', () => {
     expect(r.modelVersion).toBe(v1);
     expect(r.items[0]!.id).toBe('card-1');
     expect((await store.list()).available.map((a) => [a.version, a.active])).toEqual([[v1, true], [v2, false]]);
+  });
+
+  it('When an older version is activated by hand, Then following holds it until a newer version is trained', async () => {
+    const { dir, v1, v2 } = await twoVersions();
+    const { store } = serviceFor(dir);
+    expect((await store.follow())?.version).toBe(v2);
+    await store.activateAndHold(v1);
+    expect(await store.follow()).toBeNull();
+    expect(store.active?.version).toBe(v1);
+    const v3 = await writeArtifact(dir, trainModel(CAMERA_SHOP, ordersToEvents(v2Orders), cfg), {
+      metrics: {}, config: cfg, createdAt: new Date('2026-11-03T00:00:00Z'),
+    });
+    expect((await store.follow())?.version).toBe(v3.version);
+  });
+
+  it('When a version is pinned, Then it is served though a newer one exists, and the service waits for it until it is written', async () => {
+    const { dir, v1 } = await twoVersions();
+    const pinned = new ModelStore({ dir, catalog: new Catalog(), engine: cfg.engine, logger: silent, pinned: v1 });
+    expect((await pinned.follow())?.version).toBe(v1);
+    expect(await pinned.follow()).toBeNull();
+    expect(pinned.active?.version).toBe(v1);
+
+    const empty = await mkdtemp(join(tmpdir(), 'tandem-models-'));
+    dirs.push(empty);
+    const waiting = new ModelStore({ dir: empty, catalog: new Catalog(), engine: cfg.engine, logger: silent, pinned: v1 });
+    expect(await waiting.follow()).toBeNull();
+    expect(waiting.active).toBeNull();
+    await cp(join(dir, v1), join(empty, v1), { recursive: true });
+    expect((await waiting.follow())?.version).toBe(v1);
   });
 
   it('When a model is swapped while the live catalogue has changed, Then live stock wins over the snapshot', async () => {

@@ -166,7 +166,7 @@ export function buildRoutes(deps: RouteDeps): RouteDef[] {
       method: 'post',
       path: '/v1/models/{version}/activate',
       operationId: 'activateModel',
-      summary: 'Verify and activate a model version (hot swap, or rollback to an older one).',
+      summary: 'Verify and activate a model version (hot swap, or rollback to an older one); it holds until a newer version is trained.',
       auth: true,
       params: VersionParams,
       responses: {
@@ -175,7 +175,7 @@ export function buildRoutes(deps: RouteDeps): RouteDef[] {
       },
       handler: async ({ params }) => {
         try {
-          await store.activate(params.version!);
+          await store.activateAndHold(params.version!);
         } catch (err) {
           if (err instanceof ArtifactError) {
             throw new HttpError(/does not exist/.test(err.message) ? 404 : 409, `model ${params.version} refused: ${err.message}`);

@@ -20,6 +20,13 @@ export interface ModelStoreOptions {
   engine: EngineConfig;
   logger?: Logger;
   onActivate?: (manifest: Manifest) => void;
+  /** Serve this version only (`TANDEM_MODEL_VERSION`) instead of following the newest; `latest` or unset follows. */
+  pinned?: string;
+}
+
+/** The newest of some version ids (they sort by creation time), or undefined if none. */
+function newest(...versions: (string | undefined)[]): string | undefined {
+  return versions.filter((v) => v !== undefined).sort().at(-1);
 }
 
 export class ModelStore {
@@ -28,6 +35,13 @@ export class ModelStore {
   /** Versions refused at activation, with the reason. */
   readonly refused = new Map<string, string>();
   private queue: Promise<unknown> = Promise.resolve();
+  /**
+   * Set by a hand-made activation (rollback or roll-forward): the newest version known then. Following
+   * skips versions up to it, so a rollback holds until a version trained after it appears.
+   */
+  private heldThrough: string | undefined;
+  /** A pinned version is activated once; after that (or after a hand-made activation) following stops. */
+  private pinSettled = false;
 
   constructor(private readonly opts: ModelStoreOptions) {}
 
@@ -53,12 +67,38 @@ export class ModelStore {
     return run;
   }
 
-  /** Activates the newest version that is newer than the active one and passes verification. */
+  /**
+   * Activates `version` on an operator's request and holds it: following then skips every version
+   * known now, and moves on only when a newer one is trained.
+   */
+  async activateAndHold(version: string): Promise<Manifest> {
+    const manifest = await this.activate(version);
+    this.heldThrough = newest(this.heldThrough, (await this.versions()).at(-1));
+    this.pinSettled = true;
+    return manifest;
+  }
+
+  /** One step of following the model directory: the pinned version until it loads, else the newest. */
+  async follow(): Promise<Manifest | null> {
+    const pin = this.opts.pinned;
+    if (pin === undefined || pin === 'latest') return this.activateLatest();
+    if (this.pinSettled) return null;
+    try {
+      const manifest = await this.activate(pin);
+      this.pinSettled = true;
+      return manifest;
+    } catch (err) {
+      if (!(err instanceof ArtifactError)) throw err;
+      return null; // logged by doActivate; tried again on the next poll (it may not be written yet)
+    }
+  }
+
+  /** Activates the newest version that is newer than the active one (and any held one) and passes verification. */
   async activateLatest(): Promise<Manifest | null> {
     const versions = await this.versions();
-    const activeVersion = this.current?.manifest.version;
+    const floor = newest(this.current?.manifest.version, this.heldThrough);
     for (const v of versions.reverse()) {
-      if (activeVersion !== undefined && v <= activeVersion) return null;
+      if (floor !== undefined && v <= floor) return null;
       if (this.refused.has(v)) continue;
       try {
         return await this.activate(v);
@@ -69,10 +109,10 @@ export class ModelStore {
     return null;
   }
 
-  /** Polls the model directory and activates new versions; returns a stop function. */
+  /** Polls the model directory (see `follow`); returns a stop function. */
   watch(intervalMs: number): () => void {
     const timer = setInterval(() => {
-      this.activateLatest().catch((err: unknown) => this.opts.logger?.error({ err }, 'failed to poll model directory'));
+      this.follow().catch((err: unknown) => this.opts.logger?.error({ err }, 'failed to poll model directory'));
     }, intervalMs);
     timer.unref();
     return () => clearInterval(timer);
