@@ -1,10 +1,10 @@
 /**
  * An in-memory cache (CLOCK, an LRU approximation) of candidate lists, keyed by the request and
  * bounded both in entries and in candidates held (its memory); a list is stored when its request
- * comes a second time (see `seenBefore`). It sits before the business
- * rules, so stock, promotions and the other rules always apply to fresh data.
- * An entry is valid for the model version and catalogue generation it was computed on, and
- * for the online-update generation too unless `maxStaleMs` allows it to lag.
+ * comes a second time (see `seenBefore`). It sits before the business rules, so stock, promotions
+ * and the other rules always apply to fresh data. An entry is valid for the model version and
+ * catalogue generation it was computed on, and for the online-update generation too unless
+ * `maxStaleMs` allows it to lag.
  */
 import type { CacheConfig } from './config.js';
 import type { ServingModel } from './engine/serving.js';
