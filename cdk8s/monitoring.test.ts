@@ -7,7 +7,7 @@ import { stringify } from 'yaml';
 import { toolPath } from '../hack/control-plane.js';
 import { createMetrics } from '../recommender/src/api/metrics.js';
 import { Metrics } from './constants.js';
-import { recommenderAlertRules } from './monitoring.js';
+import { prometheusAdapterRule, recommenderAlertRules } from './monitoring.js';
 import { recommenderNames } from './names.js';
 import { renderRecommender } from './recommender-chart.js';
 import { find, recommender } from './test/fixtures.js';
@@ -103,6 +103,60 @@ describe('the alert rules', () => {
       ],
     };
     const testFile = join(dir, 'alerts.test.yaml');
+    writeFileSync(testFile, stringify(tests, { version: '1.1' }));
+    const run = spawnSync(toolPath('promtool'), ['test', 'rules', testFile], { encoding: 'utf8' });
+    expect(run.stdout + run.stderr).toContain('SUCCESS');
+    expect(run.status).toBe(0);
+  });
+});
+
+describe('the prometheus-adapter rule behind the HPA requests-per-second metric', () => {
+  const rule = prometheusAdapterRule();
+
+  it('discovers the request counter the recommender exports, and serves it under the name the HPA asks for', async () => {
+    const exported = (await createMetrics().registry.getMetricsAsJSON()).map((m) => `${m.name}_count`);
+    expect(exported).toContain(/^(\w+)\{/.exec(rule.seriesQuery)![1]);
+    const hpa = find(renderRecommender(recommender({ autoscaling: { targetRequestsPerSecondPerPod: 50 } })), 'HorizontalPodAutoscaler');
+    expect(hpa.spec.metrics).toContainEqual({ type: 'Pods', pods: { metric: { name: rule.name.as }, target: { type: 'AverageValue', averageValue: 50 } } });
+  });
+
+  it('gives each pod its API request rate when promtool evaluates the query the adapter builds', () => {
+    // What the adapter sends for the pods of one HPA: the series name, their matchers, grouped by pod.
+    const query = rule.metricsQuery
+      .replace('<<.Series>>', Metrics.REQUESTS_TOTAL)
+      .replace('<<.LabelMatchers>>', 'namespace="shop",pod=~"storefront-a|storefront-b"')
+      .replace('<<.GroupBy>>', 'pod');
+    const rulesFile = join(dir, 'adapter.yaml');
+    writeFileSync(rulesFile, stringify({ groups: [{ name: 'adapter', rules: [{ record: rule.name.as, expr: query }] }] }, { version: '1.1' }));
+    const series = (pod: string, route: string, status = '200', namespace = 'shop') =>
+      `${Metrics.REQUESTS_TOTAL}{namespace="${namespace}",pod="${pod}",route="${route}",method="GET",status="${status}"}`;
+    const tests = {
+      rule_files: [rulesFile],
+      evaluation_interval: '1m',
+      tests: [
+        {
+          interval: '1m',
+          input_series: [
+            { series: series('storefront-a', '/v1/recommendations/cross-sell'), values: '0+60x10' }, // 1 req/s
+            { series: series('storefront-a', '/healthz'), values: '0+600x10' }, // probes never count
+            { series: series('storefront-b', '/v1/recommendations/up-sell'), values: '0+120x10' }, // 2 req/s
+            { series: series('storefront-b', '/v1/recommendations/personal', '400'), values: '0+60x10' }, // errors are load too
+            { series: series('storefront-a', '/v1/recommendations/cross-sell', '200', 'other'), values: '0+6000x10' }, // another namespace
+          ],
+          promql_expr_test: [
+            {
+              expr: rule.name.as,
+              eval_time: '10m',
+              exp_samples: [
+                { labels: `${rule.name.as}{pod="storefront-a"}`, value: 1 },
+                { labels: `${rule.name.as}{pod="storefront-b"}`, value: 3 },
+              ],
+            },
+          ],
+        },
+      ],
+    };
+    const testFile = join(dir, 'adapter.test.yaml');
     writeFileSync(testFile, stringify(tests, { version: '1.1' }));
     const run = spawnSync(toolPath('promtool'), ['test', 'rules', testFile], { encoding: 'utf8' });
     expect(run.stdout + run.stderr).toContain('SUCCESS');

@@ -26,11 +26,27 @@ export interface AlertRule {
 /** Fast-burn windows of the multi-window, multi-burn-rate availability alert (Google SRE workbook). */
 export const AVAILABILITY_BURN = { rate: 14.4, long: '1h', short: '5m' } as const;
 
+/** The recommendation API's requests: objectives and autoscaling are about them, not probes and scrapes. */
+const API_ROUTES = 'route=~"/v1/.*"';
+
+/**
+ * The prometheus-adapter rule (its config format) serving the HPA's pods metric
+ * `tandem_http_requests_per_second`: each scoring pod's API request rate over 2 minutes.
+ * Shipped as values for the prometheus-community/prometheus-adapter chart (`npm run chart`).
+ */
+export function prometheusAdapterRule() {
+  return {
+    seriesQuery: `${Metrics.REQUESTS_TOTAL}{namespace!="",pod!=""}`,
+    resources: { overrides: { namespace: { resource: 'namespace' }, pod: { resource: 'pod' } } },
+    name: { matches: `^${Metrics.REQUESTS_TOTAL}$`, as: Metrics.REQUESTS_PER_SECOND },
+    metricsQuery: `sum(rate(<<.Series>>{<<.LabelMatchers>>,${API_ROUTES}}[2m])) by (<<.GroupBy>>)`,
+  };
+}
+
 /** The alerts of one Recommender, from its SLO. */
 export function recommenderAlertRules(names: RecommenderNames, spec: RecommenderSpec): AlertRule[] {
   const sel = `namespace="${names.namespace}",service="${names.scoring}"`;
-  // The objectives are about the recommendation API, not probes and scrapes.
-  const api = `${sel},route=~"/v1/.*"`;
+  const api = `${sel},${API_ROUTES}`;
   const errorBudget = round(1 - spec.slo.availabilityTarget / 100);
   const threshold = round(AVAILABILITY_BURN.rate * errorBudget);
   const errorRatio = (window: string) =>

@@ -4,7 +4,8 @@
  *
  * - `crds/recommenders.tandem.dev.yaml` from `recommenderCrd()` (the TypeBox source of the Recommender API);
  * - `templates/_generated.tpl` from `OPERATOR_RBAC` (the operator's exact permissions) and the image contract in
- *   `cdk8s/constants.ts` (the operator's command and its non-root uid).
+ *   `cdk8s/constants.ts` (the operator's command and its non-root uid);
+ * - `files/prometheus-adapter-values.yaml` from `prometheusAdapterRule()` (the HPA's requests-per-second metric).
  *
  * - the values table of the README's chart section (between `<!-- chart-values:start -->` and
  *   `<!-- chart-values:end -->`) from values.yaml and its `# -- ` comments.
@@ -18,7 +19,8 @@ import type { KubernetesObject } from '@kubernetes/client-node';
 import { stringify } from 'yaml';
 import { CRD_NAME, recommenderCrd } from '../cdk8s/api/v1alpha1/crd.js';
 import { OPERATOR_RBAC, type PolicyRule } from '../cdk8s/install-bundle.js';
-import { OPERATOR_COMMAND, OPERATOR_UID } from '../cdk8s/constants.js';
+import { Metrics, OPERATOR_COMMAND, OPERATOR_UID } from '../cdk8s/constants.js';
+import { prometheusAdapterRule } from '../cdk8s/monitoring.js';
 import { toYaml } from '../cdk8s/render.js';
 import { replaceReadmeSection } from '../hack/readme.js';
 import { valuesTable } from './values-docs.js';
@@ -59,6 +61,14 @@ export function generatedFiles(): Record<string, string> {
       '{{/* The non-root user and group of the operator image (OPERATOR_UID). */}}',
       `{{- define "tandem-operator.uid" -}}${OPERATOR_UID}{{- end }}`,
       '',
+    ].join('\n'),
+    'files/prometheus-adapter-values.yaml': [
+      `# ${HEADER} from prometheusAdapterRule() in cdk8s/monitoring.ts. Do not edit.`,
+      `# Values for the prometheus-community/prometheus-adapter chart: the pods metric ${Metrics.REQUESTS_PER_SECOND}`,
+      '# that Recommender HorizontalPodAutoscalers read when spec.autoscaling.targetRequestsPerSecondPerPod is set.',
+      '#   helm upgrade --install prometheus-adapter prometheus-community/prometheus-adapter -n monitoring \\',
+      '#     --set prometheus.url=http://<your-prometheus> -f charts/tandem-operator/files/prometheus-adapter-values.yaml',
+      stringify({ rules: { default: true, custom: [prometheusAdapterRule()] } }, { lineWidth: 0, version: '1.1' }),
     ].join('\n'),
   };
 }
