@@ -92,6 +92,8 @@ export class Training extends Construct {
       [Env.MODEL_DIR]: kplus.EnvValue.fromValue(MODEL_DIR),
       [Env.HISTORY_WINDOW_DAYS]: kplus.EnvValue.fromValue(String(spec.training.historyWindowDays)),
       [Env.KEEP_VERSIONS]: kplus.EnvValue.fromValue(String(spec.training.keepVersions)),
+      // A pinned version is never pruned (scoring pods load it on restart).
+      [Env.MODEL_VERSION]: kplus.EnvValue.fromValue(spec.model.version),
       ...(redis ? { [Env.REDIS_URL]: kplus.EnvValue.fromValue(redis) } : {}),
     };
     if (redis && spec.cache.passwordSecretRef) {

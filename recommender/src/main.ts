@@ -1,7 +1,7 @@
 /**
  * The recommender's one entry point, with two commands:
  *   serve  [--catalog F --events F] [--model-dir DIR] [--watch-seconds N] [--config F]
- *   train  --catalog F --events F --out DIR [--config F] [--skip-metrics]
+ *   train  --catalog F --events F --out DIR [--config F] [--skip-metrics] [--keep N]
  * and a helper, `demo-data --out DIR`, that writes the demo shop as JSON Lines.
  * `serve` with no inputs generates the demo shop, trains on it and serves it from memory.
  */
@@ -20,7 +20,7 @@ import { Catalog } from './engine/catalog.js';
 import type { ModelData } from './engine/model.js';
 import { train } from './engine/train.js';
 import { evaluateSplit, offlineMetrics, temporalSplit } from './evaluate-core.js';
-import { writeArtifact } from './model/artifact.js';
+import { pruneVersions, writeArtifact } from './model/artifact.js';
 import { ModelStore } from './model/store.js';
 import { startServer } from './server.js';
 import { RecommenderService } from './service.js';
@@ -55,10 +55,18 @@ async function trainCommand(args: string[]): Promise<void> {
       out: { type: 'string' },
       config: { type: 'string' },
       'skip-metrics': { type: 'boolean' },
+      keep: { type: 'string' },
     },
   });
   if (!values.catalog || !values.events || !values.out) {
-    throw new ConfigError('usage: npm run train -- --catalog catalog.jsonl --events events.jsonl --out models/ [--config F] [--skip-metrics]');
+    throw new ConfigError(
+      'usage: npm run train -- --catalog catalog.jsonl --events events.jsonl --out models/ [--config F] [--skip-metrics] [--keep N]',
+    );
+  }
+  const keepRaw = values.keep ?? process.env.TANDEM_KEEP_VERSIONS;
+  const keep = keepRaw === undefined || keepRaw === '' ? undefined : Number(keepRaw);
+  if (keep !== undefined && (!Number.isInteger(keep) || keep < 1)) {
+    throw new ConfigError(`invalid config: '--keep' / 'TANDEM_KEEP_VERSIONS' (${keepRaw}) must be an integer ≥ 1`);
   }
   const cfg = loadConfigFile(values.config);
   const inputs = await loadInputs(values);
@@ -69,6 +77,12 @@ async function trainCommand(args: string[]): Promise<void> {
   out(`window ${manifest.window.from} → ${manifest.window.to}`);
   out(`counts ${JSON.stringify(manifest.counts)}`);
   out(`metrics ${JSON.stringify(manifest.metrics)}`);
+  if (keep !== undefined) {
+    // A pinned version (TANDEM_MODEL_VERSION) stays whatever its age: scoring pods load it on restart.
+    const pinned = process.env.TANDEM_MODEL_VERSION;
+    const pruned = await pruneVersions(values.out, keep, pinned ? [pinned, manifest.version] : [manifest.version]);
+    if (pruned.length > 0) out(`pruned ${pruned.length} old version(s), keeping the newest ${keep}: ${pruned.join(', ')}`);
+  }
 }
 
 async function demoDataCommand(args: string[]): Promise<void> {

@@ -102,6 +102,9 @@ export function deserialize(metaBuf: Buffer, bin: Buffer): ModelData {
   return data;
 }
 
+/** What `versionId` makes: creation time (UTC, to the second), then the first 12 hex digits of the sha256. */
+const VERSION_ID = /^\d{8}T\d{6}Z-[0-9a-f]{12}$/;
+
 export function versionId(createdAt: Date, sha256: string): string {
   const ts = createdAt.toISOString().replace(/[-:]/g, '').replace(/\.\d+Z$/, 'Z');
   return `${ts}-${sha256.slice(0, 12)}`;
@@ -206,4 +209,15 @@ export async function listVersions(outDir: string): Promise<string[]> {
     return [];
   }
   return entries.filter((e) => !e.startsWith('.')).sort();
+}
+
+/**
+ * Deletes all but the newest `keep` versions in `outDir`, never one listed in `protect` (a pinned
+ * version); other entries are left alone. Returns the versions deleted, oldest first.
+ */
+export async function pruneVersions(outDir: string, keep: number, protect: readonly string[] = []): Promise<string[]> {
+  const versions = (await listVersions(outDir)).filter((v) => VERSION_ID.test(v));
+  const doomed = versions.slice(0, Math.max(0, versions.length - keep)).filter((v) => !protect.includes(v));
+  for (const v of doomed) await rm(join(outDir, v), { recursive: true, force: true });
+  return doomed;
 }

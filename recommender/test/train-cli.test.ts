@@ -1,0 +1,62 @@
+import { spawnSync } from 'node:child_process';
+import { mkdir, mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { afterAll, describe, expect, it } from 'vitest';
+import { writeJsonl } from '../src/data/jsonl.js';
+import { pruneVersions } from '../src/model/artifact.js';
+import { CAMERA_SHOP, ordersToEvents, repeat } from './fixtures.js';
+
+const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
+const dirs: string[] = [];
+afterAll(async () => {
+  for (const d of dirs) await rm(d, { recursive: true, force: true });
+});
+
+async function tempDir(): Promise<string> {
+  const d = await mkdtemp(join(tmpdir(), 'tandem-train-'));
+  dirs.push(d);
+  return d;
+}
+
+/** `main.ts train` as the retraining CronJob runs it (through tsx here). */
+function train(args: string[], env: Record<string, string> = {}) {
+  return spawnSync(process.execPath, ['--import', 'tsx', join(root, 'recommender/src/main.ts'), 'train', ...args], {
+    cwd: root,
+    encoding: 'utf8',
+    env: { ...process.env, TANDEM_KEEP_VERSIONS: '', TANDEM_MODEL_VERSION: '', ...env },
+  });
+}
+
+describe('model versions kept for rollback', () => {
+  it('When old versions are pruned, Then the newest N stay, a protected one stays, and other entries are untouched', async () => {
+    const dir = await tempDir();
+    const versions = ['20261101T000000Z-aaaaaaaaaaaa', '20261102T000000Z-bbbbbbbbbbbb', '20261103T000000Z-cccccccccccc', '20261104T000000Z-dddddddddddd'];
+    for (const v of versions) await mkdir(join(dir, v));
+    await mkdir(join(dir, '.tmp-123'));
+    await writeFile(join(dir, 'notes.txt'), 'not a model');
+    expect(await pruneVersions(dir, 2, [versions[0]!])).toEqual([versions[1]]);
+    expect((await readdir(dir)).sort()).toEqual(['.tmp-123', 'notes.txt', versions[0], versions[2], versions[3]].sort());
+  });
+
+  it('When the trainer runs with --keep, Then it writes a new version and deletes the oldest beyond N', { timeout: 60_000 }, async () => {
+    const data = await tempDir();
+    const out = join(data, 'versions');
+    const catalog = join(data, 'catalog.jsonl');
+    await writeJsonl(catalog, CAMERA_SHOP);
+    const written: string[] = [];
+    for (let k = 0; k < 3; k++) {
+      const events = join(data, `events-${k}.jsonl`);
+      await writeJsonl(events, ordersToEvents([...repeat(5 + k, ['cam-1', 'card-1']), ...repeat(4, ['mug-1', 'beans-1'])]));
+      const run = train(['--catalog', catalog, '--events', events, '--out', out, '--skip-metrics'], { TANDEM_KEEP_VERSIONS: '2' });
+      expect(run.status, run.stderr).toBe(0);
+      written.push(/^model (\S+) written/m.exec(run.stdout)![1]!);
+    }
+    // Newest = greatest version id (creation second, then sha256), as the scoring store reads it.
+    expect((await readdir(out)).sort()).toEqual([...written].sort().slice(1));
+    const bad = train(['--catalog', catalog, '--events', join(data, 'events-0.jsonl'), '--out', out, '--keep', '0']);
+    expect(bad.status).not.toBe(0);
+    expect(bad.stderr).toContain("'--keep' / 'TANDEM_KEEP_VERSIONS' (0) must be an integer ≥ 1");
+  });
+});
