@@ -1,7 +1,7 @@
 /**
  * The recommender's one entry point, with two commands:
  *   serve  [--catalog F --events F] [--model-dir DIR] [--watch-seconds N] [--config F]
- *   train  --catalog F --events F --out DIR [--config F] [--skip-metrics] [--keep N]
+ *   train  --catalog F --events F --out DIR [--config F] [--skip-metrics] [--keep N] [--history-days N]
  * and a helper, `demo-data --out DIR`, that writes the demo shop as JSON Lines.
  * `serve` with no inputs generates the demo shop, trains on it and serves it from memory.
  */
@@ -18,6 +18,7 @@ import { DEMO_SHOP, eventRecords, generateShop } from './data/demo-shop.js';
 import { writeJsonl } from './data/jsonl.js';
 import { Catalog } from './engine/catalog.js';
 import type { ModelData } from './engine/model.js';
+import { lastDays } from './engine/events.js';
 import { train } from './engine/train.js';
 import { evaluateSplit, offlineMetrics, temporalSplit } from './evaluate-core.js';
 import { pruneVersions, writeArtifact } from './model/artifact.js';
@@ -46,6 +47,15 @@ function trainWithMetrics(inputs: Inputs, cfg: TandemConfig, skipMetrics: boolea
   return { data, metrics };
 }
 
+/** An integer ≥ 1 from a flag, or else from an environment variable; undefined when neither is set. */
+function positiveInteger(flag: string | undefined, name: string, envName: string): number | undefined {
+  const raw = flag ?? process.env[envName];
+  if (raw === undefined || raw === '') return undefined;
+  const n = Number(raw);
+  if (!Number.isInteger(n) || n < 1) throw new ConfigError(`invalid config: '--${name}' / '${envName}' (${raw}) must be an integer ≥ 1`);
+  return n;
+}
+
 async function trainCommand(args: string[]): Promise<void> {
   const { values } = parseArgs({
     args,
@@ -56,20 +66,23 @@ async function trainCommand(args: string[]): Promise<void> {
       config: { type: 'string' },
       'skip-metrics': { type: 'boolean' },
       keep: { type: 'string' },
+      'history-days': { type: 'string' },
     },
   });
   if (!values.catalog || !values.events || !values.out) {
     throw new ConfigError(
-      'usage: npm run train -- --catalog catalog.jsonl --events events.jsonl --out models/ [--config F] [--skip-metrics] [--keep N]',
+      'usage: npm run train -- --catalog catalog.jsonl --events events.jsonl --out models/ [--config F] [--skip-metrics] [--keep N] [--history-days N]',
     );
   }
-  const keepRaw = values.keep ?? process.env.TANDEM_KEEP_VERSIONS;
-  const keep = keepRaw === undefined || keepRaw === '' ? undefined : Number(keepRaw);
-  if (keep !== undefined && (!Number.isInteger(keep) || keep < 1)) {
-    throw new ConfigError(`invalid config: '--keep' / 'TANDEM_KEEP_VERSIONS' (${keepRaw}) must be an integer ≥ 1`);
-  }
+  const keep = positiveInteger(values.keep, 'keep', 'TANDEM_KEEP_VERSIONS');
+  const historyDays = positiveInteger(values['history-days'], 'history-days', 'TANDEM_HISTORY_WINDOW_DAYS');
   const cfg = loadConfigFile(values.config);
   const inputs = await loadInputs(values);
+  if (historyDays !== undefined) {
+    const all = inputs.events.length;
+    inputs.events = lastDays(inputs.events, historyDays);
+    process.stderr.write(`history window: the last ${historyDays} days, ${inputs.events.length} of ${all} events\n`);
+  }
   const { data, metrics } = trainWithMetrics(inputs, cfg, values['skip-metrics'] ?? false);
   const manifest = await writeArtifact(values.out, data, { metrics, config: cfg });
   out(`model ${manifest.version} written to ${join(values.out, manifest.version)}`);

@@ -1,12 +1,12 @@
 import { spawnSync } from 'node:child_process';
-import { mkdir, mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
 import { writeJsonl } from '../src/data/jsonl.js';
 import { pruneVersions } from '../src/model/artifact.js';
-import { CAMERA_SHOP, ordersToEvents, repeat } from './fixtures.js';
+import { at, CAMERA_SHOP, ordersToEvents, repeat } from './fixtures.js';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 const dirs: string[] = [];
@@ -58,5 +58,20 @@ describe('model versions kept for rollback', () => {
     const bad = train(['--catalog', catalog, '--events', join(data, 'events-0.jsonl'), '--out', out, '--keep', '0']);
     expect(bad.status).not.toBe(0);
     expect(bad.stderr).toContain("'--keep' / 'TANDEM_KEEP_VERSIONS' (0) must be an integer ≥ 1");
+  });
+
+  it('When the trainer has a history window, Then it trains on the last N days of events only', { timeout: 60_000 }, async () => {
+    const data = await tempDir();
+    const catalog = join(data, 'catalog.jsonl');
+    const events = join(data, 'events.jsonl');
+    await writeJsonl(catalog, CAMERA_SHOP);
+    // 240 orders an hour apart: ten days of history.
+    await writeJsonl(events, ordersToEvents(Array.from({ length: 240 }, (_, k) => (k % 2 ? ['cam-1', 'card-1'] : ['mug-1', 'beans-1']))));
+    const run = train(['--catalog', catalog, '--events', events, '--out', join(data, 'versions'), '--skip-metrics'], { TANDEM_HISTORY_WINDOW_DAYS: '3' });
+    expect(run.status, run.stderr).toBe(0);
+    const version = /^model (\S+) written/m.exec(run.stdout)![1]!;
+    const manifest = JSON.parse(await readFile(join(data, 'versions', version, 'manifest.json'), 'utf8')) as { window: { from: string; to: string } };
+    expect(manifest.window).toEqual({ from: at(239 - 72), to: at(239) });
+    expect(run.stderr).toContain('history window: the last 3 days, 146 of 480 events');
   });
 });

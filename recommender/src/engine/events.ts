@@ -146,3 +146,11 @@ export function filterEvents(ev: EventColumns, keep: (i: number) => boolean): Ev
   });
   return out;
 }
+
+/** The events of the last `days` days, counted back from the newest event (the training history window). */
+export function lastDays(ev: EventColumns, days: number): EventColumns {
+  let newest = -Infinity;
+  for (let i = 0; i < ev.length; i++) if (ev.ts[i]! > newest) newest = ev.ts[i]!;
+  const cutoff = newest - days * 86_400_000;
+  return filterEvents(ev, (i) => ev.ts[i]! >= cutoff);
+}
