@@ -86,6 +86,18 @@ describe('model artifacts', () => {
     expect(store.active?.version).toBe(v1);
   });
 
+  it('When versions are written within the same second, Then each id still sorts after the ones before it', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'tandem-models-'));
+    dirs.push(dir);
+    const at = new Date('2026-11-05T10:00:00.400Z');
+    const ids: string[] = [];
+    for (const orders of [v1Orders, v2Orders, [...v1Orders, ...v2Orders]]) {
+      ids.push((await writeArtifact(dir, trainModel(CAMERA_SHOP, ordersToEvents(orders), cfg), { metrics: {}, config: cfg, createdAt: at })).version);
+    }
+    expect(ids.map((v) => v.slice(0, 16))).toEqual(['20261105T100000Z', '20261105T100001Z', '20261105T100002Z']);
+    expect([...ids].sort()).toEqual(ids);
+  });
+
   it('When an older version is activated, Then the service rolls back to it', async () => {
     const { dir, v1, v2 } = await twoVersions();
     const { store, service } = serviceFor(dir);

@@ -132,6 +132,19 @@ export function buildManifest(
   };
 }
 
+/**
+ * A creation time whose version id sorts after every version in the directory: "newest" is the greatest
+ * id (the store follows it, pruning keeps it), so a version written within the same second as an
+ * earlier one is dated a second after it.
+ */
+function afterExisting(createdAt: Date, existing: readonly string[]): Date {
+  const newest = existing.filter((v) => VERSION_ID.test(v)).at(-1);
+  if (newest === undefined) return createdAt;
+  const s = newest.slice(0, 16); // YYYYMMDDTHHMMSSZ
+  const newestSecond = Date.UTC(+s.slice(0, 4), +s.slice(4, 6) - 1, +s.slice(6, 8), +s.slice(9, 11), +s.slice(11, 13), +s.slice(13, 15));
+  return Math.floor(createdAt.getTime() / 1000) * 1000 > newestSecond ? createdAt : new Date(newestSecond + 1000);
+}
+
 /** Writes a new immutable version under `outDir` (written aside, then renamed into place). */
 export async function writeArtifact(
   outDir: string,
@@ -139,8 +152,8 @@ export async function writeArtifact(
   extra: { metrics: Record<string, number>; config: unknown; createdAt?: Date },
 ): Promise<Manifest> {
   const s = serialize(data);
-  const manifest = buildManifest(s, data, extra);
   await mkdir(outDir, { recursive: true });
+  const manifest = buildManifest(s, data, { ...extra, createdAt: afterExisting(extra.createdAt ?? new Date(), await listVersions(outDir)) });
   const tmp = join(outDir, `.tmp-${randomBytes(6).toString('hex')}`);
   await mkdir(tmp);
   try {
