@@ -15,6 +15,15 @@ import { find, recommender } from './test/fixtures.js';
 const dir = mkdtempSync(join(tmpdir(), 'tandem-rules-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
+/** Writes a promtool unit-test file and runs `promtool test rules` on it; every test in it must pass. */
+function promtoolTestRules(name: string, tests: object): void {
+  const testFile = join(dir, name);
+  writeFileSync(testFile, stringify(tests, { version: '1.1' }));
+  const run = spawnSync(toolPath('promtool'), ['test', 'rules', testFile], { encoding: 'utf8' });
+  expect(run.stdout + run.stderr).toContain('SUCCESS');
+  expect(run.status).toBe(0);
+}
+
 describe('the alert rules', () => {
   const names = recommenderNames('storefront', 'shop');
 
@@ -102,11 +111,7 @@ describe('the alert rules', () => {
         },
       ],
     };
-    const testFile = join(dir, 'alerts.test.yaml');
-    writeFileSync(testFile, stringify(tests, { version: '1.1' }));
-    const run = spawnSync(toolPath('promtool'), ['test', 'rules', testFile], { encoding: 'utf8' });
-    expect(run.stdout + run.stderr).toContain('SUCCESS');
-    expect(run.status).toBe(0);
+    promtoolTestRules('alerts.test.yaml', tests);
   });
 });
 
@@ -156,10 +161,6 @@ describe('the prometheus-adapter rule behind the HPA requests-per-second metric'
         },
       ],
     };
-    const testFile = join(dir, 'adapter.test.yaml');
-    writeFileSync(testFile, stringify(tests, { version: '1.1' }));
-    const run = spawnSync(toolPath('promtool'), ['test', 'rules', testFile], { encoding: 'utf8' });
-    expect(run.stdout + run.stderr).toContain('SUCCESS');
-    expect(run.status).toBe(0);
+    promtoolTestRules('adapter.test.yaml', tests);
   });
 });

@@ -1,3 +1,4 @@
+import { DEFAULT_POD_NODE_OPTIONS } from '../recommender/src/bench/production.js';
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -136,6 +137,7 @@ describe('the scoring Deployment', () => {
   it('gives the V8 heap half the memory limit, and leaves node its default without a limit', () => {
     const nodeOptions = (c: { env: { name: string; value?: string }[] }) => c.env.find((e) => e.name === 'NODE_OPTIONS')?.value;
     expect(nodeOptions(container)).toBe('--max-old-space-size=512');
+    expect(nodeOptions(container)).toBe(DEFAULT_POD_NODE_OPTIONS); // what the recommender bench runs with
     const big = renderRecommender(recommender({ resources: { requests: { memory: '3Gi' }, limits: { memory: '3Gi' } } }));
     expect(nodeOptions(find(big, 'Deployment').spec.template.spec.containers[0])).toBe('--max-old-space-size=1536');
     const unlimited = renderRecommender(recommender({ resources: { requests: { cpu: '1', memory: '1Gi' } } }));

@@ -93,7 +93,7 @@ async function trainCommand(args: string[]): Promise<void> {
   if (keep !== undefined) {
     // A pinned version (TANDEM_MODEL_VERSION) stays whatever its age: scoring pods load it on restart.
     const pinned = process.env.TANDEM_MODEL_VERSION;
-    const pruned = await pruneVersions(values.out, keep, pinned ? [pinned, manifest.version] : [manifest.version]);
+    const pruned = await pruneVersions(values.out, keep, pinned ? [pinned] : []);
     if (pruned.length > 0) out(`pruned ${pruned.length} old version(s), keeping the newest ${keep}: ${pruned.join(', ')}`);
   }
 }

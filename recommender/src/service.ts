@@ -49,17 +49,19 @@ interface CandidateList {
   served?: Served;
 }
 
-/** The rules' outcome for one candidate list, with the inputs it is valid for (see `serve`). */
+/**
+ * The rules' outcome for one candidate list, with the inputs it is valid for (see `serve`). The intent
+ * and the catalogue generation are not among them: a list belongs to one request key (intent included)
+ * and the cache drops it when the catalogue changes.
+ */
 interface Served {
   items: readonly RankedItem[];
   filtered: Filtered[];
   /** `items` as answered, formatted on first use. */
   answer?: RecommendedItem[];
   limit: number;
-  intent: Intent;
   promotionsKey: string;
   stockGeneration: number;
-  catalogGeneration: number;
 }
 
 /** No model is active yet (the service is not ready). */
@@ -153,8 +155,8 @@ export class RecommenderService {
 
   /**
    * The business rules applied to a candidate list. The outcome is remembered on the list (a cached
-   * one is shared by many requests) together with everything the rules read that can change under
-   * it: stock, the catalogue, the active promotions; it is recomputed as soon as any of them differs.
+   * one is shared by many requests) together with what the rules read that can change under it:
+   * stock and the active promotions (and the limit); it is recomputed as soon as any of them differs.
    */
   private serve(list: CandidateList, ctx: RuleContext, promotionsKey: string): Served {
     const { catalog } = ctx;
@@ -162,20 +164,16 @@ export class RecommenderService {
     if (
       m &&
       m.limit === ctx.limit &&
-      m.intent === ctx.intent &&
       m.promotionsKey === promotionsKey &&
-      m.stockGeneration === catalog.stockGeneration &&
-      m.catalogGeneration === catalog.generation
+      m.stockGeneration === catalog.stockGeneration
     ) {
       return m;
     }
     return (list.served = {
       ...applyRules(list.scored.candidates, ctx),
       limit: ctx.limit,
-      intent: ctx.intent,
       promotionsKey,
       stockGeneration: catalog.stockGeneration,
-      catalogGeneration: catalog.generation,
     });
   }
 

@@ -14,6 +14,7 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import autocannon from 'autocannon';
 import { mulberry32, randInt } from '../prng.js';
+import { DEFAULT_POD_NODE_OPTIONS } from './production.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const root = join(here, '..', '..', '..');
@@ -154,8 +155,7 @@ async function main(): Promise<void> {
       PORT: '0',
       TANDEM_API_KEY: KEY,
       LOG_LEVEL: 'info',
-      // The heap the scoring pod gets under the default 1Gi memory limit (scoringNodeOptions in cdk8s/scoring.ts).
-      NODE_OPTIONS: '--max-old-space-size=512',
+      NODE_OPTIONS: DEFAULT_POD_NODE_OPTIONS,
     });
     children.push(svc);
     const port = await waitFor(svc, /"port":(\d+)/);
@@ -299,7 +299,7 @@ function markdown(r: {
     `**Serving** (autocannon in the bench process; max throughput: ${s.connections} connections, the median of ${s.rounds} round-robin runs of ${s.maxRunSeconds} s per target; the load generator shares the 2 cores with the server; ` +
       `cross-sell baskets of 1–3 of the 100 most popular items (500 distinct requests, so the candidate cache mostly hits), up-sell of those items, personal for random known shoppers, ` +
       `and a long tail of 150,000 distinct 3-item baskets (nearly every request misses the cache and is scored from scratch); ` +
-      `answer ${s.responseBytes} bytes; service heap capped at 512 MiB as in the default pod, RSS ${s.serviceRssMb} MB). Fixed-rate latency is measured first, after a 2 s warm-up per target: 20 connections at 1,000 req/s in total for ${s.durationSeconds} s; ` +
+      `answer ${s.responseBytes} bytes; service run with \`${DEFAULT_POD_NODE_OPTIONS}\` as in the default pod, RSS ${s.serviceRssMb} MB). Fixed-rate latency is measured first, after a 2 s warm-up per target: 20 connections at 1,000 req/s in total for ${s.durationSeconds} s; ` +
       `the \`/healthz\` row is the harness's own floor on this machine:`,
     '',
     '| target | req/s | p50 ms | p99 ms | vs bare express | vs bare node:http | server CPU µs/request | capacity vs bare express (CPU) | p50 / p99 ms at 1,000 req/s |',
