@@ -12,8 +12,8 @@ import * as kplus from 'cdk8s-plus-28';
 import { Construct } from 'constructs';
 import type { RecommenderSpec } from './api/v1alpha1/recommender.js';
 import { Component, Env, REDIS_GID, REDIS_PORT, REDIS_PORT_NAME, REDIS_UID } from './constants.js';
-import { objectLabels, podSelectorLabels, type RecommenderNames } from './names.js';
-import { finishPodTemplate, restrictedContainer, restrictedPod, selectPods } from './pod-defaults.js';
+import { podSelectorLabels, type RecommenderNames } from './names.js';
+import { componentIdentity, finishPodTemplate, restrictedContainer, restrictedPod, selectPods } from './pod-defaults.js';
 import { quantityValue } from './quantity.js';
 
 /** Share of the memory limit given to Redis as `maxmemory`. */
@@ -58,14 +58,8 @@ export class Cache extends Construct {
   constructor(scope: Construct, id: string, props: CacheProps) {
     super(scope, id);
     const { names, spec } = props;
-    const labels = objectLabels(names.instance, Component.CACHE);
+    const { labels, metadata, serviceAccount } = componentIdentity(this, names, Component.CACHE, names.redisServiceAccount);
     const selector = podSelectorLabels(names.instance, Component.CACHE);
-    const metadata = (name: string) => ({ name, namespace: names.namespace, labels });
-
-    const serviceAccount = new kplus.ServiceAccount(this, 'ServiceAccount', {
-      metadata: metadata(names.redisServiceAccount),
-      automountToken: false,
-    });
 
     const service = new kplus.Service(this, 'Service', {
       metadata: metadata(names.redis),

@@ -3,9 +3,12 @@
  * the spec (not cdk8s-plus's defaults), and the removal of cdk8s-plus's construct-path pod label, so
  * the rendered pods carry only our labels.
  */
-import { ApiObject, JsonPatch } from 'cdk8s';
+import { ApiObject, JsonPatch, type ApiObjectMetadata } from 'cdk8s';
 import * as kplus from 'cdk8s-plus-28';
+import type { Construct } from 'constructs';
 import type { RecommenderSpec } from './api/v1alpha1/recommender.js';
+import type { Component } from './constants.js';
+import { objectLabels, type RecommenderNames } from './names.js';
 
 /** A container securityContext that satisfies the `restricted` Pod Security Standard. */
 export function restrictedContainer(uid: number, gid = uid): kplus.ContainerSecurityContextProps {
@@ -84,4 +87,20 @@ export function selectPods(service: kplus.Service, selector: Record<string, stri
 /** RFC 6901 escaping of one JSON Pointer segment. */
 export function escapePointer(segment: string): string {
   return segment.replaceAll('~', '~0').replaceAll('/', '~1');
+}
+
+/**
+ * A component's object metadata (its labels, in the Recommender's namespace) and its own ServiceAccount,
+ * which never mounts a token: no Tandem pod talks to the API server.
+ */
+export function componentIdentity(
+  scope: Construct,
+  names: RecommenderNames,
+  component: Component,
+  serviceAccountName: string,
+): { labels: Record<string, string>; metadata: (name: string) => ApiObjectMetadata; serviceAccount: kplus.ServiceAccount } {
+  const labels = objectLabels(names.instance, component);
+  const metadata = (name: string) => ({ name, namespace: names.namespace, labels });
+  const serviceAccount = new kplus.ServiceAccount(scope, 'ServiceAccount', { metadata: metadata(serviceAccountName), automountToken: false });
+  return { labels, metadata, serviceAccount };
 }

@@ -30,8 +30,8 @@ import {
   REDIS_PORT,
   SCORING_HEAP_RATIO,
 } from './constants.js';
-import { objectLabels, podSelectorLabels, type RecommenderNames } from './names.js';
-import { finishPodTemplate, resourceRequirements, restrictedContainer, restrictedPod, selectPods } from './pod-defaults.js';
+import { podSelectorLabels, type RecommenderNames } from './names.js';
+import { componentIdentity, finishPodTemplate, resourceRequirements, restrictedContainer, restrictedPod, selectPods } from './pod-defaults.js';
 import { quantityValue } from './quantity.js';
 
 export interface ScoringProps {
@@ -99,14 +99,8 @@ export class Scoring extends Construct {
   constructor(scope: Construct, id: string, props: ScoringProps) {
     super(scope, id);
     const { names, spec } = props;
-    const labels = objectLabels(names.instance, Component.SCORING);
+    const { labels, metadata, serviceAccount } = componentIdentity(this, names, Component.SCORING, names.scoringServiceAccount);
     const selector = podSelectorLabels(names.instance, Component.SCORING);
-    const metadata = (name: string) => ({ name, namespace: names.namespace, labels });
-
-    const serviceAccount = new kplus.ServiceAccount(this, 'ServiceAccount', {
-      metadata: metadata(names.scoringServiceAccount),
-      automountToken: false,
-    });
 
     const data = configMapData(spec);
     const configMap = new kplus.ConfigMap(this, 'Config', { metadata: metadata(names.config), data });

@@ -19,8 +19,8 @@ import {
   RECOMMENDER_COMMAND,
   RECOMMENDER_UID,
 } from './constants.js';
-import { objectLabels, type RecommenderNames } from './names.js';
-import { finishPodTemplate, resourceRequirements, restrictedContainer, restrictedPod } from './pod-defaults.js';
+import type { RecommenderNames } from './names.js';
+import { componentIdentity, finishPodTemplate, resourceRequirements, restrictedContainer, restrictedPod } from './pod-defaults.js';
 import { redisUrl } from './scoring.js';
 
 export const TRAINING_TIME_ZONE = 'Etc/UTC';
@@ -61,13 +61,7 @@ export class Training extends Construct {
   constructor(scope: Construct, id: string, props: TrainingProps) {
     super(scope, id);
     const { names, spec } = props;
-    const labels = objectLabels(names.instance, Component.TRAINER);
-    const metadata = (name: string) => ({ name, namespace: names.namespace, labels });
-
-    const serviceAccount = new kplus.ServiceAccount(this, 'ServiceAccount', {
-      metadata: metadata(names.trainerServiceAccount),
-      automountToken: false,
-    });
+    const { labels, metadata, serviceAccount } = componentIdentity(this, names, Component.TRAINER, names.trainerServiceAccount);
 
     this.cronJob = new kplus.CronJob(this, 'CronJob', {
       metadata: metadata(names.retrain),
