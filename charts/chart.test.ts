@@ -6,8 +6,7 @@ import { recommenderCrd } from '../cdk8s/api/v1alpha1/crd.js';
 import { OPERATOR_RBAC, renderInstallBundle } from '../cdk8s/install-bundle.js';
 import { find, kinds, type Obj } from '../cdk8s/test/fixtures.js';
 import { parse } from 'yaml';
-import { README_PATH } from '../hack/readme.js';
-import { generatedFiles, README_VALUES_SECTION } from './generate.js';
+import { generatedFiles, VALUES_DOC, VALUES_SECTION } from './generate.js';
 import { valueDocs, valuesTable } from './values-docs.js';
 import { CHART_DIR, chartYaml, helmLabels, helmTemplate, helmTemplateRun, normaliseBundle, normaliseChart, objectKey, run } from './test/helm.js';
 
@@ -28,10 +27,10 @@ describe('the values documentation', () => {
   const valuesText = readFileSync(join(CHART_DIR, 'values.yaml'), 'utf8');
   const docs = valueDocs(valuesText);
 
-  it('When the README values table is committed, Then it equals what `npm run chart` writes from values.yaml', () => {
-    const readme = readFileSync(README_PATH, 'utf8');
-    const block = new RegExp(`<!-- ${README_VALUES_SECTION}:start -->\\n([\\s\\S]*?)\\n<!-- ${README_VALUES_SECTION}:end -->`).exec(readme);
-    expect(block?.[1], 'README.md values table is stale: run `npm run chart`').toBe(valuesTable(CHART_DIR));
+  it('When the docs/chart.md values table is committed, Then it equals what `npm run chart` writes from values.yaml', () => {
+    const page = readFileSync(VALUES_DOC, 'utf8');
+    const block = new RegExp(`<!-- ${VALUES_SECTION}:start -->\\n([\\s\\S]*?)\\n<!-- ${VALUES_SECTION}:end -->`).exec(page);
+    expect(block?.[1], 'docs/chart.md values table is stale: run `npm run chart`').toBe(valuesTable(CHART_DIR));
   });
 
   it('documents every value, and the schema knows exactly the documented values', () => {

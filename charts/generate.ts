@@ -22,7 +22,7 @@ import { OPERATOR_RBAC, type PolicyRule } from '../cdk8s/install-bundle.js';
 import { Metrics, OPERATOR_COMMAND, OPERATOR_UID } from '../cdk8s/constants.js';
 import { prometheusAdapterRule } from '../cdk8s/monitoring.js';
 import { toYaml } from '../cdk8s/render.js';
-import { replaceReadmeSection } from '../hack/readme.js';
+import { docPath, replaceReadmeSection } from '../hack/readme.js';
 import { valuesTable } from './values-docs.js';
 
 /** The chart's directory. */
@@ -83,11 +83,12 @@ export function writeGeneratedFiles(chartDir = CHART_DIR): string[] {
   return Object.keys(files);
 }
 
-/** The README block the values table lives in. */
-export const README_VALUES_SECTION = 'chart-values';
+/** The docs/chart.md block the values table lives in. */
+export const VALUES_SECTION = 'chart-values';
+export const VALUES_DOC = docPath('chart.md');
 
 if (process.argv[1] !== undefined && import.meta.url === pathToFileURL(process.argv[1]).href) {
   for (const path of writeGeneratedFiles()) process.stderr.write(`wrote charts/tandem-operator/${path}\n`);
-  if (replaceReadmeSection(README_VALUES_SECTION, valuesTable(CHART_DIR))) process.stderr.write('wrote the values table in README.md\n');
-  else process.stderr.write(`README.md has no <!-- ${README_VALUES_SECTION}:start --> marker: values table not written\n`);
+  if (replaceReadmeSection(VALUES_SECTION, valuesTable(CHART_DIR), VALUES_DOC)) process.stderr.write('wrote the values table in docs/chart.md\n');
+  else process.stderr.write(`docs/chart.md has no <!-- ${VALUES_SECTION}:start --> marker: values table not written\n`);
 }
