@@ -22,10 +22,17 @@ build() { # name, module dir, package, version, ldflags
   local key; key="$( { cat "$dir/go.mod" "$dir/go.sum"; [[ $pkg == ./* ]] && cat "$dir/$pkg"/*.go; echo "$ldflags"; } | sha256sum | cut -c1-12)"
   local out="$cache/$name-$version-$key/$name"
   if [[ ! -x $out ]]; then
-    echo "building $name $version (once per version; cached in $cache)" >&2
-    local start=$SECONDS
-    (cd "$dir" && go build -trimpath -ldflags "-s -w $ldflags" -o "$out.tmp" "$pkg") && mv "$out.tmp" "$out"
-    echo "built $name in $((SECONDS - start))s" >&2
+    # One Go build at a time across every checkout on the machine (2 cores; each link wants ~2 GiB),
+    # and a tool another run built while this one waited is taken as it is.
+    exec {lock}>"$cache/.build.lock"
+    flock "$lock"
+    if [[ ! -x $out ]]; then
+      echo "building $name $version (once per version; cached in $cache)" >&2
+      local start=$SECONDS
+      (cd "$dir" && go build -trimpath -ldflags "-s -w $ldflags" -o "$out.tmp" "$pkg") && mv "$out.tmp" "$out"
+      echo "built $name in $((SECONDS - start))s" >&2
+    fi
+    exec {lock}>&-
   fi
   ln -sfn "$out" "$bin/$name"
 }
