@@ -127,6 +127,42 @@ export const Metrics = {
   REQUEST_DURATION_SECONDS: 'tandem_http_request_duration_seconds',
   /** Pods metric for the HPA (via prometheus-adapter), from `spec.autoscaling.targetRequestsPerSecondPerPod`. */
   REQUESTS_PER_SECOND: 'tandem_http_requests_per_second',
+
+  // The contract between the scoring service (which exports these), the alerts and the dashboards.
+  // No user or item ids are ever labels.
+  /** Counter, answers served by `intent`, `variant`. */
+  RECOMMENDATIONS_TOTAL: 'tandem_recommendations_total',
+  /** Counter, items shown by `intent`, `source` (bought_together, also_viewed, similar_to, cold_start, popular, promotion). */
+  RECOMMENDED_ITEMS_TOTAL: 'tandem_recommended_items_total',
+  /** Counter, candidates the business rules looked at, by `intent` (the denominator of the filtered share). */
+  CANDIDATES_TOTAL: 'tandem_candidates_total',
+  /** Counter, candidates dropped by `intent`, `reason` (stock, blocked, diversity, opt_out, limit…). */
+  FILTERED_ITEMS_TOTAL: 'tandem_filtered_items_total',
+  /** Counter, candidate-cache lookups by `tier` (memory, redis) and `result` (hit, miss, error). */
+  CACHE_REQUESTS_TOTAL: 'tandem_cache_requests_total',
+  /** Gauge, 1 while the Redis tier answers, 0 during an outage; absent without REDIS_URL. */
+  CACHE_UP: 'tandem_cache_up',
+  /** Gauge, `version` of the active model (value 1). */
+  MODEL_INFO: 'tandem_model_info',
+  /** Gauge, seconds since the active model was trained. */
+  MODEL_AGE_SECONDS: 'tandem_model_age_seconds',
+  /** Counter, model versions refused at activation, by `reason` (corrupt, gate). */
+  MODEL_REFUSED_TOTAL: 'tandem_model_refused_total',
+  /** Counter, audit records by `outcome` (written, dropped). */
+  AUDIT_RECORDS_TOTAL: 'tandem_audit_records_total',
+  /** Counter, audit sink write failures by `sink` (file, stdout). */
+  AUDIT_SINK_ERRORS_TOTAL: 'tandem_audit_sink_errors_total',
+  /** Counter, records received by the ingestion endpoints, by `kind`, `outcome`. */
+  INGESTED_RECORDS_TOTAL: 'tandem_ingested_records_total',
+  /** Counter, users erased (DELETE /v1/users/{id}). */
+  ERASURES_TOTAL: 'tandem_user_erasures_total',
+  /** Counters by `experiment`, `variant`: answers shown, clicks, conversions, attributed revenue. */
+  EXPERIMENT_IMPRESSIONS_TOTAL: 'tandem_experiment_impressions_total',
+  EXPERIMENT_CLICKS_TOTAL: 'tandem_experiment_clicks_total',
+  EXPERIMENT_CONVERSIONS_TOTAL: 'tandem_experiment_conversions_total',
+  EXPERIMENT_REVENUE_TOTAL: 'tandem_experiment_revenue_total',
+  /** Counter, refused API calls by `reason` (missing, unknown, scope, rate_limited). */
+  AUTH_FAILURES_TOTAL: 'tandem_auth_failures_total',
 } as const;
 
 // ── The operator install bundle ─────────────────────────────────────────────────────────────────
