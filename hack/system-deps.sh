@@ -1,0 +1,32 @@
+#!/usr/bin/env bash
+# Installs the Debian packages the tests need (idempotent: nothing happens when all are present).
+# Called by `npm run tools`, so the README's test command sets up a fresh machine by itself.
+# Usage: hack/system-deps.sh [package ...]   (default: every package below)
+set -euo pipefail
+
+# package             why
+packages=(
+  redis-server      # the cache tier's tests run against a real redis-server
+)
+
+wanted=("$@")
+[[ ${#wanted[@]} -gt 0 ]] || wanted=("${packages[@]}")
+missing=()
+for p in "${wanted[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
+done
+[[ ${#missing[@]} -eq 0 ]] && exit 0
+
+if ! command -v apt-get >/dev/null; then
+  echo "system-deps: missing ${missing[*]} and no apt-get here; install them with your package manager" >&2
+  exit 1
+fi
+sudo=""
+[[ $(id -u) -eq 0 ]] || sudo="sudo"
+echo "system-deps: installing ${missing[*]}" >&2
+# apt holds its own lock; wait for it instead of failing when another checkout installs at the same time.
+exec {lock}>/tmp/tandem-apt.lock
+flock "$lock"
+export DEBIAN_FRONTEND=noninteractive
+$sudo apt-get -o DPkg::Lock::Timeout=600 update -qq
+$sudo apt-get -o DPkg::Lock::Timeout=600 install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
