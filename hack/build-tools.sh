@@ -45,11 +45,15 @@ kube_version="$(module_version "$kube_dir" k8s.io/kubernetes)"
 minor="$(cut -d. -f2 <<<"$kube_version")"
 kube_ldflags="-X k8s.io/component-base/version.gitVersion=$kube_version -X k8s.io/component-base/version.gitMajor=1 -X k8s.io/component-base/version.gitMinor=$minor -X k8s.io/client-go/pkg/version.gitVersion=$kube_version -X k8s.io/component-base/version.gitTreeState=clean"
 
-for tool in etcd kube-apiserver kube-controller-manager kubectl promtool helm netpolicy; do
+# The control plane and the chart/rules tools, then the node: kubelet, kube-proxy, kube-scheduler (same pinned
+# k8s.io/kubernetes), CoreDNS, kube-router (NetworkPolicy enforcement only), metrics-server, and crane (the
+# local image registry).
+for tool in etcd kube-apiserver kube-controller-manager kubectl promtool helm netpolicy \
+  kubelet kube-proxy kube-scheduler coredns kube-router metrics-server crane; do
   if ! want "$tool"; then continue; fi
   case $tool in
     etcd) build etcd "$here/tools/etcd" ./ "$(module_version "$here/tools/etcd" go.etcd.io/etcd/server/v3)" ;;
-    kube-apiserver | kube-controller-manager | kubectl)
+    kube-apiserver | kube-controller-manager | kubectl | kubelet | kube-proxy | kube-scheduler)
       build "$tool" "$kube_dir" "./cmd/$tool" "$kube_version" "$kube_ldflags" ;;
     promtool)
       v="$(module_version "$here/tools/prometheus" github.com/prometheus/prometheus)"
@@ -61,6 +65,20 @@ for tool in etcd kube-apiserver kube-controller-manager kubectl promtool helm ne
     netpolicy)
       build netpolicy "$here/tools/netpol" github.com/np-guard/netpol-analyzer/cmd/netpolicy \
         "$(module_version "$here/tools/netpol" github.com/np-guard/netpol-analyzer)" ;;
+    coredns)
+      build coredns "$here/tools/coredns" github.com/coredns/coredns "$(module_version "$here/tools/coredns" github.com/coredns/coredns)" ;;
+    kube-router)
+      v="$(module_version "$here/tools/kube-router" github.com/cloudnativelabs/kube-router/v2)"
+      build kube-router "$here/tools/kube-router" github.com/cloudnativelabs/kube-router/v2/cmd/kube-router "$v" \
+        "-X github.com/cloudnativelabs/kube-router/v2/pkg/version.Version=$v" ;;
+    metrics-server)
+      v="$(module_version "$here/tools/metrics-server" sigs.k8s.io/metrics-server)"
+      build metrics-server "$here/tools/metrics-server" sigs.k8s.io/metrics-server/cmd/metrics-server "$v" \
+        "-X k8s.io/client-go/pkg/version.gitVersion=$v" ;;
+    crane)
+      v="$(module_version "$here/tools/crane" github.com/google/go-containerregistry)"
+      build crane "$here/tools/crane" github.com/google/go-containerregistry/cmd/crane "$v" \
+        "-X github.com/google/go-containerregistry/cmd/crane/cmd.Version=$v" ;;
   esac
 done
 echo "$bin"
