@@ -1,6 +1,6 @@
 module tandem.dev/hack/tools/metrics-server
 
-go 1.26.0
+go 1.26.4
 
 tool sigs.k8s.io/metrics-server/cmd/metrics-server
 
