@@ -46,10 +46,10 @@ minor="$(cut -d. -f2 <<<"$kube_version")"
 kube_ldflags="-X k8s.io/component-base/version.gitVersion=$kube_version -X k8s.io/component-base/version.gitMajor=1 -X k8s.io/component-base/version.gitMinor=$minor -X k8s.io/client-go/pkg/version.gitVersion=$kube_version -X k8s.io/component-base/version.gitTreeState=clean"
 
 # The control plane and the chart/rules tools, then the node: kubelet, kube-proxy, kube-scheduler (same pinned
-# k8s.io/kubernetes), CoreDNS, kube-router (NetworkPolicy enforcement only), metrics-server, and crane (the
-# local image registry).
+# k8s.io/kubernetes), CoreDNS, kube-router (NetworkPolicy enforcement only), metrics-server,
+# local-path-provisioner (volumes, as kind and k3s provision them), and crane (the local image registry).
 for tool in etcd kube-apiserver kube-controller-manager kubectl promtool helm netpolicy \
-  kubelet kube-proxy kube-scheduler coredns kube-router metrics-server crane; do
+  kubelet kube-proxy kube-scheduler coredns kube-router metrics-server local-path-provisioner crane; do
   if ! want "$tool"; then continue; fi
   case $tool in
     etcd) build etcd "$here/tools/etcd" ./ "$(module_version "$here/tools/etcd" go.etcd.io/etcd/server/v3)" ;;
@@ -75,6 +75,9 @@ for tool in etcd kube-apiserver kube-controller-manager kubectl promtool helm ne
       v="$(module_version "$here/tools/metrics-server" sigs.k8s.io/metrics-server)"
       build metrics-server "$here/tools/metrics-server" sigs.k8s.io/metrics-server/cmd/metrics-server "$v" \
         "-X k8s.io/client-go/pkg/version.gitVersion=$v" ;;
+    local-path-provisioner)
+      v="$(module_version "$here/tools/local-path-provisioner" github.com/rancher/local-path-provisioner)"
+      build local-path-provisioner "$here/tools/local-path-provisioner" github.com/rancher/local-path-provisioner "$v" ;;
     crane)
       v="$(module_version "$here/tools/crane" github.com/google/go-containerregistry)"
       build crane "$here/tools/crane" github.com/google/go-containerregistry/cmd/crane "$v" \
