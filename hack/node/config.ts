@@ -50,6 +50,9 @@ state = "${p.containerdState}"
   address = "${p.containerdSocket}.ttrpc"
 [plugins."io.containerd.grpc.v1.cri"]
   sandbox_image = "${l.pauseImage}"
+  # This VM withholds CAP_SYS_RESOURCE even from root, so no process may lower its oom_score_adj: the
+  # kubelet's -998 for sandboxes and -997 for Guaranteed pods would fail runc's nsexec. Clamp them to ours.
+  restrict_oom_score_adj = true
   [plugins."io.containerd.grpc.v1.cri".containerd]
     snapshotter = "overlayfs"
     default_runtime_name = "runc"
