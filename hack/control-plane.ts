@@ -10,13 +10,14 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { generateKeyPairSync, randomBytes } from 'node:crypto';
-import { existsSync, mkdirSync, mkdtempSync, openSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { homedir, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Agent, request } from 'node:https';
 import { stringify } from 'yaml';
 import { makeNodePki, type NodePki } from './node/pki.js';
+import { launch as launchProcess, terminate } from './process.js';
 
 export interface ControlPlane {
   /** `https://127.0.0.1:<port>` */
@@ -68,8 +69,6 @@ export const TOOLS = ['etcd', 'kube-apiserver', 'kube-controller-manager'] as co
 /** The Service range; its first address is the `kubernetes` Service, its tenth `kube-dns` (as kubeadm does). */
 export const SERVICE_CIDR = '10.96.0.0/16';
 
-const SETPRIV = ['/usr/bin/setpriv', '/bin/setpriv'].find((p) => existsSync(p));
-
 export function toolsBinDir(): string {
   return process.env.TANDEM_TOOLS_BIN ?? join(process.env.XDG_CACHE_HOME ?? join(homedir(), '.cache'), 'tandem-tools', 'bin');
 }
@@ -120,10 +119,7 @@ export async function startControlPlane(options: ControlPlaneOptions = {}): Prom
 
   const processes: ChildProcess[] = [];
   const launch = (name: string, bin: string, args: string[]) => {
-    const out = openSync(join(dir, `${name}.log`), 'a');
-    // Where util-linux is present, the kernel kills the child when we die (PR_SET_PDEATHSIG).
-    const child = SETPRIV ? spawn(SETPRIV, ['--pdeathsig', 'KILL', '--', bin, ...args], { stdio: ['ignore', out, out] }) : spawn(bin, args, { stdio: ['ignore', out, out] });
-    child.once('exit', (code, signal) => log(`${name} exited (code ${code}, signal ${signal})`));
+    const { child } = launchProcess(name, bin, args, { logDir: dir, onExit: (n, code, signal) => log(`${n} exited (code ${code}, signal ${signal})`) });
     processes.push(child);
     return child;
   };
@@ -263,15 +259,6 @@ async function waitReady(server: string, token: string, proc: ChildProcess, logP
     await new Promise((r) => setTimeout(r, 250));
   }
   throw new Error(`kube-apiserver not ready after ${timeoutMs} ms; see ${logPath}`);
-}
-
-async function terminate(proc: ChildProcess, graceMs = 5000): Promise<void> {
-  if (proc.exitCode !== null || proc.signalCode !== null) return;
-  const exited = new Promise<void>((resolve) => proc.once('exit', () => resolve()));
-  proc.kill('SIGTERM');
-  const timer = setTimeout(() => proc.kill('SIGKILL'), graceMs);
-  await exited;
-  clearTimeout(timer);
 }
 
 /**

@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # `npm run images`: builds Tandem's images here with buildah (no Docker engine, no registry access):
 #   recommender, operator          images/Dockerfile, against the local bases of images/base.sh
-#   pause, coredns, metrics-server, local-path-provisioner, busybox
-#                                  the test node's own images (scratch + one static binary)
+#   pause, coredns, metrics-server, local-path-provisioner, busybox, redis
+#                                  the test node's own images (a static binary on an empty base; Debian's Redis)
 # Each image is tagged `localhost/tandem-dev/<name>:<version>-<hash of its inputs>`, so an unchanged input
 # is never rebuilt. Prints a JSON map {name: reference} on stdout (the test node reads it).
 set -euo pipefail
@@ -45,7 +45,7 @@ done
 # One static binary on an empty base.
 scratch_image() { # name, binary, uid, entrypoint args...
   local name=$1 binary=$2 uid=$3; shift 3
-  local ref="localhost/tandem-dev/$name:$(hash_of "$binary" "$0")"
+  local ref="localhost/tandem-dev/$name:$(hash_of "$binary")"
   if ! exists "$ref"; then
     echo "images: building $ref" >&2
     local c; c=$(buildah from scratch)
@@ -75,7 +75,7 @@ scratch_image metrics-server "$(readlink -f "$bin/metrics-server")" 65532
 scratch_image local-path-provisioner "$(readlink -f "$bin/local-path-provisioner")" 0
 
 # The shell local-path-provisioner's helper pods run its setup and teardown scripts with.
-busybox_ref="localhost/tandem-dev/busybox:$(hash_of /bin/busybox "$0")"
+busybox_ref="localhost/tandem-dev/busybox:$(hash_of /bin/busybox)"
 if ! exists "$busybox_ref"; then
   echo "images: building $busybox_ref" >&2
   c=$(buildah from scratch)
@@ -85,6 +85,31 @@ if ! exists "$busybox_ref"; then
   buildah commit --quiet --rm "$c" "$busybox_ref" >/dev/null
 fi
 refs[busybox]=$busybox_ref
+
+# Redis for the cache tier: Debian's redis-server on a minimal bookworm (the StatefulSet's start script and
+# readiness probe need sh, sed, grep and redis-cli, as the official image has them).
+redis_version=$(dpkg-query -W -f='${Version}' redis-server 2>/dev/null | sed 's/^[0-9]*://; s/[-+~].*//')
+redis_packages=redis-server,redis-tools
+redis_ref="localhost/tandem-dev/redis:${redis_version:-bookworm}"
+if ! exists "$redis_ref"; then
+  echo "images: building $redis_ref" >&2
+  work=$(mktemp -d)
+  mmdebstrap --quiet --variant=minbase --include="$redis_packages" --aptopt='Acquire::Check-Valid-Until "false"' \
+    bookworm "$work/redis.tar" /etc/apt/sources.list.d/debian.sources
+  c=$(buildah from scratch)
+  buildah add --quiet "$c" "$work/redis.tar" / >/dev/null
+  rm -rf "$work"
+  buildah run --isolation chroot "$c" -- sh -c 'mkdir -p /data && chown 999:1000 /data'
+  buildah config --cmd redis-server --user 999:1000 --workingdir /data --label org.opencontainers.image.title=redis "$c"
+  buildah commit --quiet --rm "$c" "$redis_ref" >/dev/null
+fi
+refs[redis]=$redis_ref
+
+# Older builds of these images are dropped (buildah keeps the layers the current ones share).
+current=" ${refs[*]} "
+for old in $(buildah images --format '{{.Name}}:{{.Tag}}' | grep '^localhost/tandem-dev/'); do
+  [[ $current == *" $old "* ]] || buildah rmi "$old" >/dev/null 2>&1 || true
+done
 
 printf '{'
 sep=''

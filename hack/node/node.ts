@@ -18,7 +18,7 @@ import type { KubernetesObject } from '@kubernetes/client-node';
 import { freePort, startControlPlane, toolPath, type ControlPlane, type ControlPlaneOptions } from '../control-plane.js';
 import { addons } from './addons.js';
 import { cniConflist, containerdConfig, kubeletConfig, kubeProxyConfig, kubeRouterArgs, paths, type NodeLayout } from './config.js';
-import { launch, waitFor, type Launched } from './process.js';
+import { launch, waitFor, type Launched } from '../process.js';
 import { startRegistry, type Registry } from './registry.js';
 
 const run = promisify(execFile);
@@ -28,7 +28,8 @@ const TEARDOWN = join(HERE, 'teardown.sh');
 const LOCK = '/run/tandem-node.lock';
 
 /** The images of `npm run images`, by name, as the node pulls them from the local registry. */
-export type NodeImages = Record<'recommender' | 'operator' | 'pause' | 'coredns' | 'metrics-server' | 'local-path-provisioner' | 'busybox', string>;
+export type NodeImages = Record<(typeof NODE_IMAGES)[number], string>;
+const NODE_IMAGES = ['recommender', 'operator', 'redis', 'pause', 'coredns', 'metrics-server', 'local-path-provisioner', 'busybox'] as const;
 
 export interface RealNode {
   readonly name: string;
@@ -58,7 +59,7 @@ export async function defaultRouteAddress(): Promise<string> {
 
 /** What the node needs of this machine, checked before anything is started, with what to do about it. */
 export async function nodePreflight(): Promise<void> {
-  if (process.getuid?.() !== 0) throw new Error('the test node runs containers and changes iptables: run as root (or set TANDEM_SKIP_NODE=1 to leave it out)');
+  if (process.getuid?.() !== 0) throw new Error('the test node runs containers and changes iptables: run as root (without root: npx vitest run --project unit --project cluster)');
   for (const bin of ['containerd', 'runc', 'ctr', 'iptables', 'ipset', 'buildah']) {
     await run('sh', ['-c', `command -v ${bin}`]).catch(() => {
       throw new Error(`${bin} is missing: run \`npm run tools\` (hack/system-deps.sh installs the node's Debian packages)`);
@@ -196,7 +197,7 @@ async function nodeReady(plane: ControlPlane, name: string): Promise<boolean> {
 async function buildImages(): Promise<NodeImages> {
   const { stdout } = await run('bash', [join(ROOT, 'images', 'build.sh')], { cwd: ROOT, maxBuffer: 64 << 20 });
   const refs = JSON.parse(stdout.trim().split('\n').at(-1)!) as Partial<NodeImages>;
-  for (const n of ['recommender', 'operator', 'pause', 'coredns', 'metrics-server', 'local-path-provisioner', 'busybox'] as const) {
+  for (const n of NODE_IMAGES) {
     if (!refs[n]) throw new Error(`images/build.sh did not report the ${n} image`);
   }
   return refs as NodeImages;

@@ -8,7 +8,7 @@ import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { freePort, toolPath } from '../control-plane.js';
-import { launch, waitFor, type Launched } from './process.js';
+import { launch, waitFor, type Launched } from '../process.js';
 
 const run = promisify(execFile);
 

@@ -37,6 +37,8 @@ if [[ -S $sock ]] && ctr --address "$sock" version >/dev/null 2>&1; then
     ctr --address "$sock" -n k8s.io containers delete "$c" >/dev/null 2>&1
   done
 fi
+# Any containerd started with our config (the pid file may be stale after a crash).
+pkill -TERM -f "containerd --config $state/containerd.toml" 2>/dev/null
 if [[ -f $state/containerd.pid ]]; then
   pid=$(cat "$state/containerd.pid")
   kill -TERM "$pid" 2>/dev/null
@@ -44,6 +46,7 @@ if [[ -f $state/containerd.pid ]]; then
   kill -KILL "$pid" 2>/dev/null
   rm -f "$state/containerd.pid"
 fi
+pkill -KILL -f "containerd --config $state/containerd.toml" 2>/dev/null
 # Shims of our containerd (they name its socket) and whatever still runs under them.
 for pid in $(pgrep -f "containerd-shim.*-address $sock" 2>/dev/null); do
   pkill -KILL -P "$pid" 2>/dev/null
@@ -67,21 +70,24 @@ done
 ip link show "$bridge" >/dev/null 2>&1 && ip link delete "$bridge" 2>/dev/null
 rm -rf "/var/lib/cni/networks/$network" "/var/lib/cni/results/$network"-* 2>/dev/null
 
-# 5. iptables and ipsets: kube-proxy's and kube-router's own cleanups, then the bridge plugin's masquerade
-#    chains (their comment names our network).
+# 5. iptables and ipsets: kube-proxy's own cleanup first; then every KUBE-* chain (the kubelet's, kube-proxy's
+#    and kube-router's: one Kubernetes node per machine, see the lock in node.ts), the bridge plugin's
+#    masquerade chains (their comment names our network), and kube-router's ipsets.
 [[ -x $bin/kube-proxy ]] && "$bin/kube-proxy" --cleanup >/dev/null 2>&1
-[[ -x $bin/kube-router ]] && "$bin/kube-router" --cleanup-config >/dev/null 2>&1
-for chain in $(iptables -t nat -S POSTROUTING 2>/dev/null | grep -F "name: \"$network\"" | grep -oE -- '-j CNI-[0-9a-f]+' | awk '{print $2}' | sort -u); do
-  iptables -t nat -S POSTROUTING | grep -F -- "-j $chain" | sed 's/^-A /-D /' | while read -r rule; do
-    eval "iptables -t nat $rule" 2>/dev/null
+for table in filter nat mangle; do
+  rules=$(iptables -t "$table" -S 2>/dev/null) || continue
+  ours=$( { awk '$1 == "-N" && $2 ~ /^KUBE-/ { print $2 }' <<<"$rules"
+            grep -F "\\\"$network\\\"" <<<"$rules" | grep -oE -- '-j CNI-[0-9a-f]+' | awk '{ print $2 }'; } | sort -u)
+  [[ -n $ours ]] || continue
+  pattern="-j ($(paste -sd'|' <<<"$ours"))( |$)"
+  # Rules in other chains that jump to ours, then our chains themselves.
+  grep -E -- "$pattern" <<<"$rules" | grep '^-A ' | sed 's/^-A /-D /' | while read -r rule; do
+    eval "iptables -t $table $rule" 2>/dev/null
   done
-  iptables -t nat -F "$chain" 2>/dev/null
-  iptables -t nat -X "$chain" 2>/dev/null
+  for chain in $ours; do iptables -t "$table" -F "$chain" 2>/dev/null; done
+  for chain in $ours; do iptables -t "$table" -X "$chain" 2>/dev/null; done
 done
-# The bridge plugin's FORWARD rules for our bridge (isGateway adds accept rules with the network's comment).
-iptables -S FORWARD 2>/dev/null | grep -F "\"$network\"" | sed 's/^-A /-D /' | while read -r rule; do
-  eval "iptables $rule" 2>/dev/null
-done
+for set in $(ipset list -n 2>/dev/null | grep -E '^(KUBE-|kube-router-)'); do ipset destroy "$set" 2>/dev/null; done
 
 # 6. The hostpath provisioner's volumes and the kubelet's pod directories.
 rm -rf /tmp/hostpath_pv 2>/dev/null
