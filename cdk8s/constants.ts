@@ -176,3 +176,7 @@ export const OPERATOR_METRICS_PORT = 8080;
 /** `/healthz` and `/readyz` of the operator. */
 export const OPERATOR_HEALTH_PORT = 8081;
 export const OPERATOR_UID = 65532;
+/** The labels of the operator's pods (what its Service, PDB and the Recommenders' NetworkPolicies select). */
+export const OPERATOR_POD_LABELS: Readonly<Record<string, string>> = { [LABEL_COMPONENT]: 'operator', [LABEL_NAME]: APP_NAME };
+/** The scoring pods' labels that do not depend on the Recommender: what the operator may reach on METRICS_PORT. */
+export const SCORING_POD_LABELS: Readonly<Record<string, string>> = { [LABEL_COMPONENT]: Component.SCORING, [LABEL_NAME]: APP_NAME };

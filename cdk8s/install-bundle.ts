@@ -22,7 +22,10 @@ import {
   OPERATOR_METRICS_PORT,
   OPERATOR_NAME,
   OPERATOR_NAMESPACE,
+  OPERATOR_POD_LABELS,
   OPERATOR_UID,
+  SCORING_POD_LABELS,
+  METRICS_PORT,
 } from './constants.js';
 import { DNS_NAMESPACE, DNS_POD_LABELS, DNS_PORT } from './network-policies.js';
 import { finishPodTemplate, restrictedContainer, selectPods } from './pod-defaults.js';
@@ -81,7 +84,7 @@ export class InstallBundleChart extends Chart {
     super(scope, id);
     const namespace = options.namespace ?? OPERATOR_NAMESPACE;
     const labels = bundleLabels('operator');
-    const podLabels = { [LABEL_COMPONENT]: 'operator', [LABEL_NAME]: APP_NAME };
+    const podLabels = { ...OPERATOR_POD_LABELS };
     const metadata = (name: string) => ({ name, namespace, labels });
 
     new kplus.k8s.KubeNamespace(this, 'Namespace', {
@@ -198,6 +201,8 @@ export class InstallBundleChart extends Chart {
             to: [{ namespaceSelector: { matchLabels: { [NAMESPACE_NAME_LABEL]: DNS_NAMESPACE } }, podSelector: { matchLabels: { ...DNS_POD_LABELS } } }],
             ports: [port(DNS_PORT, 'UDP'), port(DNS_PORT)],
           },
+          // The model version each Recommender's scoring pods serve (operator/model-probe.ts), on the metrics port only.
+          { to: [{ namespaceSelector: {}, podSelector: { matchLabels: { ...SCORING_POD_LABELS } } }], ports: [port(METRICS_PORT)] },
         ],
       },
     });

@@ -6,6 +6,10 @@ import { find, recommender, type Obj } from './test/fixtures.js';
 
 const NOT_PAYMENTS = { key: 'tandem.dev/zone', operator: 'NotIn', values: ['payments'] };
 const inNamespace = (name: string) => ({ matchLabels: { 'kubernetes.io/metadata.name': name }, matchExpressions: [NOT_PAYMENTS] });
+const METRICS_READERS = [
+  { namespaceSelector: inNamespace('monitoring') },
+  { namespaceSelector: inNamespace('tandem-system'), podSelector: { matchLabels: { 'app.kubernetes.io/component': 'operator', 'app.kubernetes.io/name': 'tandem' } } },
+];
 const pods = (component: string) => ({
   matchLabels: { 'app.kubernetes.io/component': component, 'app.kubernetes.io/instance': 'storefront', 'app.kubernetes.io/name': 'tandem' },
 });
@@ -27,7 +31,7 @@ describe('the NetworkPolicies', () => {
     });
   });
 
-  it('let scoring accept the allowed callers on the API port and the monitoring namespace on the metrics port only', () => {
+  it('let scoring accept the allowed callers on the API port, and the monitoring namespace and the operator on the metrics port only', () => {
     expect(policy('scoring-ingress').spec).toEqual({
       podSelector: pods('scoring'),
       policyTypes: ['Ingress'],
@@ -36,7 +40,7 @@ describe('the NetworkPolicies', () => {
           from: [{ namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': 'storefront' }, matchExpressions: [NOT_PAYMENTS] }, podSelector: { matchLabels: { app: 'web' } } }],
           ports: [tcp(8080)],
         },
-        { from: [{ namespaceSelector: inNamespace('monitoring') }], ports: [tcp(9090)] },
+        { from: METRICS_READERS, ports: [tcp(9090)] },
       ],
     });
   });
@@ -69,9 +73,9 @@ describe('the NetworkPolicies', () => {
     expect(policy('trainer-egress').spec.egress).toEqual([{ to: [{ namespaceSelector: inNamespace('shop'), podSelector: pods('cache') }], ports: [tcp(6379)] }, DNS]);
   });
 
-  it('When there are no allowed callers, Then scoring accepts only the monitoring namespace', () => {
+  it('When there are no allowed callers, Then scoring accepts only the monitoring namespace and the operator, on the metrics port', () => {
     const ingress = find(renderRecommender(recommender()), 'NetworkPolicy', 'storefront-scoring-ingress').spec.ingress;
-    expect(ingress).toEqual([{ from: [{ namespaceSelector: inNamespace('monitoring') }], ports: [tcp(9090)] }]);
+    expect(ingress).toEqual([{ from: METRICS_READERS, ports: [tcp(9090)] }]);
   });
 
   it('When a caller has only a podSelector, Then it is pinned to the Recommender namespace', () => {

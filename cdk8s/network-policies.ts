@@ -1,7 +1,8 @@
 /**
  * The NetworkPolicies of one Recommender: default deny for all its pods, then the few allowed paths.
  *
- * - scoring ← allowed callers on the API port; ← the monitoring namespace on the metrics port;
+ * - scoring ← allowed callers on the API port; ← the monitoring namespace and the operator's pods on the
+ *   metrics port (the operator reads the model version the pods serve there);
  * - scoring → its Redis; → DNS (kube-system / k8s-app=kube-dns, 53 UDP and TCP);
  * - Redis ← scoring and the trainer only;
  * - trainer → its Redis; → DNS.
@@ -13,7 +14,7 @@
 import { Construct } from 'constructs';
 import * as kplus from 'cdk8s-plus-28';
 import type { LabelSelector, RecommenderSpec } from './api/v1alpha1/recommender.js';
-import { API_PORT, Component, METRICS_PORT, NAMESPACE_NAME_LABEL, REDIS_PORT } from './constants.js';
+import { API_PORT, Component, METRICS_PORT, NAMESPACE_NAME_LABEL, OPERATOR_NAMESPACE, OPERATOR_POD_LABELS, REDIS_PORT } from './constants.js';
 import { instanceSelectorLabels, objectLabels, podSelectorLabels, type RecommenderNames } from './names.js';
 import { excluding, isEmptySelector, requirements, satisfiable, type Requirement } from './selectors.js';
 
@@ -30,6 +31,8 @@ const udp = (port: number): Port => ({ protocol: 'UDP', port: kplus.k8s.IntOrStr
 export interface RecommenderNetworkPoliciesProps {
   readonly names: RecommenderNames;
   readonly spec: RecommenderSpec;
+  /** Where the operator runs. @default OPERATOR_NAMESPACE */
+  readonly operatorNamespace?: string;
 }
 
 /** Thrown when the spec could let a protected namespace in; the message names the fields. */
@@ -98,6 +101,7 @@ export class RecommenderNetworkPolicies extends Construct {
       peers(c.namespaceSelector ?? byName(names.namespace), c.podSelector),
     );
     const monitoring = peers(byName(spec.network.monitoringNamespace));
+    const operator = peers(byName(props.operatorNamespace ?? OPERATOR_NAMESPACE), { matchLabels: { ...OPERATOR_POD_LABELS } });
     const dns = peers(byName(DNS_NAMESPACE), { matchLabels: { ...DNS_POD_LABELS } });
     const dnsPorts = [udp(DNS_PORT), tcp(DNS_PORT)];
 
@@ -115,7 +119,7 @@ export class RecommenderNetworkPolicies extends Construct {
 
     policy('ScoringIngress', names.policies.scoringIngress, podSelectorLabels(names.instance, Component.SCORING), {
       policyTypes: ['Ingress'],
-      ingress: rules({ from: callers, ports: [tcp(API_PORT)] }, { from: monitoring, ports: [tcp(METRICS_PORT)] }),
+      ingress: rules({ from: callers, ports: [tcp(API_PORT)] }, { from: [...monitoring, ...operator], ports: [tcp(METRICS_PORT)] }),
     });
 
     policy('ScoringEgress', names.policies.scoringEgress, podSelectorLabels(names.instance, Component.SCORING), {

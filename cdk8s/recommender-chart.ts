@@ -17,7 +17,12 @@ import { chartObjects } from './render.js';
 import { Scoring } from './scoring.js';
 import { Training } from './training.js';
 
-export interface RecommenderChartProps {
+export interface RenderOptions {
+  /** The namespace the operator runs in (its pods may read the scoring pods' metrics port). @default OPERATOR_NAMESPACE */
+  readonly operatorNamespace?: string;
+}
+
+export interface RecommenderChartProps extends RenderOptions {
   /** A defaulted Recommender: as the API server returns it, or `validateRecommender(doc).value`. */
   readonly recommender: Recommender;
 }
@@ -56,7 +61,7 @@ export class RecommenderChart extends Chart {
     new Scoring(this, 'Scoring', { names, spec, modelClaim });
     if (spec.cache.enabled) new Cache(this, 'Cache', { names, spec });
     new Training(this, 'Training', { names, spec, modelClaim, configMapName: names.config });
-    new RecommenderNetworkPolicies(this, 'NetworkPolicies', { names, spec });
+    new RecommenderNetworkPolicies(this, 'NetworkPolicies', { names, spec, ...(props.operatorNamespace ? { operatorNamespace: props.operatorNamespace } : {}) });
     new Monitoring(this, 'Monitoring', { names, spec });
   }
 }
@@ -65,9 +70,9 @@ export class RecommenderChart extends Chart {
  * All the objects of one Recommender, in apply order. A fresh App per call; throws a clear Error
  * naming the fields when the spec is unsafe (an allowed caller that could match a protected namespace).
  */
-export function renderRecommender(rec: Recommender): KubernetesObject[] {
+export function renderRecommender(rec: Recommender, options: RenderOptions = {}): KubernetesObject[] {
   const app = new App();
-  const chart = new RecommenderChart(app, 'recommender', { recommender: rec });
+  const chart = new RecommenderChart(app, 'recommender', { ...options, recommender: rec });
   return chartObjects(chart);
 }
 

@@ -66,6 +66,9 @@ const CONTROLLERS = [
 
 export const TOOLS = ['etcd', 'kube-apiserver', 'kube-controller-manager'] as const;
 
+/** The API server's port in node mode. */
+export const NODE_API_PORT = 6443;
+
 /** The Service range; its first address is the `kubernetes` Service, its tenth `kube-dns` (as kubeadm does). */
 export const SERVICE_CIDR = '10.96.0.0/16';
 
@@ -110,7 +113,9 @@ export async function startControlPlane(options: ControlPlaneOptions = {}): Prom
   writeFileSync(join(dir, 'tokens.csv'), `${tokens.join('\n')}\n`);
   const nodePki = node ? makeNodePki(pki, node.ip) : undefined;
 
-  const [etcdPort, etcdPeerPort, apiPort] = [await freePort(), await freePort(), await freePort()];
+  // A node's pods reach the API server through the `kubernetes` Service, which NetworkPolicies see as the
+  // port behind it: 6443, as kubeadm clusters use (one node per machine, so it is free).
+  const [etcdPort, etcdPeerPort, apiPort] = [await freePort(), await freePort(), node ? NODE_API_PORT : await freePort()];
   const server = `https://127.0.0.1:${apiPort}`;
   const kubeconfigPath = join(dir, 'kubeconfig');
   writeFileSync(kubeconfigPath, kubeconfig(server, token));

@@ -65,7 +65,7 @@ describe('reconcile (in memory)', () => {
     expect(cluster.calls.filter((c) => c === 'status')).toHaveLength(1);
     cluster.calls.length = 0;
     const second = await run(cluster, fingerprints);
-    expect(second).toEqual({ applied: 0, pruned: 0, statusWritten: false });
+    expect(second).toEqual({ applied: 0, pruned: 0, statusWritten: false, servingPods: false });
     expect(cluster.calls).toEqual([]);
   });
 

@@ -75,12 +75,18 @@ export async function startClusterWithNode(
   await nodePreflight();
   const ip = await defaultRouteAddress();
   const name = hostname().toLowerCase();
-  const plane = await startControlPlane({ ...options, node: { ip, name } });
+  const lock = await acquireLock(options.log ?? (() => {}));
   try {
-    const node = await startNode(plane, { ip, name }, options);
-    return { plane, node };
+    const plane = await startControlPlane({ ...options, node: { ip, name } });
+    try {
+      const node = await startNode(plane, { ip, name }, options);
+      return { plane, node: { ...node, stop: () => node.stop().finally(() => lock.kill('SIGKILL')) } };
+    } catch (err) {
+      await plane.stop();
+      throw err;
+    }
   } catch (err) {
-    await plane.stop();
+    lock.kill('SIGKILL');
     throw err;
   }
 }
@@ -88,7 +94,6 @@ export async function startClusterWithNode(
 export async function startNode(plane: ControlPlane, where: { ip: string; name: string }, options: NodeOptions = {}): Promise<RealNode> {
   if (!plane.node) throw new Error('startNode needs a control plane started with `node` (startControlPlane({ node }))');
   const log = options.log ?? (() => {});
-  const lock = await acquireLock(log);
   const layout: NodeLayout = {
     ...where,
     stateDir: '/run/tandem-node',
@@ -105,7 +110,6 @@ export async function startNode(plane: ControlPlane, where: { ip: string; name: 
     watchdog?.kill('SIGKILL');
     await runTeardown(layout);
     for (const proc of started.reverse()) await proc.stop();
-    lock.kill('SIGKILL');
   };
   try {
     await runTeardown(layout);
@@ -154,11 +158,11 @@ export async function startNode(plane: ControlPlane, where: { ip: string; name: 
     start('kube-proxy', toolPath('kube-proxy'), [`--config=${p.kubeProxyConfig}`, '--v=1']);
     start('kube-router', toolPath('kube-router'), kubeRouterArgs(ready, plane.kubeconfigPath, await freePort()));
 
-    await kubectl(plane, ['apply', '--server-side', '--field-manager=tandem-test-node', '-f', '-'], addonsYaml(images, join(layout.dataDir, 'volumes')));
+    await kubectl(plane.kubeconfigPath, ['apply', '--server-side', '--field-manager=tandem-test-node', '-f', '-'], addonsYaml(images, join(layout.dataDir, 'volumes')));
     for (const [ns, deploy] of [['kube-system', 'coredns'], ['kube-system', 'metrics-server'], ['local-path-storage', 'local-path-provisioner']] as const) {
-      await kubectl(plane, ['-n', ns, 'rollout', 'status', `deployment/${deploy}`, '--timeout=180s']);
+      await kubectl(plane.kubeconfigPath, ['-n', ns, 'rollout', 'status', `deployment/${deploy}`, '--timeout=180s']);
     }
-    await kubectl(plane, ['wait', '--for=condition=Available', 'apiservice/v1beta1.metrics.k8s.io', '--timeout=120s']);
+    await kubectl(plane.kubeconfigPath, ['wait', '--for=condition=Available', 'apiservice/v1beta1.metrics.k8s.io', '--timeout=120s']);
     log('add-ons ready: CoreDNS, metrics-server, local-path-provisioner');
     return { name: layout.name, ip: layout.ip, images, registry: registry.host, layout: ready, stop };
   } catch (err) {
@@ -167,10 +171,10 @@ export async function startNode(plane: ControlPlane, where: { ip: string; name: 
   }
 }
 
-/** kubectl with the control plane's admin kubeconfig; stdin optional. Returns stdout. */
-export async function kubectl(plane: ControlPlane, args: string[], stdin?: string): Promise<string> {
+/** kubectl with a kubeconfig (the control plane's admin one); stdin optional. Returns stdout, or throws with stderr. */
+export async function kubectl(kubeconfigPath: string, args: string[], stdin?: string): Promise<string> {
   return new Promise((resolve, reject) => {
-    const child = spawn(toolPath('kubectl'), [`--kubeconfig=${plane.kubeconfigPath}`, ...args], { stdio: ['pipe', 'pipe', 'pipe'] });
+    const child = spawn(toolPath('kubectl'), [`--kubeconfig=${kubeconfigPath}`, ...args], { stdio: ['pipe', 'pipe', 'pipe'] });
     let out = '';
     let err = '';
     child.stdout.on('data', (d: Buffer) => (out += d.toString()));
@@ -190,7 +194,7 @@ function addonsYaml(images: NodeImages, volumesPath: string): string {
 }
 
 async function nodeReady(plane: ControlPlane, name: string): Promise<boolean> {
-  const out = await kubectl(plane, ['get', 'node', name, '-o', 'jsonpath={.status.conditions[?(@.type=="Ready")].status}']).catch(() => '');
+  const out = await kubectl(plane.kubeconfigPath, ['get', 'node', name, '-o', 'jsonpath={.status.conditions[?(@.type=="Ready")].status}']).catch(() => '');
   return out.trim() === 'True';
 }
 
@@ -227,10 +231,13 @@ function startTeardownWatchdog(): ChildProcess {
   return child;
 }
 
-/** One node per machine: a `flock` child holds the lock for as long as we live (it dies with us). */
+/**
+ * One node per machine (fixed bridge, kubelet and API server ports, iptables chains): a `flock` child holds
+ * the lock for as long as we live (it dies with us). Call startNode only while holding it.
+ */
 async function acquireLock(log: (m: string) => void): Promise<ChildProcess> {
-  const child = spawn('setpriv', ['--pdeathsig', 'KILL', '--', 'flock', '--exclusive', '--timeout', '1800', LOCK, 'sh', '-c', 'echo locked; exec sleep 2147483647'], {
-    stdio: ['ignore', 'pipe', 'inherit'],
+  const child = spawn('setpriv', ['--pdeathsig', 'KILL', '--', 'flock', '--no-fork', '--exclusive', '--timeout', '1800', LOCK, 'sh', '-c', 'echo locked; exec sleep 2147483647'], {
+    stdio: ['ignore', 'pipe', 'ignore'],
   });
   const waiting = setTimeout(() => log(`waiting for ${LOCK}: another test node runs on this machine`), 2000);
   try {
