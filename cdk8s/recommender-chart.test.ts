@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import { parseConfig } from '../recommender/src/config.js';
+import { S3_ENV } from '../recommender/src/model/s3-source.js';
 import { CHILD_KINDS } from './child-kinds.js';
 import {
   API_PORT,
@@ -444,6 +445,11 @@ describe('models in S3-compatible object storage', () => {
       ]),
     );
     expect(trainer.volumes.filter((v: { emptyDir?: unknown }) => v.emptyDir)).toEqual([{ name: 'tmp', emptyDir: { sizeLimit: '2048Mi' } }]);
+  });
+
+  it('sets exactly the variables the recommender reads for the object store', () => {
+    const rendered = Object.keys(env(scoring.containers[0])).sort();
+    expect(rendered).toEqual(Object.values(S3_ENV).sort());
   });
 
   it('runs the same commands as with a volume: the recommender finds the bucket in its environment', () => {
