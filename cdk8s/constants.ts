@@ -83,9 +83,26 @@ export const MODEL_WATCH_SECONDS = 30;
 
 /** The non-root identity of the recommender image. */
 export const RECOMMENDER_UID = 10001;
-/** The `redis` user and group of the official Redis images (alpine and debian). */
-export const REDIS_UID = 999;
-export const REDIS_GID = 1000;
+/**
+ * Redis runs as a high uid, not the image's own `redis` user (999): redis-server needs only its binary and
+ * the `/data` emptyDir (group-owned through fsGroup), and a uid below 10000 may collide with a host user.
+ */
+export const REDIS_UID = 10999;
+export const REDIS_GID = 10999;
+/** Where the Redis password Secret is mounted in the Redis pod (read by its start script and probe). */
+export const REDIS_PASSWORD_DIR = '/run/secrets/redis';
+
+/**
+ * In `spec.model.storage.type: s3`, where the credentials Secret is mounted (files `access-key-id` and
+ * `secret-access-key`, re-read on every sync so a rotated Secret is picked up).
+ */
+export const MODEL_S3_CREDENTIALS_DIR = '/run/secrets/tandem-s3';
+/** Ephemeral storage a container gets on top of its emptyDirs: its logs (the kubelet keeps 5 × 10Mi by default). */
+export const LOG_STORAGE_BYTES = 64 * 2 ** 20;
+/** The scoring pods' writable /tmp. */
+export const SCORING_TMP_BYTES = 256 * 2 ** 20;
+/** The trainer's scratch volume when `spec.training.resources.requests.ephemeral-storage` is unset. */
+export const TRAINER_SCRATCH_DEFAULT = '2Gi';
 
 /** Environment variables the recommender reads. */
 export const Env = {
@@ -109,6 +126,17 @@ export const Env = {
   HMAC_KEY: 'TANDEM_HMAC_KEY',
   /** `--max-old-space-size` from the memory limit (see SCORING_HEAP_RATIO). */
   NODE_OPTIONS: 'NODE_OPTIONS',
+  /** The Redis container's password file (`REDIS_PASSWORD_DIR/password`). */
+  REDIS_PASSWORD_FILE: 'REDIS_PASSWORD_FILE',
+  /** `spec.model.storage.type: s3`: the bucket; its presence switches the service and trainer to the object store. */
+  MODEL_S3_BUCKET: 'TANDEM_MODEL_S3_BUCKET',
+  MODEL_S3_PREFIX: 'TANDEM_MODEL_S3_PREFIX',
+  /** Unset for AWS S3. */
+  MODEL_S3_ENDPOINT: 'TANDEM_MODEL_S3_ENDPOINT',
+  MODEL_S3_REGION: 'TANDEM_MODEL_S3_REGION',
+  MODEL_S3_FORCE_PATH_STYLE: 'TANDEM_MODEL_S3_FORCE_PATH_STYLE',
+  /** MODEL_S3_CREDENTIALS_DIR when a credentials Secret is given; the SDK's default chain otherwise. */
+  MODEL_S3_CREDENTIALS_DIR: 'TANDEM_MODEL_S3_CREDENTIALS_DIR',
 } as const;
 
 /**
@@ -180,3 +208,8 @@ export const OPERATOR_UID = 65532;
 export const OPERATOR_POD_LABELS: Readonly<Record<string, string>> = { [LABEL_COMPONENT]: 'operator', [LABEL_NAME]: APP_NAME };
 /** The scoring pods' labels that do not depend on the Recommender: what the operator may reach on METRICS_PORT. */
 export const SCORING_POD_LABELS: Readonly<Record<string, string>> = { [LABEL_COMPONENT]: Component.SCORING, [LABEL_NAME]: APP_NAME };
+/** The operator container's resources (the chart's `resources` default is the same). */
+export const OPERATOR_RESOURCES = {
+  requests: { cpu: '100m', memory: '128Mi', 'ephemeral-storage': '64Mi' },
+  limits: { memory: '512Mi', 'ephemeral-storage': '128Mi' },
+} as const;

@@ -44,13 +44,12 @@ export class RecommenderChart extends Chart {
     const names = recommenderNames(rec.metadata.name, namespace);
     this.names = names;
 
-    const existingClaim = spec.model.storage.existingClaim;
-    const modelClaim = existingClaim ?? names.models;
-    if (!existingClaim) {
+    if (spec.model.storage.type === 'pvc' && !spec.model.storage.existingClaim) {
       new kplus.k8s.KubePersistentVolumeClaim(this, 'ModelClaim', {
         metadata: { name: names.models, namespace, labels: objectLabels(names.instance, Component.MODEL) },
         spec: {
-          // Many scoring pods read, on any node; the trainer writes. The storage class must support RWX.
+          // Many scoring pods read, on any node; the trainer writes. The storage class must support RWX
+          // (or use spec.model.storage.type s3, which needs none).
           accessModes: ['ReadWriteMany'],
           resources: { requests: { storage: kplus.k8s.Quantity.fromString(spec.model.storage.size) } },
           ...(spec.model.storage.storageClassName !== undefined ? { storageClassName: spec.model.storage.storageClassName } : {}),
@@ -58,9 +57,9 @@ export class RecommenderChart extends Chart {
       });
     }
 
-    new Scoring(this, 'Scoring', { names, spec, modelClaim });
+    new Scoring(this, 'Scoring', { names, spec });
     if (spec.cache.enabled) new Cache(this, 'Cache', { names, spec });
-    new Training(this, 'Training', { names, spec, modelClaim, configMapName: names.config });
+    new Training(this, 'Training', { names, spec, configMapName: names.config });
     new RecommenderNetworkPolicies(this, 'NetworkPolicies', { names, spec, ...(props.operatorNamespace ? { operatorNamespace: props.operatorNamespace } : {}) });
     new Monitoring(this, 'Monitoring', { names, spec });
   }

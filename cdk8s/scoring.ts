@@ -22,23 +22,22 @@ import {
   METRICS_PORT_NAME,
   Metrics,
   MODEL_DIR,
-  MODEL_MOUNT,
   MODEL_WATCH_SECONDS,
   READINESS_PATH,
   RECOMMENDER_COMMAND,
   RECOMMENDER_UID,
   REDIS_PORT,
   SCORING_HEAP_RATIO,
+  SCORING_TMP_BYTES,
 } from './constants.js';
+import { mountModelStore } from './model-storage.js';
 import { podSelectorLabels, type RecommenderNames } from './names.js';
-import { componentIdentity, finishPodTemplate, resourceRequirements, restrictedContainer, restrictedPod, selectPods } from './pod-defaults.js';
+import { componentIdentity, finishPodTemplate, resourceRequirements, restrictedContainer, restrictedPod, selectPods, withEphemeralStorage } from './pod-defaults.js';
 import { quantityValue } from './quantity.js';
 
 export interface ScoringProps {
   readonly names: RecommenderNames;
   readonly spec: RecommenderSpec;
-  /** The model PVC (created by the chart, or `spec.model.storage.existingClaim`). */
-  readonly modelClaim: string;
 }
 
 /** The recommender's engine and rules config (its `TandemConfig` file format) built from the spec. */
@@ -179,18 +178,12 @@ export class Scoring extends Construct {
       }),
     });
     container.mount(CONFIG_DIR, kplus.Volume.fromConfigMap(this, 'ConfigVolume', configMap, { name: 'config' }), { readOnly: true });
-    container.mount(
-      MODEL_MOUNT,
-      kplus.Volume.fromPersistentVolumeClaim(this, 'ModelVolume', kplus.PersistentVolumeClaim.fromClaimName(this, 'ModelClaim', props.modelClaim), {
-        name: 'models',
-        readOnly: true,
-      }),
-      { readOnly: true },
-    );
-    container.mount('/tmp', kplus.Volume.fromEmptyDir(this, 'TmpVolume', 'tmp', { sizeLimit: Size.mebibytes(256) }));
+    const modelCacheBytes = mountModelStore(this, container, { names, spec });
+    container.mount('/tmp', kplus.Volume.fromEmptyDir(this, 'TmpVolume', 'tmp', { sizeLimit: Size.mebibytes(SCORING_TMP_BYTES / 2 ** 20) }));
 
     const deploymentObject = ApiObject.of(this.deployment);
-    finishPodTemplate(deploymentObject, '/spec/template', [resourceRequirements(spec.resources)]);
+    const resources = withEphemeralStorage(resourceRequirements(spec.resources), SCORING_TMP_BYTES + modelCacheBytes, 'spec.resources');
+    finishPodTemplate(deploymentObject, '/spec/template', [resources]);
     deploymentObject.addJsonPatch(
       JsonPatch.add('/spec/revisionHistoryLimit', 5),
       JsonPatch.add('/spec/template/spec/topologySpreadConstraints', [

@@ -4,6 +4,8 @@
  *   npm run synth                              dist/install.yaml and dist/examples/<file>.yaml for examples/*.yaml
  *   npm run synth -- -f my.yaml [-f …] -o out/ out/<file>.yaml for each Recommender file
  *   options: -n/--namespace NS  for Recommenders without metadata.namespace
+ *            --watch-namespace NS (repeatable): a namespaced install.yaml (Roles, no ClusterRole)
+ *            --api-server-cidr CIDR, --api-server-port N (repeatable): the operator's egress to the API server
  *
  * Output is byte-for-byte deterministic. An invalid Recommender is reported with the errors the API
  * server would give (`validateRecommender`), an unsafe one with the render error, and the exit code is 1.
@@ -16,15 +18,19 @@ import type { KubernetesObject } from '@kubernetes/client-node';
 import { parseAllDocuments } from 'yaml';
 import { KIND, type Recommender } from './api/v1alpha1/recommender.js';
 import { validateRecommender } from './api/v1alpha1/validate.js';
-import { renderInstallBundle } from './install-bundle.js';
+import { renderInstallBundle, type InstallBundleOptions } from './install-bundle.js';
 import { renderRecommender } from './recommender-chart.js';
 import { toYaml } from './render.js';
 
-export const USAGE = `Usage: npm run synth -- [-f FILE ...] [-o DIR] [-n NAMESPACE]
+export const USAGE = `Usage: npm run synth -- [-f FILE ...] [-o DIR] [-n NAMESPACE] [install bundle options]
   (no -f)          render dist/install.yaml and dist/examples/<file>.yaml from examples/*.yaml
   -f, --file FILE  a Recommender YAML file (several documents allowed); repeatable
   -o, --out DIR    output directory (default: dist, or dist/examples for the examples)
-  -n, --namespace  namespace for Recommenders that have none`;
+  -n, --namespace  namespace for Recommenders that have none
+install bundle options (no -f):
+  --watch-namespace NS   watch only NS, with a Role there instead of the ClusterRole; repeatable
+  --api-server-cidr CIDR the API server's addresses for the operator's NetworkPolicy; repeatable
+  --api-server-port N    its ports (default 443 and 6443); repeatable`;
 
 /** A file that could not be rendered; `messages` are one line each. */
 export class SynthError extends Error {
@@ -88,13 +94,33 @@ export function synthFile(file: string, outDir: string, defaultNamespace?: strin
 }
 
 /** The install bundle as YAML. */
-export function installYaml(): string {
-  return header('cdk8s/install-bundle.ts') + toYaml(renderInstallBundle());
+export function installYaml(options: InstallBundleOptions = {}): string {
+  return header('cdk8s/install-bundle.ts') + toYaml(renderInstallBundle(options));
+}
+
+const DNS_LABEL = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
+
+/** The install bundle options of the command line; throws with the flag named when one is malformed. */
+export function bundleOptions(values: { 'watch-namespace'?: string[]; 'api-server-cidr'?: string[]; 'api-server-port'?: string[] }): InstallBundleOptions {
+  const watchNamespaces = values['watch-namespace'] ?? [];
+  for (const ns of watchNamespaces) if (!DNS_LABEL.test(ns)) throw new Error(`--watch-namespace: Invalid value: "${ns}": must be a namespace name (a DNS-1123 label)`);
+  const cidrs = values['api-server-cidr'];
+  for (const c of cidrs ?? []) if (!/^[0-9a-fA-F.:]+\/\d{1,3}$/.test(c)) throw new Error(`--api-server-cidr: Invalid value: "${c}": must be a CIDR such as 10.0.0.1/32`);
+  const ports = values['api-server-port']?.map((p) => {
+    const n = Number(p);
+    if (!Number.isInteger(n) || n < 1 || n > 65535) throw new Error(`--api-server-port: Invalid value: "${p}": must be a port, 1–65535`);
+    return n;
+  });
+  return {
+    ...(watchNamespaces.length > 0 ? { watchNamespaces: [...new Set(watchNamespaces)] } : {}),
+    ...(cidrs || ports ? { apiServer: { ...(cidrs ? { cidrs } : {}), ...(ports ? { ports } : {}) } } : {}),
+  };
 }
 
 /** The whole CLI; returns the exit code. Every error goes to `stderr`. */
 export function runSynth(argv: string[], cwd = process.cwd(), stderr: (line: string) => void = (l) => console.error(l)): number {
-  let values: { file?: string[]; out?: string; namespace?: string; help?: boolean };
+  let values: { file?: string[]; out?: string; namespace?: string; help?: boolean; 'watch-namespace'?: string[]; 'api-server-cidr'?: string[]; 'api-server-port'?: string[] };
+  let bundle: InstallBundleOptions;
   try {
     ({ values } = parseArgs({
       args: argv,
@@ -103,10 +129,14 @@ export function runSynth(argv: string[], cwd = process.cwd(), stderr: (line: str
         out: { type: 'string', short: 'o' },
         namespace: { type: 'string', short: 'n' },
         help: { type: 'boolean', short: 'h' },
+        'watch-namespace': { type: 'string', multiple: true },
+        'api-server-cidr': { type: 'string', multiple: true },
+        'api-server-port': { type: 'string', multiple: true },
       },
       strict: true,
       allowPositionals: false,
     }));
+    bundle = bundleOptions(values);
   } catch (err) {
     stderr(`${(err as Error).message}\n${USAGE}`);
     return 2;
@@ -114,6 +144,10 @@ export function runSynth(argv: string[], cwd = process.cwd(), stderr: (line: str
   if (values.help) {
     stderr(USAGE);
     return 0;
+  }
+  if (values.file && values.file.length > 0 && Object.keys(bundle).length > 0) {
+    stderr(`--watch-namespace, --api-server-cidr and --api-server-port shape install.yaml, which -f does not write\n${USAGE}`);
+    return 2;
   }
   const written: string[] = [];
   const failures: string[] = [];
@@ -136,7 +170,7 @@ export function runSynth(argv: string[], cwd = process.cwd(), stderr: (line: str
     mkdirSync(outDir, { recursive: true });
     attempt(() => {
       const path = join(outDir, 'install.yaml');
-      writeFileSync(path, installYaml());
+      writeFileSync(path, installYaml(bundle));
       return path;
     });
     for (const f of examples) attempt(() => synthFile(join(examplesDir, f), join(outDir, 'examples'), values.namespace));

@@ -15,12 +15,14 @@ import {
   Env,
   EVENTS_FILE,
   MODEL_DIR,
-  MODEL_MOUNT,
   RECOMMENDER_COMMAND,
   RECOMMENDER_UID,
+  TRAINER_SCRATCH_DEFAULT,
 } from './constants.js';
+import { mountModelStore } from './model-storage.js';
 import type { RecommenderNames } from './names.js';
-import { componentIdentity, finishPodTemplate, resourceRequirements, restrictedContainer, restrictedPod } from './pod-defaults.js';
+import { componentIdentity, finishPodTemplate, resourceRequirements, restrictedContainer, restrictedPod, withEphemeralStorage } from './pod-defaults.js';
+import { quantityValue } from './quantity.js';
 import { redisUrl } from './scoring.js';
 
 export const TRAINING_TIME_ZONE = 'Etc/UTC';
@@ -28,7 +30,6 @@ export const TRAINING_TIME_ZONE = 'Etc/UTC';
 export interface TrainingProps {
   readonly names: RecommenderNames;
   readonly spec: RecommenderSpec;
-  readonly modelClaim: string;
   readonly configMapName: string;
 }
 
@@ -48,6 +49,15 @@ export function cronOf(schedule: string): Cron {
   if (fields.length !== 5) throw new Error(`spec.training.schedule: Invalid value: "${schedule}": must have five fields or be an @ macro`);
   const [minute, hour, day, month, weekDay] = fields as [string, string, string, string, string];
   return Cron.schedule({ minute, hour, day, month, weekDay });
+}
+
+/**
+ * Bytes of the trainer's scratch volume: its ephemeral-storage request (TRAINER_SCRATCH_DEFAULT when unset),
+ * so the request the scheduler reserves is exactly what the volume may fill.
+ */
+export function trainerScratchBytes(spec: RecommenderSpec): number {
+  const request = spec.training.resources.requests?.['ephemeral-storage'] ?? TRAINER_SCRATCH_DEFAULT;
+  return quantityValue(request, 'spec.training.resources.requests.ephemeral-storage');
 }
 
 /** The trainer's arguments after the image command. */
@@ -110,16 +120,14 @@ export class Training extends Construct {
       kplus.Volume.fromConfigMap(this, 'ConfigVolume', kplus.ConfigMap.fromConfigMapName(this, 'Config', props.configMapName), { name: 'config' }),
       { readOnly: true },
     );
-    container.mount(
-      MODEL_MOUNT,
-      kplus.Volume.fromPersistentVolumeClaim(this, 'ModelVolume', kplus.PersistentVolumeClaim.fromClaimName(this, 'ModelClaim', props.modelClaim), {
-        name: 'models',
-      }),
-    );
-    container.mount('/tmp', kplus.Volume.fromEmptyDir(this, 'TmpVolume', 'tmp', { sizeLimit: Size.gibibytes(2) }));
+    const scratchBytes = trainerScratchBytes(spec);
+    const scratch = kplus.Volume.fromEmptyDir(this, 'TmpVolume', 'tmp', { sizeLimit: Size.mebibytes(Math.ceil(scratchBytes / 2 ** 20)) });
+    mountModelStore(this, container, { names, spec, scratch });
+    container.mount('/tmp', scratch, spec.model.storage.type === 's3' ? { subPath: 'tmp' } : {});
 
     const cron = ApiObject.of(this.cronJob);
-    finishPodTemplate(cron, '/spec/jobTemplate/spec/template', [resourceRequirements(spec.resources)]);
+    const resources = withEphemeralStorage(resourceRequirements(spec.training.resources), scratchBytes, 'spec.training.resources');
+    finishPodTemplate(cron, '/spec/jobTemplate/spec/template', [resources]);
     cron.addJsonPatch(JsonPatch.add('/spec/jobTemplate/metadata', { labels }));
   }
 }

@@ -88,6 +88,22 @@ describe('the default render equals the cdk8s install bundle', () => {
     for (const [key, object] of bundle) expect(chart.get(key), key).toEqual(object);
   });
 
+  it('When watchNamespaces is set, Then the render equals the namespaced bundle (a Role per namespace, no ClusterRole)', () => {
+    const chart = normaliseChart(helmTemplate({ watchNamespaces: ['shop', 'outlet'] }, { includeCrds: true }));
+    const bundle = normaliseBundle(renderInstallBundle({ watchNamespaces: ['shop', 'outlet'] }).filter((o) => o.kind !== 'Namespace'));
+    expect([...chart.keys()].sort()).toEqual([...bundle.keys()].sort());
+    for (const [key, object] of bundle) expect(chart.get(key), key).toEqual(object);
+  });
+
+  it('When the API server and DNS values are set, Then the NetworkPolicy equals the bundle\'s with the same options', () => {
+    const apiServer = { cidrs: ['10.96.0.1/32'], ports: [6443] };
+    const dns = { namespace: 'openshift-dns', podLabels: { 'dns.operator.openshift.io/daemonset-dns': 'default' }, cidrs: ['169.254.20.10/32'], ports: [5353] };
+    // Helm merges maps with the defaults: a null drops the default's `k8s-app` key.
+    const chart = normaliseChart(helmTemplate({ networkPolicy: { apiServer, dns: { ...dns, podLabels: { ...dns.podLabels, 'k8s-app': null } } } }));
+    const bundle = normaliseBundle(renderInstallBundle({ apiServer, dns }));
+    expect(chart.get('NetworkPolicy tandem-system/tandem-operator')).toEqual(bundle.get('NetworkPolicy tandem-system/tandem-operator'));
+  });
+
   it('adds Helm\'s labels to object metadata only, never to selectors or the pod template', () => {
     const objects = helmTemplate();
     for (const o of objects) expect(o.metadata?.labels, objectKey(o)).toMatchObject(helmLabels());
@@ -225,6 +241,8 @@ describe('values the chart rejects', () => {
     ['two replicas without leader election', { leaderElect: false }, ["'replicas' (2) must be at most 1 when 'leaderElect' is false"]],
     ['the same port for metrics and health', { metrics: { port: 8081 } }, ["'metrics.port' and 'health.port' must differ, both are 8081"]],
     ['a pod label that would change the selector', { podLabels: { 'app.kubernetes.io/name': 'other' } }, ["'podLabels' may not set \"app.kubernetes.io/name\""]],
+    ['no API server address at all', { networkPolicy: { apiServer: { cidrs: [] } } }, ["at '/networkPolicy/apiServer/cidrs': minItems: got 0, want 1"]],
+    ['an API server address that is not a CIDR', { networkPolicy: { apiServer: { cidrs: ['10.0.0.1'] } } }, ["at '/networkPolicy/apiServer/cidrs/0': '10.0.0.1' does not match pattern"]],
   ])('When values have %s, Then helm refuses to render and says why', (_name, values, messages) => {
     const res = helmTemplateRun(values);
     expect(res.status).not.toBe(0);

@@ -47,9 +47,10 @@ kube_ldflags="-X k8s.io/component-base/version.gitVersion=$kube_version -X k8s.i
 
 # The control plane and the chart/rules tools, then the node: kubelet, kube-proxy, kube-scheduler (same pinned
 # k8s.io/kubernetes), CoreDNS, kube-router (NetworkPolicy enforcement only), metrics-server,
-# local-path-provisioner (volumes, as kind and k3s provision them), and crane (the local image registry).
+# local-path-provisioner (volumes, as kind and k3s provision them), and crane (the local image registry); then
+# the policy checker kube-score and SeaweedFS's `weed` (an S3 server for the model store tests).
 for tool in etcd kube-apiserver kube-controller-manager kubectl promtool helm netpolicy \
-  kubelet kube-proxy kube-scheduler coredns kube-router metrics-server local-path-provisioner crane; do
+  kubelet kube-proxy kube-scheduler coredns kube-router metrics-server local-path-provisioner crane kube-score weed; do
   if ! want "$tool"; then continue; fi
   case $tool in
     etcd) build etcd "$here/tools/etcd" ./ "$(module_version "$here/tools/etcd" go.etcd.io/etcd/server/v3)" ;;
@@ -82,6 +83,13 @@ for tool in etcd kube-apiserver kube-controller-manager kubectl promtool helm ne
       v="$(module_version "$here/tools/crane" github.com/google/go-containerregistry)"
       build crane "$here/tools/crane" github.com/google/go-containerregistry/cmd/crane "$v" \
         "-X github.com/google/go-containerregistry/cmd/crane/cmd.Version=$v" ;;
+    kube-score)
+      v="$(module_version "$here/tools/kube-score" github.com/zegl/kube-score)"
+      build kube-score "$here/tools/kube-score" github.com/zegl/kube-score/cmd/kube-score "$v" "-X main.version=$v" ;;
+    weed)
+      v="$(module_version "$here/tools/seaweedfs" github.com/seaweedfs/seaweedfs)"
+      build weed "$here/tools/seaweedfs" github.com/seaweedfs/seaweedfs/weed "$v" \
+        "-X github.com/seaweedfs/seaweedfs/weed/util/version.COMMIT=${v##*-}" ;;
   esac
 done
 echo "$bin"

@@ -7,6 +7,7 @@ set -euo pipefail
 # package             why
 packages=(
   redis-server      # the cache tier's tests run against a real redis-server
+  python3-venv      # checkov (the manifest policy checks) lives in a virtual environment (hack/python-tools.sh)
 )
 
 wanted=("$@")

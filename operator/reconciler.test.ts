@@ -69,6 +69,15 @@ describe('reconcile (in memory)', () => {
     expect(cluster.calls).toEqual([]);
   });
 
+  it('When the HPA reports it cannot get the requests-per-second metric, Then status says so from the HPA’s own condition', async () => {
+    const cluster = new FakeCluster(recommender({ autoscaling: { targetRequestsPerSecondPerPod: 300 } }));
+    await run(cluster);
+    const hpa = cluster.children('shop', 'storefront').find((o) => o.kind === 'HorizontalPodAutoscaler') as KubernetesObject & { status: unknown };
+    hpa.status = { conditions: [{ type: 'ScalingActive', status: 'False', reason: 'FailedGetPodsMetric', message: 'unable to get metric tandem_http_requests_per_second' }] };
+    await run(cluster);
+    expect(cluster.status?.conditions?.find((c) => c.type === ConditionType.AUTOSCALING_READY)).toMatchObject({ status: 'False', reason: Reason.PODS_METRIC_UNAVAILABLE });
+  });
+
   it('When the Recommender is paused, Then nothing is applied and Ready says Paused', async () => {
     const cluster = new FakeCluster(recommender({ paused: true }));
     await run(cluster);

@@ -139,6 +139,7 @@ function observe(rec: Recommender, view: ClusterView, desired: KubernetesObject[
 
   const deployment = live(find('Deployment', Component.SCORING)) as (KubernetesObject & { spec?: { replicas?: number }; status?: NonNullable<Observations['deployment']>['status'] }) | undefined;
   const redis = live(find('StatefulSet', Component.CACHE)) as (KubernetesObject & { spec?: { replicas?: number }; status?: { readyReplicas?: number } }) | undefined;
+  const hpa = live(find('HorizontalPodAutoscaler', Component.SCORING)) as (KubernetesObject & { status?: NonNullable<Observations['autoscaler']>['status'] }) | undefined;
   const service = children.find((o) => o.kind === 'Service' && o.metadata?.labels?.[LABEL_COMPONENT] === Component.SCORING && o.metadata?.labels?.[LABEL_INSTANCE] === rec.metadata.name);
   const port = (service as { spec?: { ports?: { port: number; name?: string }[] } } | undefined)?.spec?.ports?.[0]?.port;
 
@@ -152,6 +153,7 @@ function observe(rec: Recommender, view: ClusterView, desired: KubernetesObject[
       desiredReplicas: deployment.spec?.replicas ?? 1,
     },
     cache: redis && { namespace: ns, name: redis.metadata!.name!, replicas: redis.spec?.replicas ?? 1, readyReplicas: redis.status?.readyReplicas ?? 0 },
+    autoscaler: hpa && { namespace: ns, name: hpa.metadata!.name!, status: hpa.status },
     endpoint: service && port ? `http://${service.metadata!.name}.${ns}.svc:${port}` : undefined,
   };
 }

@@ -22,6 +22,8 @@ import { lastDays } from './engine/events.js';
 import { train } from './engine/train.js';
 import { evaluateSplit, offlineMetrics, temporalSplit } from './evaluate-core.js';
 import { pruneVersions, writeArtifact } from './model/artifact.js';
+import { downloadInputs, pruneRemoteVersions, uploadVersion } from './model/s3-publish.js';
+import { S3ModelSource, openBucket, s3LocationFromEnv } from './model/s3-source.js';
 import { ModelStore } from './model/store.js';
 import { startServer } from './server.js';
 import { RecommenderService } from './service.js';
@@ -77,6 +79,10 @@ async function trainCommand(args: string[]): Promise<void> {
   const keep = positiveInteger(values.keep, 'keep', 'TANDEM_KEEP_VERSIONS');
   const historyDays = positiveInteger(values['history-days'], 'history-days', 'TANDEM_HISTORY_WINDOW_DAYS');
   const cfg = loadConfigFile(values.config);
+  // With models in object storage (TANDEM_MODEL_S3_*), the input comes from the bucket and the version goes back to it.
+  const location = s3LocationFromEnv(process.env);
+  const bucket = location && openBucket(location);
+  if (bucket) await downloadInputs(bucket, [values.catalog, values.events]);
   const inputs = await loadInputs(values);
   if (historyDays !== undefined) {
     const all = inputs.events.length;
@@ -90,10 +96,12 @@ async function trainCommand(args: string[]): Promise<void> {
   out(`window ${manifest.window.from} → ${manifest.window.to}`);
   out(`counts ${JSON.stringify(manifest.counts)}`);
   out(`metrics ${JSON.stringify(manifest.metrics)}`);
+  if (bucket) out(`uploaded to ${await uploadVersion(bucket, values.out, manifest.version)}`);
   if (keep !== undefined) {
     // A pinned version (TANDEM_MODEL_VERSION) stays whatever its age: scoring pods load it on restart.
     const pinned = process.env.TANDEM_MODEL_VERSION;
-    const pruned = await pruneVersions(values.out, keep, pinned ? [pinned] : []);
+    const protect = pinned ? [pinned] : [];
+    const pruned = bucket ? await pruneRemoteVersions(bucket, keep, protect) : await pruneVersions(values.out, keep, protect);
     if (pruned.length > 0) out(`pruned ${pruned.length} old version(s), keeping the newest ${keep}: ${pruned.join(', ')}`);
   }
 }
@@ -158,12 +166,19 @@ async function serveCommand(args: string[]): Promise<void> {
   const logger = pino({ level: env.logLevel, base: { service: 'tandem-recommender' } }, pino.destination(2));
   const metrics = createMetrics();
   const catalog = new Catalog();
+  const location = s3LocationFromEnv(process.env);
+  const modelDir = values['model-dir'];
+  const source =
+    location && modelDir
+      ? new S3ModelSource({ bucket: openBucket(location), dir: modelDir, pinned: env.modelVersion, logger, onRefused: (version, reason) => store.refused.set(version, reason) })
+      : undefined;
   const store = new ModelStore({
-    dir: values['model-dir'],
+    dir: modelDir,
     catalog,
     engine: cfg.engine,
     logger,
     pinned: env.modelVersion,
+    source,
   });
   const service = new RecommenderService({ catalog, store, config: cfg, variant: env.variant });
   const { app } = createApp({ service, store, apiKey, logger, metrics });

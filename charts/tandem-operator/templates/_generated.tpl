@@ -109,6 +109,12 @@
     - events
   verbs:
     - create
+- apiGroups:
+    - discovery.k8s.io
+  resources:
+    - endpointslices
+  verbs:
+    - list
 {{- end }}
 
 {{/* Leader election: leases in the operator's own namespace only. */}}

@@ -103,7 +103,7 @@ export function deserialize(metaBuf: Buffer, bin: Buffer): ModelData {
 }
 
 /** What `versionId` makes: creation time (UTC, to the second), then the first 12 hex digits of the sha256. */
-const VERSION_ID = /^\d{8}T\d{6}Z-[0-9a-f]{12}$/;
+export const VERSION_ID = /^\d{8}T\d{6}Z-[0-9a-f]{12}$/;
 
 export function versionId(createdAt: Date, sha256: string): string {
   const ts = createdAt.toISOString().replace(/[-:]/g, '').replace(/\.\d+Z$/, 'Z');
