@@ -204,7 +204,8 @@ export function metricsServer(image: string): KubernetesObject[] {
  */
 export function localPathProvisioner(images: { provisioner: string; helper: string }, sharedPath: string): KubernetesObject[] {
   const ns = 'local-path-storage';
-  const sa = 'local-path-provisioner';
+  // The name its helper pods run as (the provisioner's --service-account-name default).
+  const sa = 'local-path-provisioner-service-account';
   const labels = { app: 'local-path-provisioner' };
   const helperPod = {
     apiVersion: 'v1',

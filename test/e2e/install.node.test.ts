@@ -3,18 +3,18 @@
  * (`dist/install.yaml`, as `npm run synth` writes it) and the Helm chart — running in the cluster on the
  * real node, electing a leader, and converging a Recommender whose pods really run.
  */
-import { afterAll, describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, inject, it } from 'vitest';
 import { stringify } from 'yaml';
 import { renderInstallBundle } from '../../cdk8s/install-bundle.js';
+import { installOperatorChart } from './operator.js';
 import { OPERATOR_NAME, OPERATOR_NAMESPACE, OPERATOR_POD_LABELS } from '../../cdk8s/constants.js';
 import { recommenderNames } from '../../cdk8s/names.js';
-import { CHART_DIR } from '../../charts/generate.js';
+import { NODE_API_PORT } from '../../hack/control-plane.js';
 import {
   apply,
   createRecommender,
   deleteNamespace,
   helm,
-  imageParts,
   images,
   k,
   kJson,
@@ -65,7 +65,8 @@ async function recommenderConverges(prefix: string): Promise<void> {
 describe.sequential('Installing the operator on a real node', () => {
   it('When dist/install.yaml is applied, Then the operator runs as its ServiceAccount, one replica leads, and a Recommender converges', async () => {
     await helm(['uninstall', OPERATOR_NAME, '-n', OPERATOR_NAMESPACE, '--wait']).catch(() => undefined);
-    const bundle = renderInstallBundle({ image: images().operator });
+    // The operator may reach the API server by address only: here the node's, on kubeadm's port.
+    const bundle = renderInstallBundle({ image: images().operator, apiServer: { cidrs: [`${inject('nodeIp')}/32`], ports: [NODE_API_PORT] } });
     try {
       await apply(bundle);
       await operatorRunsAndLeads();
@@ -77,8 +78,7 @@ describe.sequential('Installing the operator on a real node', () => {
   });
 
   it('When the chart is installed, Then the operator runs as its ServiceAccount, one replica leads, and a Recommender converges', async () => {
-    const image = imageParts(images().operator);
-    await helm(['install', OPERATOR_NAME, CHART_DIR, '-n', OPERATOR_NAMESPACE, '--create-namespace', '--set', `image.repository=${image.repository}`, '--set', `image.tag=${image.tag}`, '--wait', '--timeout=5m']);
+    await installOperatorChart();
     await operatorRunsAndLeads();
     await recommenderConverges('chart');
   });
