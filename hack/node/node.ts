@@ -173,14 +173,21 @@ export async function startNode(plane: ControlPlane, where: { ip: string; name: 
 
 /** kubectl with a kubeconfig (the control plane's admin one); stdin optional. Returns stdout, or throws with stderr. */
 export async function kubectl(kubeconfigPath: string, args: string[], stdin?: string): Promise<string> {
+  const res = await kubectlRun(kubeconfigPath, args, stdin);
+  if (res.code !== 0) throw new Error(`kubectl ${args.join(' ')} failed (${res.code}): ${res.stderr.trim() || res.stdout.trim()}`);
+  return res.stdout;
+}
+
+/** kubectl, with its exit code and both streams, whatever the outcome. */
+export function kubectlRun(kubeconfigPath: string, args: string[], stdin?: string): Promise<{ code: number; stdout: string; stderr: string }> {
   return new Promise((resolve, reject) => {
     const child = spawn(toolPath('kubectl'), [`--kubeconfig=${kubeconfigPath}`, ...args], { stdio: ['pipe', 'pipe', 'pipe'] });
-    let out = '';
-    let err = '';
-    child.stdout.on('data', (d: Buffer) => (out += d.toString()));
-    child.stderr.on('data', (d: Buffer) => (err += d.toString()));
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
     child.once('error', reject);
-    child.once('exit', (code) => (code === 0 ? resolve(out) : reject(new Error(`kubectl ${args.join(' ')} failed (${code}): ${err.trim() || out.trim()}`))));
+    child.once('exit', (code) => resolve({ code: code ?? -1, stdout, stderr }));
     child.stdin.end(stdin ?? '');
   });
 }

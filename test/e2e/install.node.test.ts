@@ -37,11 +37,14 @@ async function operatorRunsAndLeads(): Promise<void> {
   const running = await pods(OPERATOR_NAMESPACE, Object.entries(OPERATOR_POD_LABELS).map(([k, v]) => `${k}=${v}`).join(','));
   expect(running.length).toBeGreaterThan(0);
   for (const pod of running) expect(pod.spec.serviceAccountName).toBe(OPERATOR_NAME);
-  const holder = await until('a Lease holder', async () => {
+  // The Lease outlives an earlier install: wait until one of these pods holds it (identity `<pod>_<random>`).
+  const names = running.map((p) => p.metadata.name);
+  const holder = await until('one of the operator pods to hold the Lease', async () => {
     const lease = await kJson<{ spec?: { holderIdentity?: string } }>(['-n', OPERATOR_NAMESPACE, 'get', 'lease', OPERATOR_NAME]);
-    return lease.spec?.holderIdentity || undefined;
+    const pod = lease.spec?.holderIdentity?.split('_')[0];
+    return pod && names.includes(pod) ? pod : undefined;
   });
-  expect(running.map((p) => p.metadata.name)).toContain(holder.split('_')[0]);
+  expect(names).toContain(holder);
 }
 
 /** A Recommender converges: scoring and Redis pods Ready, status Ready=True, the model version the pods serve. */

@@ -3,8 +3,10 @@
  * recommender image has node, so it doubles as the probe image), or from inside a running pod with
  * `kubectl exec`. Every probe has a timeout, and reports `connected` or why it did not.
  */
+import { inject } from 'vitest';
 import { RECOMMENDER_UID } from '../../cdk8s/constants.js';
-import { apply, images, k, kJson, until } from './stack.js';
+import { kubectlRun } from '../../hack/node/node.js';
+import { apply, images, k, until } from './stack.js';
 
 export interface ProbeResult {
   readonly ok: boolean;
@@ -30,41 +32,45 @@ export function httpProbeScript(url: string, key?: string, timeoutMs = 5000): st
 const restrictedContainer = { allowPrivilegeEscalation: false, readOnlyRootFilesystem: true, capabilities: { drop: ['ALL'] } };
 const restrictedPod = { runAsNonRoot: true, runAsUser: RECOMMENDER_UID, runAsGroup: RECOMMENDER_UID, seccompProfile: { type: 'RuntimeDefault' } };
 
-let probes = 0;
-
-/** Runs `script` in a fresh pod of `namespace` (restricted, no token), waits for it to finish, returns the outcome. */
-export async function probeFromPod(namespace: string, script: string, labels: Record<string, string> = {}): Promise<ProbeResult> {
-  const name = `probe-${process.pid}-${++probes}`;
+/**
+ * A long-lived pod of `namespace` to run probes in (restricted, no token). New pods are programmed into the
+ * NetworkPolicy enforcer's sets a moment after they start, so probes run in pods that have settled, and
+ * every allowed path is retried until it answers (see `eventuallyConnects`).
+ */
+export async function probePod(namespace: string, name = 'probe', labels: Record<string, string> = {}): Promise<string> {
   await apply([
     {
       apiVersion: 'v1',
       kind: 'Pod',
       metadata: { name, namespace, labels: { 'tandem.dev/e2e': 'probe', ...labels } },
       spec: {
-        restartPolicy: 'Never',
         automountServiceAccountToken: false,
         securityContext: restrictedPod,
-        containers: [{ name: 'probe', image: images().recommender, command: ['node', '-e', script], securityContext: restrictedContainer, resources: { requests: { cpu: '10m', memory: '32Mi' }, limits: { memory: '128Mi' } } }],
+        terminationGracePeriodSeconds: 1,
+        containers: [{ name: 'probe', image: images().recommender, command: ['node', '-e', 'setInterval(() => {}, 1 << 30)'], securityContext: restrictedContainer, resources: { requests: { cpu: '10m', memory: '32Mi' }, limits: { memory: '128Mi' } } }],
       },
     },
   ]);
-  const phase = await until(`probe pod ${namespace}/${name} to finish`, async () => {
-    const p = await kJson<{ status?: { phase?: string } }>(['-n', namespace, 'get', 'pod', name]);
-    return p.status?.phase === 'Succeeded' || p.status?.phase === 'Failed' ? p.status.phase : undefined;
-  }, 120_000, 500);
-  const output = (await k(['-n', namespace, 'logs', name])).trim();
-  await k(['-n', namespace, 'delete', 'pod', name, '--wait=false']);
-  return { ok: phase === 'Succeeded', output };
+  await k(['-n', namespace, 'wait', '--for=condition=Ready', `pod/${name}`, '--timeout=120s']);
+  return name;
 }
 
 /** Runs `script` inside a running container (its network identity, its NetworkPolicies). */
 export async function probeFromInside(namespace: string, pod: string, script: string): Promise<ProbeResult> {
-  try {
-    return { ok: true, output: (await k(['-n', namespace, 'exec', pod, '--', 'node', '-e', script])).trim() };
-  } catch (err) {
-    return { ok: false, output: err instanceof Error ? err.message : String(err) };
-  }
+  const res = await kubectlRun(inject('kubeconfigPath'), ['-n', namespace, 'exec', pod, '--', 'node', '-e', script]);
+  return { ok: res.code === 0, output: res.stdout.trim() || res.stderr.trim() };
 }
+
+/** An allowed path answers, perhaps after the enforcer has caught up with a new pod. */
+export async function eventuallyConnects(namespace: string, pod: string, script: string): Promise<ProbeResult> {
+  return until(`${namespace}/${pod} to get through`, async () => {
+    const res = await probeFromInside(namespace, pod, script);
+    return res.ok ? res : undefined;
+  }, 60_000, 1000);
+}
+
+/** A connection the NetworkPolicies forbid: kube-router rejects it (ECONNREFUSED); a DROP would time out instead. */
+export const BLOCKED = /^(timeout|error ECONNREFUSED)$/;
 
 /** A long-running HTTP server pod (a stand-in for a payments service) and its address once Ready. */
 export async function serverPod(namespace: string, name: string, port = 8080): Promise<string> {
