@@ -1,6 +1,6 @@
 /** Host processes of the test harness: started with a log file and a pid file, killed with us, stopped gracefully. */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, openSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 
 const SETPRIV = ['/usr/bin/setpriv', '/bin/setpriv'].find((p) => existsSync(p));
@@ -51,6 +51,15 @@ export async function terminate(proc: ChildProcess, graceMs = 5000): Promise<voi
   clearTimeout(timer);
 }
 
+/** The last lines of a log (the logs live in a temp dir that is removed at stop, so errors carry them). */
+export function logTail(path: string, lines = 15): string {
+  try {
+    return readFileSync(path, 'utf8').trimEnd().split('\n').slice(-lines).join('\n');
+  } catch {
+    return '(no log)';
+  }
+}
+
 /** Polls `check` until it returns true; fails early, naming the log, if `proc` exits meanwhile. */
 export async function waitFor(
   what: string,
@@ -62,7 +71,7 @@ export async function waitFor(
   for (;;) {
     const child = opts.proc?.child;
     if (child && (child.exitCode !== null || child.signalCode !== null)) {
-      throw new Error(`${opts.proc!.name} exited (code ${child.exitCode}, signal ${child.signalCode}) while waiting for ${what}; see ${opts.proc!.logPath}`);
+      throw new Error(`${opts.proc!.name} exited (code ${child.exitCode}, signal ${child.signalCode}) while waiting for ${what}; the end of ${opts.proc!.logPath}:\n${logTail(opts.proc!.logPath)}`);
     }
     try {
       if (await check()) return;

@@ -6,7 +6,6 @@
 import { afterAll, describe, expect, inject, it } from 'vitest';
 import { stringify } from 'yaml';
 import { renderInstallBundle } from '../../cdk8s/install-bundle.js';
-import { installOperatorChart } from './operator.js';
 import { OPERATOR_NAME, OPERATOR_NAMESPACE, OPERATOR_POD_LABELS } from '../../cdk8s/constants.js';
 import { recommenderNames } from '../../cdk8s/names.js';
 import { NODE_API_PORT } from '../../hack/control-plane.js';
@@ -23,6 +22,7 @@ import {
   seedAndTrain,
   until,
   waitRecommenderReady,
+  installOperatorChart,
 } from './stack.js';
 
 const MODEL_VERSION = /^\d{8}T\d{6}Z?-[0-9a-f]+$/;

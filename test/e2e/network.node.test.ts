@@ -8,9 +8,8 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { API_PORT, REDIS_PORT } from '../../cdk8s/constants.js';
-import { ensureOperator } from './operator.js';
 import { BLOCKED, eventuallyConnects, httpProbeScript, probeFromInside, probePod, serverPod, tcpProbeScript } from './probe.js';
-import { API_KEY, createRecommender, deleteNamespace, pods, restrictedNamespace, seedAndTrain, waitRecommenderReady } from './stack.js';
+import { API_KEY, createRecommender, deleteNamespace, pods, restrictedNamespace, seedAndTrain, waitRecommenderReady, ensureOperator } from './stack.js';
 
 const CALLER = { 'tandem.dev/role': 'storefront' };
 const ns = { shop: '', storefront: '', payments: '', stranger: '' };
