@@ -25,6 +25,7 @@ import {
   OPERATOR_UID,
 } from './constants.js';
 import { DNS_NAMESPACE, DNS_POD_LABELS, DNS_PORT } from './network-policies.js';
+import { OperatorMonitoring, type OperatorMonitoringOptions } from './operator-monitoring.js';
 import { finishPodTemplate, restrictedContainer, selectPods } from './pod-defaults.js';
 import { chartObjects } from './render.js';
 
@@ -67,6 +68,8 @@ export interface InstallBundleOptions {
   readonly replicas?: number;
   /** Where Prometheus runs; it may scrape the operator's metrics port. Default `monitoring`. */
   readonly monitoringNamespace?: string;
+  /** Opt-in ServiceMonitor, PrometheusRule (the operator's alerts) and Grafana dashboard ConfigMaps. Default none. */
+  readonly monitoring?: OperatorMonitoringOptions;
 }
 
 const bundleLabels = (component: string) => ({
@@ -173,6 +176,7 @@ export class InstallBundleChart extends Chart {
       ports: [{ name: 'metrics', port: OPERATOR_METRICS_PORT, targetPort: OPERATOR_METRICS_PORT, protocol: kplus.Protocol.TCP }],
     });
     selectPods(service, podLabels);
+    new OperatorMonitoring(this, 'Monitoring', { namespace, labels, serviceLabels: podLabels, options: options.monitoring ?? {} });
 
     new kplus.k8s.KubePodDisruptionBudget(this, 'DisruptionBudget', {
       metadata: metadata(OPERATOR_NAME),
