@@ -7,9 +7,9 @@
 import { RowBuilder, type Dashboard } from '@grafana/grafana-foundation-sdk/dashboard';
 import * as units from '@grafana/grafana-foundation-sdk/units';
 import { scoringSelector } from '../cdk8s/alerts/series.js';
-import { LABEL_INSTANCE, Metrics } from '../cdk8s/constants.js';
-import { build, dashboard, datasourceVariable, promLabel, queryVariable, stat, timeseries } from './panels.js';
-import { RecommenderVariables, selectedRecommender } from './recommender.js';
+import { Metrics } from '../cdk8s/constants.js';
+import { build, dashboard, datasourceVariable, queryVariable, stat, timeseries } from './panels.js';
+import { RecommenderVariables, recommenderVariable, selectedRecommender } from './recommender.js';
 
 export const BUSINESS_DASHBOARD_UID = 'tandem-business';
 
@@ -48,15 +48,7 @@ export function businessDashboard(): Dashboard {
   })
     .withVariable(datasourceVariable())
     .withVariable(queryVariable({ name: v.NAMESPACE, label: 'Namespace', description: 'Namespaces with a Recommender that runs an experiment.', selector: impressions, labelName: 'namespace' }))
-    .withVariable(
-      queryVariable({
-        name: v.RECOMMENDER,
-        label: 'Recommender',
-        description: `The Recommender (its ${LABEL_INSTANCE} label, copied onto the series by the ServiceMonitor).`,
-        selector: `${impressions}{namespace="$${v.NAMESPACE}"}`,
-        labelName: promLabel(LABEL_INSTANCE),
-      }),
-    )
+    .withVariable(recommenderVariable(impressions))
     .withVariable(
       queryVariable({
         name: v.EXPERIMENT,

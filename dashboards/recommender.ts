@@ -32,6 +32,17 @@ export function selectedRecommender() {
   return recommenderNames(`$${RecommenderVariables.RECOMMENDER}`, `$${RecommenderVariables.NAMESPACE}`);
 }
 
+/** The Recommender picker: the instance label the ServiceMonitor copies onto the series of `metric`, in `$namespace`. */
+export function recommenderVariable(metric: string) {
+  return queryVariable({
+    name: RecommenderVariables.RECOMMENDER,
+    label: 'Recommender',
+    description: `The Recommender (its ${LABEL_INSTANCE} label, copied onto the series by the ServiceMonitor).`,
+    selector: `${metric}{namespace="$${RecommenderVariables.NAMESPACE}"}`,
+    labelName: promLabel(LABEL_INSTANCE),
+  });
+}
+
 /** `route="/v1/recommendations/cross-sell"` → `intent="cross-sell"`, for the latency panels by intent. */
 export function byIntent(expr: string): string {
   return `label_replace(${expr}, "intent", "$1", "route", "/v1/recommendations/(.+)")`;
@@ -85,15 +96,7 @@ export function recommenderDashboard(): Dashboard {
     )
     .withVariable(datasourceVariable())
     .withVariable(queryVariable({ name: v.NAMESPACE, label: 'Namespace', description: 'Namespaces with a scraped Recommender.', selector: requests, labelName: 'namespace' }))
-    .withVariable(
-      queryVariable({
-        name: v.RECOMMENDER,
-        label: 'Recommender',
-        description: `The Recommender (its ${LABEL_INSTANCE} label, copied onto the series by the ServiceMonitor).`,
-        selector: `${requests}{namespace="$${v.NAMESPACE}"}`,
-        labelName: promLabel(LABEL_INSTANCE),
-      }),
-    )
+    .withVariable(recommenderVariable(requests))
 
     .withRow(new RowBuilder('Service level'))
     .withPanel(
