@@ -151,7 +151,7 @@ export const SCORING_HEAP_RATIO = 0.5;
 export const Metrics = {
   /** Requests by `route`, `method`, `status`: the request histogram's own count series. */
   REQUESTS_TOTAL: 'tandem_http_request_duration_seconds_count',
-  /** Histogram (seconds) with labels `route`, `method`, `status`. */
+  /** Histogram (seconds) with labels `route`, `method`, `status`, buckets REQUEST_DURATION_BUCKETS. */
   REQUEST_DURATION_SECONDS: 'tandem_http_request_duration_seconds',
   /** Pods metric for the HPA (via prometheus-adapter), from `spec.autoscaling.targetRequestsPerSecondPerPod`. */
   REQUESTS_PER_SECOND: 'tandem_http_requests_per_second',
@@ -187,10 +187,40 @@ export const Metrics = {
   /** Counters by `experiment`, `variant`: answers shown, clicks, conversions, attributed revenue. */
   EXPERIMENT_IMPRESSIONS_TOTAL: 'tandem_experiment_impressions_total',
   EXPERIMENT_CLICKS_TOTAL: 'tandem_experiment_clicks_total',
+  /** Answers with an add_to_cart event that carried their recommendationId (the business dashboard's add-to-cart rate). */
+  EXPERIMENT_ADD_TO_CARTS_TOTAL: 'tandem_experiment_add_to_carts_total',
   EXPERIMENT_CONVERSIONS_TOTAL: 'tandem_experiment_conversions_total',
   EXPERIMENT_REVENUE_TOTAL: 'tandem_experiment_revenue_total',
   /** Counter, refused API calls by `reason` (missing, unknown, scope, rate_limited). */
   AUTH_FAILURES_TOTAL: 'tandem_auth_failures_total',
+} as const;
+
+/**
+ * Upper bounds (seconds) of the REQUEST_DURATION_SECONDS buckets. The latency SLO counts a request as fast when it
+ * falls in the largest bucket at or below `spec.slo.latencyThresholdMs`, so these are part of the contract too.
+ */
+export const REQUEST_DURATION_BUCKETS = [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1] as const;
+
+/** The operator's own metrics (`operator/metrics.ts` registers them), named after controller-runtime's. */
+export const OperatorMetricNames = {
+  /** Counter by `controller`, `result` (success, error). */
+  RECONCILE_TOTAL: 'tandem_operator_reconcile_total',
+  /** Counter by `controller`. */
+  RECONCILE_ERRORS_TOTAL: 'tandem_operator_reconcile_errors_total',
+  /** Histogram (seconds) by `controller`. */
+  RECONCILE_TIME_SECONDS: 'tandem_operator_reconcile_time_seconds',
+  /** Gauge by `name` (the queue). */
+  WORKQUEUE_DEPTH: 'tandem_operator_workqueue_depth',
+  WORKQUEUE_ADDS_TOTAL: 'tandem_operator_workqueue_adds_total',
+  WORKQUEUE_RETRIES_TOTAL: 'tandem_operator_workqueue_retries_total',
+  WORKQUEUE_QUEUE_DURATION_SECONDS: 'tandem_operator_workqueue_queue_duration_seconds',
+  WORKQUEUE_UNFINISHED_WORK: 'tandem_operator_workqueue_unfinished_work',
+  /** Counter by `kind`, `verb`. */
+  API_WRITES_TOTAL: 'tandem_operator_api_writes_total',
+  /** Gauge by `name` (the Lease): 1 on the leader, 0 on a standby. */
+  LEADER: 'tandem_operator_leader_election_master_status',
+  /** Counter by `informer`. */
+  INFORMER_RESTARTS_TOTAL: 'tandem_operator_informer_restarts_total',
 } as const;
 
 // ── The operator install bundle ─────────────────────────────────────────────────────────────────

@@ -139,6 +139,23 @@ describe('renderInstallBundle', () => {
     expect(find(renderInstallBundle(), 'Deployment').spec.template.spec.containers[0].args.join(' ')).not.toContain('--namespaces');
   });
 
+  it('When no monitoring is asked for, Then it renders no ServiceMonitor, PrometheusRule or dashboard ConfigMap (their CRDs and Grafana are optional)', () => {
+    expect(objects.map((o) => o.kind)).not.toEqual(expect.arrayContaining(['ServiceMonitor']));
+    expect(objects.filter((o) => o.kind === 'PrometheusRule' || o.kind === 'ConfigMap')).toEqual([]);
+  });
+
+  it('When monitoring is asked for, Then the ServiceMonitor selects the metrics Service, the PrometheusRule holds the operator alerts and each dashboard is a ConfigMap for the Grafana sidecar', () => {
+    const files = new Map([['tandem-operator.json', '{"uid":"tandem-operator"}\n']]);
+    const monitored = renderInstallBundle({ monitoring: { serviceMonitor: { labels: { release: 'kps' } }, prometheusRule: {}, dashboards: { files, namespace: 'grafana' } } });
+    const monitor = find(monitored, 'ServiceMonitor');
+    expect(monitor.metadata?.labels).toMatchObject({ release: 'kps' });
+    expect(find(monitored, 'Service').metadata?.labels).toMatchObject(monitor.spec.selector.matchLabels);
+    expect(find(monitored, 'PrometheusRule').spec.groups[0].rules.map((r: { alert: string }) => r.alert)).toEqual(['TandemOperatorReconcileErrors', 'TandemOperatorNoLeader', 'TandemOperatorQueueBacklog']);
+    const dashboard = find(monitored, 'ConfigMap', 'tandem-operator-dashboard-operator');
+    expect(dashboard.metadata).toMatchObject({ namespace: 'grafana', labels: { grafana_dashboard: '1' } });
+    expect(dashboard.data).toEqual({ 'tandem-operator.json': '{"uid":"tandem-operator"}\n' });
+  });
+
   it('is byte-identical from one render to the next', () => {
     expect(toYaml(renderInstallBundle())).toBe(toYaml(renderInstallBundle()));
   });

@@ -31,6 +31,7 @@ import {
   METRICS_PORT,
 } from './constants.js';
 import { DNS_NAMESPACE, DNS_POD_LABELS, DNS_PORT } from './network-policies.js';
+import { OperatorMonitoring, type OperatorMonitoringOptions } from './operator-monitoring.js';
 import { finishPodTemplate, restrictedContainer, selectPods } from './pod-defaults.js';
 import { chartObjects } from './render.js';
 
@@ -99,6 +100,8 @@ export interface InstallBundleOptions {
     /** Default [53] (OpenShift DNS listens on 5353). */
     readonly ports?: readonly number[];
   };
+  /** Opt-in ServiceMonitor, PrometheusRule (the operator's alerts) and Grafana dashboard ConfigMaps. Default none. */
+  readonly monitoring?: OperatorMonitoringOptions;
 }
 
 /**
@@ -233,6 +236,7 @@ export class InstallBundleChart extends Chart {
       ports: [{ name: 'metrics', port: OPERATOR_METRICS_PORT, targetPort: OPERATOR_METRICS_PORT, protocol: kplus.Protocol.TCP }],
     });
     selectPods(service, podLabels);
+    new OperatorMonitoring(this, 'Monitoring', { namespace, labels, serviceLabels: podLabels, options: options.monitoring ?? {} });
 
     new kplus.k8s.KubePodDisruptionBudget(this, 'DisruptionBudget', {
       metadata: metadata(OPERATOR_NAME),

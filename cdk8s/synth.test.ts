@@ -3,8 +3,9 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
-import { parseAllDocuments } from 'yaml';
+import { parse, parseAllDocuments } from 'yaml';
 import { renderRecommenderFile, runSynth } from './synth.js';
+import { promtoolDir } from './test/promtool.js';
 
 const repo = join(dirname(fileURLToPath(import.meta.url)), '..');
 const dirs: string[] = [];
@@ -14,6 +15,8 @@ const tempDir = () => {
   return d;
 };
 afterAll(() => dirs.forEach((d) => rmSync(d, { recursive: true, force: true })));
+const tools = promtoolDir();
+afterAll(() => tools.cleanup());
 
 /** A copy of the repository's examples in a fresh working directory. */
 function workdir(): string {
@@ -77,7 +80,21 @@ describe('npm run synth', () => {
     expect(errors).toEqual([]);
     const examples = readdirSync(join(cwd, 'examples')).filter((f) => f.endsWith('.yaml')).sort();
     expect(examples.length).toBeGreaterThan(0);
-    expect(Object.keys(readTree(join(cwd, 'dist')))).toEqual([...examples.map((e) => `examples/${e}`), 'install.yaml'].sort());
+    // One rule file per example Recommender (`<namespace>-<name>`) and the operator's.
+    const ruleFiles = [
+      ...examples.map((e) => {
+        const { metadata } = parse(readFileSync(join(cwd, 'examples', e), 'utf8')) as { metadata: { name: string; namespace: string } };
+        return `${metadata.namespace}-${metadata.name}`;
+      }),
+      'tandem-operator',
+    ];
+    expect(Object.keys(readTree(join(cwd, 'dist')))).toEqual(
+      [...examples.map((e) => `examples/${e}`), 'install.yaml', 'operator-monitoring.yaml', ...ruleFiles.map((r) => `rules/${r}.rules.yaml`)].sort(),
+    );
+    for (const rules of ruleFiles) {
+      const run = tools.checkRules(`${rules}.yaml`, parse(readFileSync(join(cwd, 'dist', 'rules', `${rules}.rules.yaml`), 'utf8')) as object);
+      expect(run.output, rules).toContain('SUCCESS');
+    }
     const docs = parseAllDocuments(readFileSync(join(cwd, 'dist', 'install.yaml'), 'utf8')).map((d) => d.toJS() as { kind: string });
     expect(docs[0]?.kind).toBe('Namespace');
     expect(docs.map((d) => d.kind)).toContain('CustomResourceDefinition');

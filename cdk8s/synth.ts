@@ -1,7 +1,8 @@
 /**
  * `npm run synth`: plain YAML for GitOps from the same constructs the operator runs.
  *
- *   npm run synth                              dist/install.yaml and dist/examples/<file>.yaml for examples/*.yaml
+ *   npm run synth                              dist/install.yaml and dist/examples/<file>.yaml for examples/*.yaml;
+ *                                              dist/operator-monitoring.yaml (opt-in) and dist/rules/*.rules.yaml
  *   npm run synth -- -f my.yaml [-f …] -o out/ out/<file>.yaml for each Recommender file
  *   options: -n/--namespace NS  for Recommenders without metadata.namespace
  *            --watch-namespace NS (repeatable): a namespaced install.yaml (Roles, no ClusterRole)
@@ -15,15 +16,20 @@ import { basename, join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
 import type { KubernetesObject } from '@kubernetes/client-node';
-import { parseAllDocuments } from 'yaml';
+import { parseAllDocuments, stringify } from 'yaml';
+import { renderDashboards } from '../dashboards/render.js';
+import { operatorRuleGroups } from './alerts/operator.js';
+import { ruleFile } from './alerts/render.js';
 import { KIND, type Recommender } from './api/v1alpha1/recommender.js';
 import { validateRecommender } from './api/v1alpha1/validate.js';
+import { OPERATOR_NAME, OPERATOR_NAMESPACE } from './constants.js';
 import { renderInstallBundle, type InstallBundleOptions } from './install-bundle.js';
 import { renderRecommender } from './recommender-chart.js';
 import { toYaml } from './render.js';
 
 export const USAGE = `Usage: npm run synth -- [-f FILE ...] [-o DIR] [-n NAMESPACE] [install bundle options]
-  (no -f)          render dist/install.yaml and dist/examples/<file>.yaml from examples/*.yaml
+  (no -f)          render dist/install.yaml and dist/examples/<file>.yaml from examples/*.yaml, the operator's
+                   opt-in monitoring objects (dist/operator-monitoring.yaml) and plain rule files (dist/rules/)
   -f, --file FILE  a Recommender YAML file (several documents allowed); repeatable
   -o, --out DIR    output directory (default: dist, or dist/examples for the examples)
   -n, --namespace  namespace for Recommenders that have none
@@ -117,6 +123,35 @@ export function bundleOptions(values: { 'watch-namespace'?: string[]; 'api-serve
   };
 }
 
+const MONITORING_KINDS = new Set(['ServiceMonitor', 'PrometheusRule', 'ConfigMap']);
+
+/** The install bundle's opt-in monitoring objects alone: the operator's ServiceMonitor, PrometheusRule and dashboards. */
+export function operatorMonitoringYaml(): string {
+  const objects = renderInstallBundle({ monitoring: { serviceMonitor: {}, prometheusRule: {}, dashboards: { files: renderDashboards() } } });
+  return header('cdk8s/operator-monitoring.ts') + toYaml(objects.filter((o) => MONITORING_KINDS.has(o.kind ?? '')));
+}
+
+/**
+ * Plain Prometheus rule files (`rule_files:`, `promtool check rules`) for a Prometheus without prometheus-operator:
+ * the groups of each PrometheusRule rendered from a file, and the operator's.
+ */
+export function writeRuleFiles(files: readonly string[], outDir: string, defaultNamespace?: string): string[] {
+  mkdirSync(outDir, { recursive: true });
+  const written: string[] = [];
+  const write = (name: string, source: string, groups: unknown) => {
+    const path = join(outDir, `${name}.rules.yaml`);
+    writeFileSync(path, header(source) + stringify(groups, { lineWidth: 0, version: '1.1' }));
+    written.push(path);
+  };
+  for (const file of files) {
+    for (const rule of renderRecommenderFile(readFileSync(file, 'utf8'), file, defaultNamespace).filter((o) => o.kind === 'PrometheusRule')) {
+      write(`${rule.metadata?.namespace}-${rule.metadata?.name}`, basename(file), (rule as { spec?: unknown }).spec);
+    }
+  }
+  write(OPERATOR_NAME, 'cdk8s/alerts/operator.ts', ruleFile(operatorRuleGroups(OPERATOR_NAMESPACE)));
+  return written;
+}
+
 /** The whole CLI; returns the exit code. Every error goes to `stderr`. */
 export function runSynth(argv: string[], cwd = process.cwd(), stderr: (line: string) => void = (l) => console.error(l)): number {
   let values: { file?: string[]; out?: string; namespace?: string; help?: boolean; 'watch-namespace'?: string[]; 'api-server-cidr'?: string[]; 'api-server-port'?: string[] };
@@ -174,6 +209,13 @@ export function runSynth(argv: string[], cwd = process.cwd(), stderr: (line: str
       return path;
     });
     for (const f of examples) attempt(() => synthFile(join(examplesDir, f), join(outDir, 'examples'), values.namespace));
+    attempt(() => {
+      const path = join(outDir, 'operator-monitoring.yaml');
+      writeFileSync(path, operatorMonitoringYaml());
+      return path;
+    });
+    rmSync(join(outDir, 'rules'), { recursive: true, force: true });
+    attempt(() => writeRuleFiles(examples.map((f) => join(examplesDir, f)), join(outDir, 'rules'), values.namespace).join(', '));
   }
   for (const f of failures) stderr(f);
   if (failures.length > 0) {

@@ -45,6 +45,10 @@ export class Controller {
       onDepthChange: (depth) => metrics.workqueueDepth.set({ name: NAME }, depth),
       onRetry: () => metrics.workqueueRetries.inc({ name: NAME }),
     });
+    // Exported at 0 from the start, so dashboards and alerts see "no errors", not "no data".
+    metrics.reconcileTotal.inc({ controller: NAME, result: 'error' }, 0);
+    metrics.reconcileErrors.inc({ controller: NAME }, 0);
+    metrics.workqueueRetries.inc({ name: NAME }, 0);
     this.cache = new ClusterCache(kc, {
       namespaces: opts.namespaces,
       log: opts.log,

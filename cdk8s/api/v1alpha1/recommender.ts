@@ -350,6 +350,18 @@ export const RecommenderSpecSchema = Type.Object(
       },
       { default: {}, description: 'slo: objectives the alerts and dashboards are built from.' },
     ),
+    monitoring: Type.Object(
+      {
+        labels: Type.Record(Type.String({ minLength: 1, maxLength: 317 }), Type.String({ maxLength: 63 }), {
+          maxProperties: 16,
+          default: {},
+          description:
+            'labels: extra labels on the PrometheusRule and the ServiceMonitor, e.g. `release: kube-prometheus-stack` so that a Prometheus selecting on it loads them. Default none; keys under `app.kubernetes.io/` are reserved.',
+          ...rules({ rule: "self.all(k, !k.startsWith('app.kubernetes.io/'))", message: 'monitoring.labels must not set app.kubernetes.io/ labels: the operator selects its objects by them' }),
+        }),
+      },
+      { default: {}, description: 'monitoring: how Prometheus finds the Recommender\'s rules and scrape config.' },
+    ),
     audit: Type.Object(
       {
         enabled: Type.Boolean({ default: true, description: 'enabled: keep a replayable record of every recommendation shown. Default true.' }),
