@@ -25,18 +25,24 @@ ca_bundle=${NODE_EXTRA_CA_CERTS:-/etc/ssl/certs/ca-certificates.crt}
 
 # The two product images: the hash covers everything the Dockerfile copies, and the bases.
 sources=$(git ls-files -co --exclude-standard package.json package-lock.json tsconfig.json tsconfig.build.json \
-  cdk8s operator recommender/src images/Dockerfile .dockerignore | grep -vE '\.test\.ts$|/test/|recommender/src/bench/|operator/bench\.ts$' | sort)
+  cdk8s operator recommender/src images/Dockerfile .dockerignore | grep -vE '\.test\.ts$|/test/|recommender/src/bench/|operator/bench\.ts$|cdk8s/synth\.ts$' | sort)
 app_hash=$( { hash_of $sources; echo "$node_base $runtime_base"; } | sha256sum | cut -c1-12)
 for target in recommender operator; do
   ref="localhost/tandem-dev/$target:$version-$app_hash"
   if ! exists "$ref"; then
     echo "images: building $ref" >&2
     start=$SECONDS
-    buildah bud --quiet --isolation chroot --network host --pull-never --layers \
+    log=$(mktemp)
+    if ! buildah bud --isolation chroot --network host --pull-never --layers \
       -f images/Dockerfile --target "$target" "${ca_secret[@]}" \
       --build-arg "NODE_IMAGE=$node_base" --build-arg "RUNTIME_IMAGE=$runtime_base" \
       --build-arg "VERSION=$version" --build-arg "REVISION=$(git rev-parse --short HEAD 2>/dev/null || echo unknown)" \
-      -t "$ref" . >/dev/null
+      -t "$ref" . >"$log" 2>&1; then
+      echo "images: building $target failed; the end of its log:" >&2
+      tail -n 40 "$log" >&2
+      exit 1
+    fi
+    rm -f "$log"
     echo "images: built $target in $((SECONDS - start))s" >&2
   fi
   refs[$target]=$ref

@@ -77,8 +77,9 @@ export function nodeClusterClient(kubeconfigPath: string, images: NodeImages, no
 
 
   /** A namespace enforcing Pod Security `restricted` (every Tandem workload must run under it). */
-  async function restrictedNamespace(prefix: string, labels: Record<string, string> = {}): Promise<string> {
-    const name = `${prefix}-${process.pid}-${++namespaces}`;
+  /** `prefix-<pid>-<n>` (unique in a test run), or `prefix` itself with `exact`. */
+  async function restrictedNamespace(prefix: string, labels: Record<string, string> = {}, opts: { exact?: boolean } = {}): Promise<string> {
+    const name = opts.exact ? prefix : `${prefix}-${process.pid}-${++namespaces}`;
     await apply([
       {
         apiVersion: 'v1',
