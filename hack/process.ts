@@ -52,7 +52,7 @@ export async function terminate(proc: ChildProcess, graceMs = 5000): Promise<voi
 }
 
 /** The last lines of a log (the logs live in a temp dir that is removed at stop, so errors carry them). */
-export function logTail(path: string, lines = 15): string {
+export function logTail(path: string, lines = 30): string {
   try {
     return readFileSync(path, 'utf8').trimEnd().split('\n').slice(-lines).join('\n');
   } catch {

@@ -18,7 +18,7 @@ import type { KubernetesObject } from '@kubernetes/client-node';
 import { freePort, startControlPlane, toolPath, type ControlPlane, type ControlPlaneOptions } from '../control-plane.js';
 import { addons } from './addons.js';
 import { cniConflist, containerdConfig, kubeletConfig, kubeProxyConfig, kubeRouterArgs, paths, type NodeLayout } from './config.js';
-import { launch, waitFor, type Launched } from '../process.js';
+import { launch, logTail, waitFor, type Launched } from '../process.js';
 import { startRegistry, type Registry } from './registry.js';
 
 const run = promisify(execFile);
@@ -143,15 +143,28 @@ export async function startNode(plane: ControlPlane, where: { ip: string; name: 
 
     const kubeletHealthz = await freePort();
     writeFileSync(p.kubeletConfig, kubeletConfig(ready, plane.node.pki.ca, { healthz: kubeletHealthz }));
-    const kubelet = start('kubelet', toolPath('kubelet'), [
+    const kubeletArgs = [
       `--config=${p.kubeletConfig}`,
       `--kubeconfig=${plane.node.kubeletKubeconfigPath}`,
       `--node-ip=${layout.ip}`,
       `--hostname-override=${layout.name}`,
       `--root-dir=${p.kubeletRoot}`,
       '--v=1',
-    ]);
-    await waitFor(`node ${layout.name} Ready`, () => nodeReady(plane, layout.name), { timeoutMs: 120_000, intervalMs: 500, proc: kubelet });
+    ];
+    // As systemd's Restart= does on a real node: a kubelet that exits while containerd's CRI is still
+    // coming up (it validates the runtime at start) is started again.
+    for (let attempt = 1; ; attempt++) {
+      const kubelet = start('kubelet', toolPath('kubelet'), kubeletArgs);
+      try {
+        await waitFor(`node ${layout.name} Ready`, () => nodeReady(plane, layout.name), { timeoutMs: 120_000, intervalMs: 500, proc: kubelet });
+        break;
+      } catch (err) {
+        if (attempt >= 3 || kubelet.child.exitCode === null) throw err;
+        log(`kubelet exited at start (attempt ${attempt}); starting it again: ${logTail(kubelet.logPath, 3)}`);
+        started.splice(started.indexOf(kubelet), 1);
+        await new Promise((r) => setTimeout(r, 2000));
+      }
+    }
     log(`node ${layout.name} Ready`);
 
     writeFileSync(p.kubeProxyConfig, kubeProxyConfig(ready, plane.kubeconfigPath, { healthz: await freePort(), metrics: await freePort() }));
