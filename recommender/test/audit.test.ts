@@ -8,7 +8,8 @@ import { canonicalJson } from '../src/audit/canonical.js';
 import { Chain, ChainVerifier } from '../src/audit/chain.js';
 import { FileSink, sweepAudit } from '../src/audit/file-sink.js';
 import { AUDIT_FORMAT, subjectDigest, type AuditRecord, type DecisionRecord } from '../src/audit/record.js';
-import { decisionsOf, findDecision, redactUsers, uuidV7Time } from '../src/audit/search.js';
+import { decisionsOf, findDecision, redactUsers } from '../src/audit/search.js';
+import { uuidV7Time } from '../src/recommendation-id.js';
 import { StreamSink } from '../src/audit/sink.js';
 import { verifyFiles } from '../src/audit/verify.js';
 

@@ -10,6 +10,7 @@
 import { open, readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { checker } from '../data/validate.js';
+import { uuidV7Time } from '../recommendation-id.js';
 import { fileOpenedAt } from './file-sink.js';
 import { DecisionLine } from './record.js';
 
@@ -51,12 +52,6 @@ function lineAround(buf: Buffer, at: number): string | undefined {
   const start = buf.lastIndexOf(0x0a, at) + 1;
   const end = buf.indexOf(0x0a, at);
   return end < 0 ? undefined : buf.toString('utf8', start, end);
-}
-
-/** The time a UUIDv7 was made, ms, or undefined for other ids. */
-export function uuidV7Time(id: string): number | undefined {
-  if (!/^[0-9a-f]{8}-[0-9a-f]{4}-7[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/i.test(id)) return undefined;
-  return parseInt(id.slice(0, 8) + id.slice(9, 13), 16);
 }
 
 /**
