@@ -1,9 +1,15 @@
-import { mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { EventColumnsBuilder } from '../src/engine/events.js';
+import { admitEvent, privatiseEvents } from '../src/privacy/events.js';
+import { pruneEventsFile } from '../src/privacy/prune-file.js';
 import { fingerprintKeyId, HmacKeyError, keyIdOf, parseHmacKeys, Pseudonymiser, PSEUDONYM_PATTERN } from '../src/privacy/pseudonym.js';
 import { DirSubjectSet, MemorySubjectSet } from '../src/privacy/subject-set.js';
+import type { ShopEvent } from '../src/schemas.js';
+import { CAMERA_SHOP } from './fixtures.js';
+import { Catalog } from '../src/engine/catalog.js';
 
 const KEY = 'a-test-hmac-key-0123456789';
 
@@ -98,5 +104,63 @@ describe('subject sets', () => {
   it('When something that is not a pseudonym is added, Then it is refused (it would become a file name)', async () => {
     const set = await DirSubjectSet.open(dir);
     await expect(set.add('../../etc/passwd', new Date())).rejects.toThrow(/not a pseudonym/);
+  });
+});
+
+describe('event policy', () => {
+  const pseudonymiser = Pseudonymiser.fromText(KEY);
+  const now = () => Date.parse('2026-11-25T00:00:00Z');
+  const ev = (userId: string, day: number, type: ShopEvent['type'] = 'view'): ShopEvent => ({
+    type,
+    userId,
+    itemId: 'cam-1',
+    timestamp: new Date(Date.parse('2026-11-25T00:00:00Z') - day * 86_400_000).toISOString(),
+  });
+
+  it('When an event arrives, Then its shopper is pseudonymised, an erased shopper is dropped, and so is an event past retention', async () => {
+    const erased = new MemorySubjectSet();
+    await erased.add(pseudonymiser.pseudonym('gone'), new Date());
+    const opts = { pseudonymiser, erased, retentionDays: 30, now };
+    expect(admitEvent(ev('alice', 1), opts)).toEqual({ ...ev('alice', 1), userId: pseudonymiser.pseudonym('alice') });
+    expect(admitEvent(ev('gone', 1), opts)).toBe('erased');
+    expect(admitEvent(ev('alice', 31), opts)).toBe('expired');
+  });
+
+  it('When training events are privatised, Then erased and expired events go, shoppers left without events leave the user list, and ids are pseudonyms', async () => {
+    const erased = new MemorySubjectSet();
+    await erased.add(pseudonymiser.pseudonym('gone'), new Date());
+    const catalog = Catalog.from(CAMERA_SHOP);
+    const b = new EventColumnsBuilder();
+    for (const e of [ev('alice', 1), ev('gone', 1), ev('old', 40), ev('bob', 2, 'purchase'), ev('alice', 50)]) b.add(e, catalog);
+    const { events, dropped } = privatiseEvents(b.build(), { pseudonymiser, erased, retentionDays: 30, now });
+    expect(dropped).toEqual({ erased: 1, expired: 2 });
+    expect(events.length).toBe(2);
+    expect(events.userIds).toEqual([pseudonymiser.pseudonym('alice'), pseudonymiser.pseudonym('bob')]);
+    expect([...events.user]).toEqual([0, 1]);
+  });
+});
+
+describe('pruning the events file', () => {
+  let dir: string;
+  beforeEach(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'tandem-prune-'));
+  });
+  afterEach(async () => {
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  it('When events of an erased shopper are in the file, Then they are removed and every other line stays as it was', async () => {
+    const path = join(dir, 'events.jsonl');
+    const lines = [
+      JSON.stringify({ type: 'view', userId: 'alice', itemId: 'cam-1', timestamp: '2026-11-20T00:00:00Z' }),
+      JSON.stringify({ type: 'view', userId: 'gone', itemId: 'cam-1', timestamp: '2026-11-20T00:00:00Z' }),
+      'not json at all',
+      JSON.stringify({ type: 'purchase', userId: 'gone', itemId: 'card-1', orderId: 'o1', timestamp: '2026-11-21T00:00:00Z' }),
+    ];
+    await writeFile(path, lines.join('\n') + '\n');
+    const r = await pruneEventsFile(path, (e) => e.userId !== 'gone');
+    expect(r).toEqual({ kept: 2, removed: 2 });
+    expect(await readFile(path, 'utf8')).toBe(`${lines[0]}\n${lines[2]}\n`);
+    expect(await readdir(dir)).toEqual(['events.jsonl']);
   });
 });
