@@ -112,6 +112,20 @@ export const CacheConfig = Type.Object(
      * Default 0: any online update invalidates. A new model or a catalogue change always does.
      */
     maxStaleMs: Type.Integer({ minimum: 0, default: 0 }),
+    /** ttlSeconds: how long a candidate list lives in either tier (`TANDEM_CACHE_TTL_SECONDS` overrides it). Default 300. */
+    ttlSeconds: Type.Integer({ minimum: 1, maximum: 86_400, default: 300 }),
+    /** redis: the shared tier behind the in-process one, used when `REDIS_URL` is set. */
+    redis: Type.Object(
+      {
+        /** timeoutMs: every Redis call gives up after this; the request is then served uncached. Default 20. */
+        timeoutMs: Type.Integer({ minimum: 1, maximum: 10_000, default: 20 }),
+        /** keyPrefix: start of every key, before the model version. Default `tandem:cand:`. */
+        keyPrefix: Type.String({ minLength: 1, maxLength: 64, pattern: '^[^*?\\[\\]\\s]+$', default: 'tandem:cand:' }),
+        /** backoffMs: after a failed call, Redis is skipped this long (doubling to 10 s while it keeps failing). Default 250. */
+        backoffMs: Type.Integer({ minimum: 1, maximum: 10_000, default: 250 }),
+      },
+      { additionalProperties: false, default: {} },
+    ),
   },
   { additionalProperties: false, default: {} },
 );

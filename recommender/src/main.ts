@@ -108,7 +108,7 @@ async function demoDataCommand(args: string[]): Promise<void> {
   out(`wrote ${shop.items.length} items and ${shop.events.length} events to ${values.out}/catalog.jsonl and events.jsonl`);
 }
 
-function banner(port: number, apiKey: string, service: RecommenderService, demoKey: boolean, logger: Logger): void {
+async function banner(port: number, apiKey: string, service: RecommenderService, demoKey: boolean, logger: Logger): Promise<void> {
   const base = `http://localhost:${port}`;
   const auth = `-H 'Authorization: Bearer ${apiKey}'`;
   // Pick examples that return something: a popular item with complements, one with alternatives, a known shopper.
@@ -116,8 +116,8 @@ function banner(port: number, apiKey: string, service: RecommenderService, demoK
   let upItem = '';
   for (const id of service.catalog.ids.slice(0, 500)) {
     try {
-      if (!crossItem && service.recommend({ intent: 'cross-sell', items: [id], limit: 5 }).items.length >= 3) crossItem = id;
-      if (!upItem && service.recommend({ intent: 'up-sell', items: [id], limit: 5 }).items.length >= 3) upItem = id;
+      if (!crossItem && (await service.recommend({ intent: 'cross-sell', items: [id], limit: 5 })).items.length >= 3) crossItem = id;
+      if (!upItem && (await service.recommend({ intent: 'up-sell', items: [id], limit: 5 })).items.length >= 3) upItem = id;
     } catch (err) {
       logger.warn({ err }, 'failed to pick example items');
     }
@@ -183,7 +183,7 @@ async function serveCommand(args: string[]): Promise<void> {
     if (!store.active) logger.warn({ dir: values['model-dir'], version: env.modelVersion ?? 'latest' }, 'no valid model in the model directory yet; not ready');
     if (watchSeconds > 0) store.watch(watchSeconds * 1000);
   }
-  if (store.active) banner(running.port, apiKey, service, demo && !env.apiKey, logger);
+  if (store.active) await banner(running.port, apiKey, service, demo && !env.apiKey, logger);
 
   const stop = (signal: string): void => {
     logger.info({ signal }, 'shutting down');

@@ -1,9 +1,12 @@
 /**
- * The use cases: recommend (score → business rules → answer), and ingest catalogue items,
+ * The use cases: recommend (candidates → business rules → answer), and ingest catalogue items,
  * inventory and events. Knows nothing of HTTP; the API layer is a thin shell around it.
  */
 import { randomUUID } from 'node:crypto';
-import { CandidateCache } from './cache.js';
+import { decodeScored, encodeScored } from './cache/codec.js';
+import { candidateKey } from './cache/key.js';
+import { TieredCache } from './cache/tiered.js';
+import type { SharedTier } from './cache/types.js';
 import type { TandemConfig } from './config.js';
 import type { Catalog } from './engine/catalog.js';
 import { boughtBy, crossSell, personal, reasonsOf, upSell, type EngineView, type Scored } from './engine/score.js';
@@ -40,7 +43,7 @@ export interface Decision extends RecommendationResponse {
 }
 
 /** A candidate list as the service keeps it (in the cache): the engine's answer, and what serving it taught. */
-interface CandidateList {
+export interface CandidateList {
   scored: Scored;
   /** The candidate depth the rules needed last time, valid while stock is unchanged. */
   deeper?: number;
@@ -64,6 +67,17 @@ interface Served {
   stockGeneration: number;
 }
 
+/** The request in the catalogue's terms. */
+interface Basket {
+  /** Known basket items, without repeats, in id order (the list is a function of the cache key). */
+  known: number[];
+  /** Their ids, in the same order. */
+  ids: string[];
+  /** The shopper, when the model knows them (else their history cannot shape the list). */
+  user: string | undefined;
+  notes: string[];
+}
+
 /** No model is active yet (the service is not ready). */
 export class NotReadyError extends Error {
   override readonly name = 'NotReadyError';
@@ -77,6 +91,8 @@ export interface ServiceDeps {
   catalog: Catalog;
   store: ModelStore;
   config: TandemConfig;
+  /** The shared cache tier (Redis) behind the in-process one; memory only without it. */
+  sharedCache?: SharedTier;
   variant?: string;
   now?: () => number;
 }
@@ -85,13 +101,31 @@ export class RecommenderService {
   private readonly variant: string;
   private readonly now: () => number;
 
-  /** Candidate lists before business rules (see cache.ts). */
-  readonly cache: CandidateCache<CandidateList>;
+  /** Candidate lists before business rules (see cache/). */
+  readonly cache: TieredCache<CandidateList>;
 
   constructor(private readonly deps: ServiceDeps) {
     this.variant = deps.variant ?? 'control';
     this.now = deps.now ?? Date.now;
-    this.cache = new CandidateCache<CandidateList>(deps.config.cache, (list) => list.scored.candidates.length);
+    const { catalog } = deps;
+    this.cache = new TieredCache<CandidateList>(deps.config.cache, {
+      weigh: (list) => list.scored.candidates.length,
+      ...(deps.sharedCache
+        ? {
+            shared: {
+              tier: deps.sharedCache,
+              codec: {
+                encode: (list, at) => encodeScored(list.scored, catalog, at),
+                decode: (text) => {
+                  const d = decodeScored(text, catalog);
+                  return d && { value: { scored: d.scored }, at: d.at };
+                },
+              },
+            },
+          }
+        : {}),
+    });
+    deps.store.on('activate', (manifest, previous) => this.cache.activated(manifest.version, previous?.version ?? null));
   }
 
   get catalog(): Catalog {
@@ -99,14 +133,21 @@ export class RecommenderService {
   }
 
   /**
-   * Scores, then applies the business rules. Candidates are over-fetched (2×limit + 10) so the
-   * rules have room to filter; if they filter so much that the list runs short, it retries
-   * with a deeper candidate list.
+   * Candidates (through the cache), then the business rules, then the answer. Candidates are
+   * over-fetched (2×limit + 10) so the rules have room to filter; if they filter so much that the
+   * list runs short, it retries with a deeper candidate list.
    */
-  recommend(req: RecommendRequest): Decision {
+  async recommend(req: RecommendRequest): Promise<Decision> {
     const model = this.deps.store.active;
     if (!model) throw new NotReadyError('no model is loaded yet');
-    const { catalog, config } = this.deps;
+    const basket = this.basket(req, model);
+    const ctx: RuleContext = { catalog: this.deps.catalog, rules: this.deps.config.rules, intent: req.intent, now: this.now(), limit: req.limit };
+    const { list, served } = await this.rank(req.intent, model, basket, ctx);
+    return this.answer(req.intent, model, basket, list, served);
+  }
+
+  private basket(req: RecommendRequest, model: ServingModel): Basket {
+    const { catalog } = this.deps;
     const notes: string[] = [];
     const known: number[] = [];
     for (const id of req.items) {
@@ -114,32 +155,46 @@ export class RecommenderService {
       if (idx === undefined) notes.push(`unknown_item:${id}`);
       else if (!known.includes(idx)) known.push(idx);
     }
-    const ctx = { catalog, rules: config.rules, intent: req.intent, now: this.now(), limit: req.limit };
+    if (known.length > 1) known.sort((a, b) => (catalog.id(a) < catalog.id(b) ? -1 : 1));
+    const user = req.user !== undefined && (model.users.has(req.user) || model.online.histories.has(req.user)) ? req.user : undefined;
+    return { known, ids: known.map((i) => catalog.id(i)), user, notes };
+  }
+
+  /**
+   * Over-fetch; go deeper (×4) while the rules leave the answer short and a deeper list helps. The
+   * depth found is remembered on the shallow (cached) list and reused while stock is unchanged.
+   */
+  private async rank(intent: Intent, model: ServingModel, basket: Basket, ctx: RuleContext): Promise<{ list: CandidateList; served: Served }> {
+    const { catalog } = this.deps;
     const promotionsKey = activePromotionsKey(ctx);
-    // Over-fetch; go deeper (×4) while the rules leave the answer short and a deeper list helps.
-    // The depth found is remembered on the shallow (cached) list and reused while stock is unchanged.
-    const base = Math.min(req.limit * 2 + 10, MAX_CANDIDATES);
-    const root = this.candidates(req, model, known, base);
+    const base = Math.min(ctx.limit * 2 + 10, MAX_CANDIDATES);
+    const first = this.candidates(intent, model, basket, base);
+    const root = first instanceof Promise ? await first : first;
     const hint = root.deeper !== undefined && root.deeperAtStock === catalog.stockGeneration ? root.deeper : undefined;
     let want = hint ?? base;
     let best: { want: number; list: CandidateList; served: Served } | undefined;
     for (;;) {
-      const list = want === base ? root : this.candidates(req, model, known, want);
+      const next = want === base ? root : this.candidates(intent, model, basket, want);
+      const list = next instanceof Promise ? await next : next;
       const served = this.serve(list, ctx, promotionsKey);
       if (best && served.items.length <= best.served.items.length) break; // deeper did not help
       best = { want, list, served };
-      if (hint !== undefined || served.items.length >= req.limit || list.scored.candidates.length < want || want >= MAX_CANDIDATES) break;
+      if (hint !== undefined || served.items.length >= ctx.limit || list.scored.candidates.length < want || want >= MAX_CANDIDATES) break;
       want = Math.min(want * 4, MAX_CANDIDATES);
     }
-    if (hint === undefined && (best.want !== base || best.served.items.length < req.limit)) {
+    if (hint === undefined && (best.want !== base || best.served.items.length < ctx.limit)) {
       root.deeper = best.want;
       root.deeperAtStock = catalog.stockGeneration;
     }
-    const { list, served } = best;
-    notes.push(...list.scored.notes);
+    return best;
+  }
+
+  private answer(intent: Intent, model: ServingModel, basket: Basket, list: CandidateList, served: Served): Decision {
+    const { catalog } = this.deps;
+    const notes = list.scored.notes.length > 0 ? [...basket.notes, ...list.scored.notes] : basket.notes;
     const answer: Decision = {
       recommendationId: randomUUID(),
-      intent: req.intent,
+      intent,
       modelVersion: model.version,
       variant: this.variant,
       items: (served.answer ??= served.items.map((c) => ({
@@ -178,30 +233,28 @@ export class RecommenderService {
   }
 
   /** Candidate generation for one request, through the cache. */
-  private candidates(req: RecommendRequest, model: ServingModel, known: number[], want: number): CandidateList {
+  private candidates(intent: Intent, model: ServingModel, basket: Basket, want: number): CandidateList | Promise<CandidateList> {
+    const { catalog } = this.deps;
+    const key = candidateKey({ intent, items: basket.ids, user: basket.user, depth: want });
+    return this.cache.get(key, model, catalog.generation, () => ({ scored: this.score(intent, model, basket, want) }));
+  }
+
+  private score(intent: Intent, model: ServingModel, basket: Basket, want: number): Scored {
     const { catalog, config } = this.deps;
-    const key = `${req.intent}|${req.items.join(',')}|${req.user ?? ''}|${want}`;
-    const cached = this.cache.get(key, model, catalog.generation);
-    if (cached) return cached;
     const view: EngineView = { catalog, model, cfg: config.engine };
-    let scored: Scored = { candidates: [], notes: [] };
-    if (req.intent === 'personal') {
-      scored = personal(view, req.user ?? '', new Set(), want);
-    } else if (known.length > 0) {
-      const exclude = boughtBy(model, req.user);
-      const candidates = req.intent === 'cross-sell' ? crossSell(view, known, exclude, want) : upSell(view, known[0]!, exclude, want);
-      const notes = candidates.length > 0 ? [] : [req.intent === 'cross-sell' ? 'no_complements_known' : 'no_alternative_in_price_band'];
-      scored = { candidates, notes };
-    }
-    const list: CandidateList = { scored };
-    this.cache.set(key, model, catalog.generation, list);
-    return list;
+    if (intent === 'personal') return personal(view, basket.user ?? '', new Set(), want);
+    if (basket.known.length === 0) return { candidates: [], notes: [] };
+    const exclude = boughtBy(model, basket.user);
+    const candidates = intent === 'cross-sell' ? crossSell(view, basket.known, exclude, want) : upSell(view, basket.known[0]!, exclude, want);
+    const notes = candidates.length > 0 ? [] : [intent === 'cross-sell' ? 'no_complements_known' : 'no_alternative_in_price_band'];
+    return { candidates, notes };
   }
 
   /** Upserts catalogue items; each bad record is rejected with its index and field. */
   upsertItems(records: readonly unknown[]): BatchResult {
     const v = validateBatch(CatalogItem, records);
     for (const { value } of v.valid) this.deps.catalog.upsert(value);
+    if (v.valid.length > 0) this.cache.catalogueChanged();
     return { accepted: v.valid.length, rejected: v.rejected, errors: v.errors };
   }
 
@@ -243,6 +296,12 @@ export class RecommenderService {
         model.online.addInteraction(ev.userId, idx, ev.type === 'add_to_cart' ? w.add_to_cart : w.view, false);
       }
     }
+    if (v.valid.length > 0) this.cache.onlineChanged();
     return { accepted: v.valid.length, rejected: v.rejected, errors: v.errors };
+  }
+
+  /** Stops the cache's background work and connections. */
+  close(): Promise<void> {
+    return this.cache.close();
   }
 }

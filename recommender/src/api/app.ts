@@ -77,8 +77,8 @@ export function createApp(deps: AppDeps): App {
     if (v) metrics.modelInfo.set({ version: v }, 1);
   };
   (metrics.cacheLookups as unknown as { collect?: () => void }).collect = () => {
-    metrics.cacheLookups.set({ result: 'hit' }, deps.service.cache.hits);
-    metrics.cacheLookups.set({ result: 'miss' }, deps.service.cache.misses);
+    metrics.cacheLookups.set({ result: 'hit' }, deps.service.cache.stats.memory.hits);
+    metrics.cacheLookups.set({ result: 'miss' }, deps.service.cache.stats.memory.misses);
   };
   const app = express();
   app.disable('x-powered-by');

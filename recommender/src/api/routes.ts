@@ -64,12 +64,17 @@ const recommendationResponses = {
   200: { description: 'Recommendations, best first.', schema: RecommendationResponse },
 };
 
+function notReadyError(err: unknown): unknown {
+  return err instanceof NotReadyError ? new HttpError(503, err.message, undefined, { 'Retry-After': '5' }) : err;
+}
+
+/** Runs a use case; "no model yet" becomes a 503 with Retry-After. */
 function notReady<T>(fn: () => T): T {
   try {
-    return fn();
+    const out = fn();
+    return (out instanceof Promise ? out.catch((err: unknown) => Promise.reject(notReadyError(err))) : out) as T;
   } catch (err) {
-    if (err instanceof NotReadyError) throw new HttpError(503, err.message, undefined, { 'Retry-After': '5' });
-    throw err;
+    throw notReadyError(err);
   }
 }
 
@@ -85,8 +90,8 @@ export function buildRoutes(deps: RouteDeps): RouteDef[] {
     metrics.ingested.inc({ kind, outcome: 'rejected' }, result.rejected);
     return result;
   };
-  const recommend = (intent: Intent, items: string[], q: Record<string, unknown>): JsonText => {
-    const decision = notReady(() =>
+  const recommend = async (intent: Intent, items: string[], q: Record<string, unknown>): Promise<JsonText> => {
+    const decision = await notReady(() =>
       service.recommend({ intent, items, user: q.user as string | undefined, limit: (q.limit as number | undefined) ?? 10 }),
     );
     itemsHistogram[intent].observe(decision.items.length);

@@ -4,6 +4,7 @@
  * (requests in flight keep the model they started with), and rolls back by activating an
  * older version. A refused version never replaces the active one.
  */
+import { EventEmitter } from 'node:events';
 import type { Logger } from 'pino';
 import type { EngineConfig } from '../config.js';
 import type { Catalog } from '../engine/catalog.js';
@@ -19,7 +20,6 @@ export interface ModelStoreOptions {
   catalog: Catalog;
   engine: EngineConfig;
   logger?: Logger;
-  onActivate?: (manifest: Manifest) => void;
   /** Serve this version only (`TANDEM_MODEL_VERSION`) instead of following the newest; `latest` or unset follows. */
   pinned?: string;
 }
@@ -29,7 +29,12 @@ function newest(...versions: (string | undefined)[]): string | undefined {
   return versions.filter((v) => v !== undefined).sort().at(-1);
 }
 
-export class ModelStore {
+/** What the store tells its listeners: a version became active (after `previous`), or one was refused. */
+export interface ModelStoreEvents {
+  activate: [manifest: Manifest, previous: Manifest | null];
+}
+
+export class ModelStore extends EventEmitter<ModelStoreEvents> {
   private current: { model: ServingModel; manifest: Manifest } | null = null;
   private readonly memory = new Map<string, { manifest: Manifest; data: ModelData }>();
   /** Versions refused at activation, with the reason. */
@@ -43,7 +48,9 @@ export class ModelStore {
   /** A pinned version is activated once; after that (or after a hand-made activation) following stops. */
   private pinSettled = false;
 
-  constructor(private readonly opts: ModelStoreOptions) {}
+  constructor(private readonly opts: ModelStoreOptions) {
+    super();
+  }
 
   get active(): ServingModel | null {
     return this.current?.model ?? null;
@@ -170,11 +177,11 @@ export class ModelStore {
       throw err;
     }
     const model = bindModel(version, loaded.data, this.opts.catalog, this.opts.engine.historySize);
-    const previous = this.current?.manifest.version ?? null;
+    const previous = this.current?.manifest ?? null;
     this.current = { model, manifest: loaded.manifest };
     this.refused.delete(version);
-    log?.info({ version, previous, counts: loaded.manifest.counts }, 'activated model');
-    this.opts.onActivate?.(loaded.manifest);
+    log?.info({ version, previous: previous?.version ?? null, counts: loaded.manifest.counts }, 'activated model');
+    this.emit('activate', loaded.manifest, previous);
     return loaded.manifest;
   }
 }
