@@ -29,7 +29,7 @@ function decision(user: string | null, time = Date.parse('2026-11-25T10:00:00Z')
     ...(user ? { subject: { digest: subjectDigest(id, user), keyId: 'k1' } } : {}),
     optedOut: false,
     intent: 'cross-sell',
-    context: { items: ['cam-1'], limit: 3 },
+    context: { items: ['cam-1'], limit: 3, depth: 16 },
     model: { version: 'v1', sha256: 'ab'.repeat(32) },
     config: { version: 'c0ffee' },
     variant: 'control',

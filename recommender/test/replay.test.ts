@@ -25,7 +25,7 @@ function record(): DecisionRecord {
     time: '2026-11-25T10:00:00.000Z',
     optedOut: false,
     intent: 'cross-sell',
-    context: { items: ['cam-1'], limit: 3 },
+    context: { items: ['cam-1'], limit: 3, depth: 16 },
     model: { version: 'v1', sha256: 'ab'.repeat(32) },
     config: { version: 'cfg1' },
     variant: 'control',

@@ -59,8 +59,12 @@ export const DecisionRecord = Type.Object(
     optedOut: Type.Boolean({ description: 'The shopper had opted out: the answer was made without their history.' }),
     intent: Intent,
     context: Type.Object(
-      { items: Type.Array(Type.String()), limit: Type.Integer({ minimum: 1 }) },
-      { additionalProperties: false, description: 'The request: basket or item, and the limit.' },
+      {
+        items: Type.Array(Type.String()),
+        limit: Type.Integer({ minimum: 1 }),
+        depth: Type.Integer({ minimum: 1, description: 'Candidates asked of the engine.' }),
+      },
+      { additionalProperties: false, description: 'The request: basket or item, the limit, the candidate depth.' },
     ),
     model: Type.Object({ version: Type.String(), sha256: Type.String() }, { additionalProperties: false }),
     config: Type.Object(

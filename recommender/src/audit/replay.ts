@@ -74,12 +74,14 @@ export interface ReplayContext {
   rules: RulesConfig;
   /** The config version in force now (the record names the one it was made with). */
   configVersion: string;
-  /** The recomputed candidates, or why they could not be (model version gone, shopper redacted…). */
+  /** The recomputed candidates, or why they could not be (model version gone…). */
   engine: { candidates: EngineCandidate[] } | { unavailable: string };
+  /** What the caller knows may make the replay differ (e.g. the shopper was redacted). */
+  notes?: string[];
 }
 
 export function replayDecision(record: DecisionRecord, ctx: ReplayContext): ReplayResult {
-  const notes: string[] = [];
+  const notes: string[] = [...(ctx.notes ?? [])];
   const again = replayRules(record, ctx.rules);
   const diff: ReplayResult['diff'] = {};
   if (!same(again.items, record.items)) diff.items = { recorded: record.items, replayed: again.items };

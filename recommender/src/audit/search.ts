@@ -16,11 +16,11 @@ import { DecisionLine } from './record.js';
 
 const isDecisionLine = checker(DecisionLine);
 
-/** Every writer's audit files, oldest first within a writer. */
-async function writerFiles(root: string): Promise<string[][]> {
+/** Every writer's audit files (or one writer's), oldest first within a writer. */
+async function writerFiles(root: string, only?: string): Promise<string[][]> {
   let writers: string[];
   try {
-    writers = (await readdir(root)).sort();
+    writers = only === undefined ? (await readdir(root)).sort() : [only];
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code === 'ENOENT') return [];
     throw err;
@@ -112,11 +112,11 @@ export async function decisionsOf(root: string, pseudonyms: readonly string[], m
   return { lines, truncated: false };
 }
 
-/** Redacts a shopper (any of its pseudonyms) in every audit file under `root`; returns the lines redacted. */
-export async function redactUsers(root: string, pseudonyms: readonly string[]): Promise<number> {
+/** Redacts a shopper (any of its pseudonyms) in every audit file under `root` (or one writer's); returns the lines redacted. */
+export async function redactUsers(root: string, pseudonyms: readonly string[], writer?: string): Promise<number> {
   const needles = userNeedles(pseudonyms);
   let redacted = 0;
-  for (const files of await writerFiles(root)) {
+  for (const files of await writerFiles(root, writer)) {
     for (const f of files) redacted += await redactFile(f, needles);
   }
   return redacted;

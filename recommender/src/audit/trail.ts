@@ -50,6 +50,7 @@ export class AuditTrail {
   private constructor(
     private readonly sinks: AuditSink[],
     private readonly dir: string | undefined,
+    private readonly writer: string,
     private readonly memory: MemorySink | undefined,
   ) {}
 
@@ -75,7 +76,7 @@ export class AuditTrail {
       sinks.push(memory);
     }
     if (opts.stdout) sinks.push(new StreamSink(opts.stdout, common('stdout')));
-    return new AuditTrail(sinks, opts.dir, memory);
+    return new AuditTrail(sinks, opts.dir, opts.writer, memory);
   }
 
   /** Queues a record in every sink; never waits, never throws. */
@@ -102,10 +103,13 @@ export class AuditTrail {
     return { lines, truncated: false };
   }
 
-  /** Redacts a shopper in every record held; returns how many records. */
-  async redact(pseudonyms: readonly string[]): Promise<number> {
+  /**
+   * Redacts a shopper in every record held, every writer's (`own`: this writer's only, for an erasure
+   * made by another pod, which redacted the rest); returns how many records.
+   */
+  async redact(pseudonyms: readonly string[], opts: { own?: boolean } = {}): Promise<number> {
     await this.flush();
-    if (this.dir) return redactUsers(this.dir, pseudonyms);
+    if (this.dir) return redactUsers(this.dir, pseudonyms, opts.own ? this.writer : undefined);
     let n = 0;
     for (const l of this.memory!.lines) {
       if (l.user !== null && pseudonyms.includes(l.user)) {

@@ -108,6 +108,14 @@ export class TieredCache<V> implements CandidateCache<V> {
     return at >= this.catalogueAt && (at >= this.onlineAt || this.now() - at < this.cfg.maxStaleMs);
   }
 
+  /**
+   * Drops a shopper's lists from this pod (an erasure). The shared tier's copies are never read again:
+   * an erased shopper is nobody in particular to the service, so no key names them; they expire by TTL.
+   */
+  forgetUser(user: string): number {
+    return this.memory.dropUser(user);
+  }
+
   catalogueChanged(): void {
     this.catalogueAt = this.now();
   }

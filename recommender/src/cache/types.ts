@@ -15,6 +15,8 @@ export interface CandidateCache<V> {
   catalogueChanged(): void;
   /** Online updates (events) were applied here. */
   onlineChanged(): void;
+  /** A shopper was erased: drop their lists here; returns how many. */
+  forgetUser(user: string): number;
   /** `version` is now active (after `previous`): drop what belongs to the previous one. */
   activated(version: string, previous: string | null): void;
   readonly stats: CacheStats;

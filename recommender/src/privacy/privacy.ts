@@ -18,6 +18,12 @@ export interface Subject {
   readonly optedOut: boolean;
 }
 
+/**
+ * The key used when none is configured (`npm start`, local training): it is public, so it pseudonymises
+ * without protecting anything. The rendered Deployment and CronJob always mount a real one.
+ */
+export const DEMO_HMAC_KEY = 'tandem-demo-hmac-key-not-a-secret';
+
 export interface PrivacyOptions {
   /** The HMAC key material (see pseudonym.ts). */
   keyText: string;
@@ -34,6 +40,11 @@ export class Privacy {
     readonly optedOut: SubjectSet,
     readonly retentionDays: number | undefined,
   ) {}
+
+  /** Sets in memory: for one process on its own (the demo, tests). */
+  static inMemory(keyText: string, retentionDays?: number): Privacy {
+    return new Privacy(Pseudonymiser.fromText(keyText), new MemorySubjectSet(), new MemorySubjectSet(), retentionDays);
+  }
 
   static async open(opts: PrivacyOptions): Promise<Privacy> {
     const pseudonymiser = Pseudonymiser.fromText(opts.keyText);

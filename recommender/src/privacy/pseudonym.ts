@@ -4,7 +4,7 @@
  * travels with every pseudonym so the key can rotate: the newest key pseudonymises, older keys are kept
  * only to recognise what was stored under them (model histories, erasures, opt-outs) until it expires.
  */
-import { createHash, createHmac } from 'node:crypto';
+import { createHash, createHmac, createSecretKey, type KeyObject } from 'node:crypto';
 import { Type, type Static } from '@sinclair/typebox';
 import YAML from 'yaml';
 import { checker, fieldErrors } from '../data/validate.js';
@@ -31,7 +31,8 @@ export type HmacKeyFile = Static<typeof HmacKeyFile>;
 
 export interface HmacKey {
   readonly id: string;
-  readonly secret: Buffer;
+  /** A KeyObject: createHmac with a Buffer imports the key on every call, seven times slower. */
+  readonly secret: KeyObject;
 }
 
 /** Thrown for a key file that cannot be used; the message never contains key material. */
@@ -53,7 +54,7 @@ export function parseHmacKeys(text: string): HmacKey[] {
   if (trimmed === '') throw new HmacKeyError('the HMAC key is empty');
   if (!trimmed.includes('\n') && !/^[[{-]/.test(trimmed)) {
     if (trimmed.length < MIN_KEY_LENGTH) throw new HmacKeyError(`the HMAC key must be at least ${MIN_KEY_LENGTH} characters`);
-    return [{ id: fingerprintKeyId(trimmed), secret: Buffer.from(trimmed) }];
+    return [{ id: fingerprintKeyId(trimmed), secret: createSecretKey(Buffer.from(trimmed)) }];
   }
   let parsed: unknown;
   try {
@@ -69,7 +70,7 @@ export function parseHmacKeys(text: string): HmacKey[] {
   const ids = parsed.map((k) => k.id);
   const dup = ids.find((id, i) => ids.indexOf(id) !== i);
   if (dup !== undefined) throw new HmacKeyError(`invalid HMAC key file: key id '${dup}' appears twice`);
-  return parsed.map((k) => ({ id: k.id, secret: Buffer.from(k.key) }));
+  return parsed.map((k) => ({ id: k.id, secret: createSecretKey(Buffer.from(k.key)) }));
 }
 
 export class Pseudonymiser {
