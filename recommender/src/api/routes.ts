@@ -11,6 +11,7 @@ import type { Metrics } from './metrics.js';
 import { HttpError } from './errors.js';
 import { JsonText, recommendationJson } from './recommendation-json.js';
 import { NotReadyError, type RecommenderService } from '../service.js';
+import { trustRoutes } from './trust-routes.js';
 import {
   BatchResult,
   CatalogBatch,
@@ -40,7 +41,7 @@ export interface RouteResponse {
 }
 
 export interface RouteDef {
-  method: 'get' | 'post' | 'patch';
+  method: 'get' | 'post' | 'patch' | 'delete';
   /** OpenAPI-style path, e.g. `/v1/models/{version}/activate`. */
   path: string;
   operationId: string;
@@ -92,7 +93,13 @@ export function buildRoutes(deps: RouteDeps): RouteDef[] {
   };
   const recommend = async (intent: Intent, items: string[], q: Record<string, unknown>): Promise<JsonText> => {
     const decision = await notReady(() =>
-      service.recommend({ intent, items, user: q.user as string | undefined, limit: (q.limit as number | undefined) ?? 10 }),
+      service.recommend({
+        intent,
+        items,
+        user: q.user as string | undefined,
+        session: q.session as string | undefined,
+        limit: (q.limit as number | undefined) ?? 10,
+      }),
     );
     itemsHistogram[intent].observe(decision.items.length);
     return new JsonText(recommendationJson(decision));
@@ -190,6 +197,7 @@ export function buildRoutes(deps: RouteDeps): RouteDef[] {
         return store.list();
       },
     },
+    ...trustRoutes(service),
     {
       method: 'get',
       path: '/healthz',
