@@ -13,7 +13,8 @@ import { createApp, createMetricsApp } from './api/app.js';
 import { createMetrics } from './api/metrics.js';
 import { loadInputs, type Inputs } from './cli/inputs.js';
 import { fmtMs, progressPrinter } from './cli/progress.js';
-import { ConfigError, loadConfigFile, readServiceEnv, type TandemConfig } from './config.js';
+import { ConfigError, loadConfigFile, type TandemConfig } from './config.js';
+import { readServiceEnv } from './env.js';
 import { DEMO_SHOP, eventRecords, generateShop } from './data/demo-shop.js';
 import { writeJsonl } from './data/jsonl.js';
 import { Catalog } from './engine/catalog.js';
@@ -149,7 +150,9 @@ async function serveCommand(args: string[]): Promise<void> {
   });
   const env = readServiceEnv(process.env);
   const cfg = loadConfigFile(values.config);
-  const demo = !values.catalog && !values.events && !values['model-dir'];
+  if (env.cacheTtlSeconds !== undefined) cfg.cache.ttlSeconds = env.cacheTtlSeconds;
+  const modelDir = values['model-dir'] ?? env.modelDir;
+  const demo = !values.catalog && !values.events && !modelDir;
   const apiKey = env.apiKey ?? (demo ? DEMO_API_KEY : undefined);
   if (!apiKey) throw new ConfigError(`'TANDEM_API_KEY' must be set (only the demo shop has a default key)`);
   const watchSeconds = values['watch-seconds'] === undefined ? 30 : Number(values['watch-seconds']);
@@ -159,7 +162,7 @@ async function serveCommand(args: string[]): Promise<void> {
   const metrics = createMetrics();
   const catalog = new Catalog();
   const store = new ModelStore({
-    dir: values['model-dir'],
+    dir: modelDir,
     catalog,
     engine: cfg.engine,
     logger,
@@ -178,9 +181,9 @@ async function serveCommand(args: string[]): Promise<void> {
     const manifest = store.addInMemory(data, { metrics: offline, config: cfg });
     await store.activate(manifest.version);
   }
-  if (values['model-dir']) {
+  if (modelDir) {
     await store.follow();
-    if (!store.active) logger.warn({ dir: values['model-dir'], version: env.modelVersion ?? 'latest' }, 'no valid model in the model directory yet; not ready');
+    if (!store.active) logger.warn({ dir: modelDir, version: env.modelVersion ?? 'latest' }, 'no valid model in the model directory yet; not ready');
     if (watchSeconds > 0) store.watch(watchSeconds * 1000);
   }
   if (store.active) await banner(running.port, apiKey, service, demo && !env.apiKey, logger);
