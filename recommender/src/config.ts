@@ -131,8 +131,19 @@ export const CacheConfig = Type.Object(
 );
 export type CacheConfig = Static<typeof CacheConfig>;
 
+export const AuthConfig = Type.Object(
+  {
+    /** ratePerSecond: each API key's request rate limit per pod, unless its keys-file entry sets one. Default 0: none. */
+    ratePerSecond: Type.Number({ minimum: 0, default: 0 }),
+    /** burst: requests a key may send at once above its rate. Default: one second's worth. */
+    burst: Type.Optional(Type.Integer({ minimum: 1 })),
+  },
+  { additionalProperties: false, default: {} },
+);
+export type AuthConfig = Static<typeof AuthConfig>;
+
 export const TandemConfig = Type.Object(
-  { engine: EngineConfig, rules: RulesConfig, cache: CacheConfig },
+  { engine: EngineConfig, rules: RulesConfig, cache: CacheConfig, auth: AuthConfig },
   { additionalProperties: false, default: {} },
 );
 export type TandemConfig = Static<typeof TandemConfig>;
