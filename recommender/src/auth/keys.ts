@@ -64,6 +64,8 @@ export function parseKeysFile(text: string): ApiKey[] {
     raw = YAML.parse(t);
   } catch (err) {
     const line = (err as { linePos?: { line: number }[] }).linePos?.[0]?.line;
+    // No `cause`: the YAML error quotes the offending line, which is secret.
+    // eslint-disable-next-line preserve-caught-error
     throw new Error(`not valid JSON or YAML${line ? ` (line ${line})` : ''}`);
   }
   const errors = fieldErrors(KeysFile, raw);
