@@ -69,6 +69,18 @@ export const CONFIG_DIR = '/etc/tandem';
 export const CONFIG_FILE = 'config.yaml';
 /** A/B variants, as a JSON array of `{name, weight, modelVersion?}`. */
 export const EXPERIMENTS_FILE = 'experiments.json';
+/**
+ * Where the scoring pod's Secrets are mounted as files (one projected volume, read-only). Kubernetes
+ * updates them in place when a Secret changes (an atomic swap of the `..data` symlink); the service
+ * re-reads them, so a rotated key needs no restart.
+ */
+export const SECRETS_DIR = '/var/run/secrets/tandem';
+/** The API keys file (`spec.auth.apiKeysSecretRef`). */
+export const API_KEYS_FILE = 'api-keys';
+/** The pseudonymisation key (`spec.auth.hmacKeySecretRef`). */
+export const HMAC_KEY_FILE = 'hmac-key';
+/** The Redis password (`spec.cache.passwordSecretRef`). */
+export const REDIS_PASSWORD_FILE = 'redis-password';
 /** Where the model volume is mounted: read-only in scoring pods, read-write in the trainer. */
 export const MODEL_MOUNT = '/models';
 /** Versioned model artifacts (`train --out`, and what scoring loads). */
@@ -87,7 +99,10 @@ export const RECOMMENDER_UID = 10001;
 export const REDIS_UID = 999;
 export const REDIS_GID = 1000;
 
-/** Environment variables the recommender reads. */
+/**
+ * Environment variables the recommender reads. The service's reader (`recommender/src/env.ts`) has one
+ * entry per name, and a test checks it against the scoring container's render in both directions.
+ */
 export const Env = {
   PORT: 'PORT',
   METRICS_PORT: 'METRICS_PORT',
@@ -101,14 +116,24 @@ export const Env = {
   KEEP_VERSIONS: 'TANDEM_KEEP_VERSIONS',
   /** `redis://<name>-redis:6379`; unset when the cache is disabled (the service then caches in memory). */
   REDIS_URL: 'REDIS_URL',
-  /** From `spec.cache.passwordSecretRef`, never rendered. */
+  /** The Redis password as a value (Redis itself and the trainer get it so; local runs). */
   REDIS_PASSWORD: 'REDIS_PASSWORD',
-  /** From `spec.auth.apiKeysSecretRef`, never rendered (the service reads one key today). */
-  API_KEYS: 'TANDEM_API_KEY',
-  /** From `spec.auth.hmacKeySecretRef`, never rendered. */
+  /** The Redis password as a file from `spec.cache.passwordSecretRef` (scoring pods; re-read on reconnect). */
+  REDIS_PASSWORD_FILE: 'REDIS_PASSWORD_FILE',
+  /** One all-scope API key as a value (the demo and local runs; never rendered). */
+  API_KEY: 'TANDEM_API_KEY',
+  /** The API keys file from `spec.auth.apiKeysSecretRef`: `[{name, sha256, scopes}]`, or one plain key; re-read on change. */
+  API_KEYS_FILE: 'TANDEM_API_KEYS_FILE',
+  /** The pseudonymisation key as a value (local runs; never rendered). */
   HMAC_KEY: 'TANDEM_HMAC_KEY',
-  /** `--max-old-space-size` from the memory limit (see SCORING_HEAP_RATIO). */
+  /** The pseudonymisation key file from `spec.auth.hmacKeySecretRef`; re-read on change. */
+  HMAC_KEY_FILE: 'TANDEM_HMAC_KEY_FILE',
+  /** `--max-old-space-size` from the memory limit (see SCORING_HEAP_RATIO); read by node itself. */
   NODE_OPTIONS: 'NODE_OPTIONS',
+  /** pino level of the service's JSON logs (local runs; the render leaves the default, `info`). */
+  LOG_LEVEL: 'LOG_LEVEL',
+  /** The variant named in answers when no experiment assigns one (local runs). */
+  VARIANT: 'TANDEM_VARIANT',
 } as const;
 
 /**

@@ -162,34 +162,63 @@ describe('the scoring Deployment', () => {
     expect(deployment.spec.strategy).toEqual({ type: 'RollingUpdate', rollingUpdate: { maxSurge: '25%', maxUnavailable: 0 } });
   });
 
-  it('mounts the config read-only, the model volume read-only, and a writable /tmp', () => {
+  it('mounts the config read-only, the model volume read-only, the secrets read-only, and a writable /tmp', () => {
     expect(container.volumeMounts).toEqual([
       { mountPath: '/etc/tandem', name: 'config', readOnly: true },
       { mountPath: '/models', name: 'models', readOnly: true },
       { mountPath: '/tmp', name: 'tmp' },
+      { mountPath: '/var/run/secrets/tandem', name: 'secrets', readOnly: true },
     ]);
     expect(pod.volumes).toContainEqual({ name: 'models', persistentVolumeClaim: { claimName: 'storefront-models', readOnly: true } });
     expect(pod.volumes).toContainEqual({ name: 'config', configMap: { name: 'storefront-config' } });
   });
 
-  it('references the API keys, HMAC key and Redis password as Secrets and never renders their values', () => {
+  it('mounts the API keys, HMAC key and Redis password Secrets as files, never as env, and never renders their values', () => {
     const rec = recommender({
       cache: { passwordSecretRef: { name: 'redis-auth' } },
       auth: { apiKeysSecretRef: { name: 'keys', key: 'k' }, hmacKeySecretRef: { name: 'hmac', key: 'h' } },
     });
     const rendered = renderRecommender(rec);
-    const env = find(rendered, 'Deployment').spec.template.spec.containers[0].env as { name: string; value?: string; valueFrom?: unknown }[];
-    const byName = Object.fromEntries(env.map((e) => [e.name, e]));
-    expect(byName.TANDEM_API_KEY).toEqual({ name: 'TANDEM_API_KEY', valueFrom: { secretKeyRef: { name: 'keys', key: 'k', optional: false } } });
-    expect(byName.TANDEM_HMAC_KEY).toEqual({ name: 'TANDEM_HMAC_KEY', valueFrom: { secretKeyRef: { name: 'hmac', key: 'h', optional: false } } });
-    expect(byName.REDIS_PASSWORD).toEqual({ name: 'REDIS_PASSWORD', valueFrom: { secretKeyRef: { name: 'redis-auth', key: 'password', optional: false } } });
+    const spec = find(rendered, 'Deployment').spec.template.spec;
+    const env = spec.containers[0].env as { name: string; value?: string; valueFrom?: unknown }[];
+    expect(env.filter((e) => e.valueFrom !== undefined)).toEqual([]);
+    const byName = Object.fromEntries(env.map((e) => [e.name, e.value]));
+    expect(byName).toMatchObject({
+      TANDEM_API_KEYS_FILE: '/var/run/secrets/tandem/api-keys',
+      TANDEM_HMAC_KEY_FILE: '/var/run/secrets/tandem/hmac-key',
+      REDIS_PASSWORD_FILE: '/var/run/secrets/tandem/redis-password',
+    });
+    expect(spec.volumes).toContainEqual({
+      name: 'secrets',
+      projected: {
+        defaultMode: 0o440,
+        sources: [
+          { secret: { name: 'keys', items: [{ key: 'k', path: 'api-keys' }], optional: false } },
+          { secret: { name: 'hmac', items: [{ key: 'h', path: 'hmac-key' }], optional: false } },
+          { secret: { name: 'redis-auth', items: [{ key: 'password', path: 'redis-password' }], optional: false } },
+        ],
+      },
+    });
     expect(rendered.map((o) => o.kind)).not.toContain('Secret');
   });
 
-  it('defaults the API keys and HMAC key to the <name>-auth Secret', () => {
-    const env = container.env as { name: string; valueFrom?: { secretKeyRef?: { name: string; key: string } } }[];
-    expect(env.find((e) => e.name === 'TANDEM_API_KEY')?.valueFrom?.secretKeyRef).toMatchObject({ name: 'storefront-auth', key: 'api-keys' });
-    expect(env.find((e) => e.name === 'TANDEM_HMAC_KEY')?.valueFrom?.secretKeyRef).toMatchObject({ name: 'storefront-auth', key: 'hmac-key' });
+  it('defaults the API keys and HMAC key to the <name>-auth Secret, one source for both, and has no Redis password without one', () => {
+    expect(pod.volumes).toContainEqual({
+      name: 'secrets',
+      projected: {
+        defaultMode: 0o440,
+        sources: [{ secret: { name: 'storefront-auth', items: [{ key: 'api-keys', path: 'api-keys' }, { key: 'hmac-key', path: 'hmac-key' }], optional: false } }],
+      },
+    });
+    expect((container.env as { name: string }[]).map((e) => e.name)).not.toContain('REDIS_PASSWORD_FILE');
+  });
+
+  it('rolls the pods when a Secret reference changes, but a Secret value change reaches running pods as files (no config hash)', () => {
+    const other = renderRecommender(recommender({ auth: { apiKeysSecretRef: { name: 'rotated' } } }));
+    const template = (list: typeof objects) => find(list, 'Deployment').spec.template;
+    expect(template(other).metadata.annotations).toEqual(template(objects).metadata.annotations);
+    expect(JSON.stringify(template(other).spec.volumes)).toContain('"rotated"');
+    expect(template(other)).not.toEqual(template(objects));
   });
 
   it('takes its config from the ConfigMap, and rolls the pods when the config changes', () => {

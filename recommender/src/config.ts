@@ -131,8 +131,19 @@ export const CacheConfig = Type.Object(
 );
 export type CacheConfig = Static<typeof CacheConfig>;
 
+export const AuthConfig = Type.Object(
+  {
+    /** ratePerSecond: each API key's request rate limit per pod, unless its keys-file entry sets one. Default 0: none. */
+    ratePerSecond: Type.Number({ minimum: 0, default: 0 }),
+    /** burst: requests a key may send at once above its rate. Default: one second's worth. */
+    burst: Type.Optional(Type.Integer({ minimum: 1 })),
+  },
+  { additionalProperties: false, default: {} },
+);
+export type AuthConfig = Static<typeof AuthConfig>;
+
 export const TandemConfig = Type.Object(
-  { engine: EngineConfig, rules: RulesConfig, cache: CacheConfig },
+  { engine: EngineConfig, rules: RulesConfig, cache: CacheConfig, auth: AuthConfig },
   { additionalProperties: false, default: {} },
 );
 export type TandemConfig = Static<typeof TandemConfig>;
@@ -173,35 +184,4 @@ export function loadConfigFile(path: string | undefined): TandemConfig {
     throw new ConfigError(`failed to read config ${path}: ${(err as Error).message}`);
   }
   return parseConfig(raw);
-}
-
-export interface ServiceEnv {
-  port: number;
-  /** METRICS_PORT: when set, /metrics is also served alone on this port (for Prometheus). */
-  metricsPort: number | undefined;
-  apiKey: string | undefined;
-  logLevel: string;
-  variant: string;
-  /** TANDEM_MODEL_VERSION: serve this version of the model directory; `latest` (or unset) follows the newest. */
-  modelVersion: string | undefined;
-}
-
-/** Reads and checks the service's environment variables. */
-export function readServiceEnv(env: NodeJS.ProcessEnv): ServiceEnv {
-  const portRaw = env.PORT ?? '8080';
-  const port = Number(portRaw);
-  if (!Number.isInteger(port) || port < 0 || port > 65535) {
-    throw new ConfigError(`invalid config: 'PORT' (${portRaw}) must be an integer 0–65535`);
-  }
-  const metricsRaw = env.METRICS_PORT;
-  const metricsPort = metricsRaw === undefined || metricsRaw === '' ? undefined : Number(metricsRaw);
-  if (metricsPort !== undefined && (!Number.isInteger(metricsPort) || metricsPort < 0 || metricsPort > 65535)) {
-    throw new ConfigError(`invalid config: 'METRICS_PORT' (${metricsRaw}) must be an integer 0–65535`);
-  }
-  const apiKey = env.TANDEM_API_KEY;
-  if (apiKey !== undefined && apiKey.length < 8) {
-    throw new ConfigError(`invalid config: 'TANDEM_API_KEY' must be at least 8 characters`);
-  }
-  const modelVersion = env.TANDEM_MODEL_VERSION || undefined;
-  return { port, metricsPort, apiKey, logLevel: env.LOG_LEVEL ?? 'info', variant: env.TANDEM_VARIANT ?? 'control', modelVersion };
 }

@@ -13,7 +13,12 @@ import { createApp, createMetricsApp } from './api/app.js';
 import { createMetrics } from './api/metrics.js';
 import { loadInputs, type Inputs } from './cli/inputs.js';
 import { fmtMs, progressPrinter } from './cli/progress.js';
-import { ConfigError, loadConfigFile, readServiceEnv, type TandemConfig } from './config.js';
+import { ConfigError, loadConfigFile, type TandemConfig } from './config.js';
+import { readServiceEnv, type ServiceEnv } from './env.js';
+import { Authenticator } from './auth/authenticator.js';
+import { parseKeysFile, plainKey, type ApiKey } from './auth/keys.js';
+import { SecretFile } from './auth/secret-file.js';
+import { Env } from '../../cdk8s/constants.js';
 import { DEMO_SHOP, eventRecords, generateShop } from './data/demo-shop.js';
 import { writeJsonl } from './data/jsonl.js';
 import { Catalog } from './engine/catalog.js';
@@ -108,9 +113,10 @@ async function demoDataCommand(args: string[]): Promise<void> {
   out(`wrote ${shop.items.length} items and ${shop.events.length} events to ${values.out}/catalog.jsonl and events.jsonl`);
 }
 
-async function banner(port: number, apiKey: string, service: RecommenderService, demoKey: boolean, logger: Logger): Promise<void> {
+async function banner(port: number, demoKey: string | undefined, service: RecommenderService, logger: Logger): Promise<void> {
   const base = `http://localhost:${port}`;
-  const auth = `-H 'Authorization: Bearer ${apiKey}'`;
+  // A configured key never goes to stdout (in a pod, that is the cluster's log pipeline): only the demo's.
+  const auth = `-H 'Authorization: Bearer ${demoKey ?? '<your API key>'}'`;
   // Pick examples that return something: a popular item with complements, one with alternatives, a known shopper.
   let crossItem = '';
   let upItem = '';
@@ -125,7 +131,7 @@ async function banner(port: number, apiKey: string, service: RecommenderService,
   }
   const user = 'u-1';
   out('');
-  out(`Tandem recommender listening on ${base}${demoKey ? ` — demo API key: ${apiKey}` : ''}`);
+  out(`Tandem recommender listening on ${base}${demoKey ? ` — demo API key: ${demoKey}` : ''}`);
   out('');
   out(`curl -s ${auth} '${base}/v1/recommendations/cross-sell?items=${crossItem || 'sku-0001'}&limit=5'`);
   out(`curl -s ${auth} '${base}/v1/recommendations/up-sell?item=${upItem || 'sku-0001'}&limit=5'`);
@@ -133,6 +139,24 @@ async function banner(port: number, apiKey: string, service: RecommenderService,
   out(`curl -s ${auth} '${base}/v1/models'`);
   out(`curl -s ${base}/openapi.json   # also /healthz /readyz /metrics (no key)`);
   out('');
+}
+
+/**
+ * The API keys: the keys file (`TANDEM_API_KEYS_FILE`, re-read when it changes) and `TANDEM_API_KEY`;
+ * the demo key only when neither is set and the demo shop is served.
+ */
+async function loadApiKeys(env: ServiceEnv, demo: boolean, logger: Logger): Promise<{ keys: () => readonly ApiKey[]; demoKey?: string; close: () => void }> {
+  const fixed = env.apiKey ? [plainKey(env.apiKey)] : [];
+  if (!env.apiKeysFile) {
+    if (fixed.length > 0) return { keys: () => fixed, close: () => undefined };
+    if (!demo) throw new ConfigError(`'${Env.API_KEYS_FILE}' or '${Env.API_KEY}' must be set (only the demo shop has a default key)`);
+    const demoKeys = [plainKey(DEMO_API_KEY)];
+    return { keys: () => demoKeys, demoKey: DEMO_API_KEY, close: () => undefined };
+  }
+  let all: readonly ApiKey[] = [];
+  const file = await SecretFile.open({ path: env.apiKeysFile, what: 'API keys', parse: parseKeysFile, logger, onChange: (keys) => (all = [...fixed, ...keys]) });
+  all = [...fixed, ...file.value];
+  return { keys: () => all, close: () => file.close() };
 }
 
 async function serveCommand(args: string[]): Promise<void> {
@@ -149,24 +173,26 @@ async function serveCommand(args: string[]): Promise<void> {
   });
   const env = readServiceEnv(process.env);
   const cfg = loadConfigFile(values.config);
-  const demo = !values.catalog && !values.events && !values['model-dir'];
-  const apiKey = env.apiKey ?? (demo ? DEMO_API_KEY : undefined);
-  if (!apiKey) throw new ConfigError(`'TANDEM_API_KEY' must be set (only the demo shop has a default key)`);
+  if (env.cacheTtlSeconds !== undefined) cfg.cache.ttlSeconds = env.cacheTtlSeconds;
+  const modelDir = values['model-dir'] ?? env.modelDir;
+  const demo = !values.catalog && !values.events && !modelDir;
   const watchSeconds = values['watch-seconds'] === undefined ? 30 : Number(values['watch-seconds']);
   if (!Number.isFinite(watchSeconds) || watchSeconds < 0) throw new ConfigError(`'--watch-seconds' (${values['watch-seconds']}) must be a number ≥ 0`);
 
   const logger = pino({ level: env.logLevel, base: { service: 'tandem-recommender' } }, pino.destination(2));
+  const apiKeys = await loadApiKeys(env, demo, logger);
+  const auth = new Authenticator(apiKeys.keys, cfg.auth);
   const metrics = createMetrics();
   const catalog = new Catalog();
   const store = new ModelStore({
-    dir: values['model-dir'],
+    dir: modelDir,
     catalog,
     engine: cfg.engine,
     logger,
     pinned: env.modelVersion,
   });
   const service = new RecommenderService({ catalog, store, config: cfg, variant: env.variant });
-  const { app } = createApp({ service, store, apiKey, logger, metrics });
+  const { app } = createApp({ service, store, auth, logger, metrics });
   const running = await startServer(app, env.port);
   logger.info({ port: running.port }, 'listening; not ready until a model is loaded');
   const metricsServer = env.metricsPort === undefined ? undefined : await startServer(createMetricsApp(metrics), env.metricsPort);
@@ -178,16 +204,17 @@ async function serveCommand(args: string[]): Promise<void> {
     const manifest = store.addInMemory(data, { metrics: offline, config: cfg });
     await store.activate(manifest.version);
   }
-  if (values['model-dir']) {
+  if (modelDir) {
     await store.follow();
-    if (!store.active) logger.warn({ dir: values['model-dir'], version: env.modelVersion ?? 'latest' }, 'no valid model in the model directory yet; not ready');
+    if (!store.active) logger.warn({ dir: modelDir, version: env.modelVersion ?? 'latest' }, 'no valid model in the model directory yet; not ready');
     if (watchSeconds > 0) store.watch(watchSeconds * 1000);
   }
-  if (store.active) await banner(running.port, apiKey, service, demo && !env.apiKey, logger);
+  if (store.active) await banner(running.port, apiKeys.demoKey, service, logger);
 
   const stop = (signal: string): void => {
     logger.info({ signal }, 'shutting down');
-    Promise.all([running.close(), metricsServer?.close()]).then(
+    apiKeys.close();
+    Promise.all([running.close(), metricsServer?.close(), service.close()]).then(
       () => process.exit(0),
       () => process.exit(1),
     );

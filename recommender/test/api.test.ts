@@ -4,6 +4,8 @@ import { join } from 'node:path';
 import { Ajv2020 } from 'ajv/dist/2020.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createApp, createMetricsApp } from '../src/api/app.js';
+import { Authenticator } from '../src/auth/authenticator.js';
+import { plainKey, sha256, type ApiKey } from '../src/auth/keys.js';
 import { parseConfig } from '../src/config.js';
 import { Catalog } from '../src/engine/catalog.js';
 import { writeArtifact } from '../src/model/artifact.js';
@@ -13,6 +15,15 @@ import { RecommenderService } from '../src/service.js';
 import { at, CAMERA_SHOP, ordersToEvents, repeat, silent, trainModel } from './fixtures.js';
 
 const KEY = 'test-key-123';
+/** A storefront's key: recommendations only. */
+const READER = 'reader-key-456';
+/** A key allowed one request per 1,000 s: its second request is over the limit. */
+const SLOW = 'slow-key-789';
+const keys: ApiKey[] = [
+  plainKey(KEY, 'ops'),
+  { name: 'storefront', digest: sha256(READER), scopes: new Set(['recommend:read']) },
+  { name: 'slow', digest: sha256(SLOW), scopes: new Set(['recommend:read']), ratePerSecond: 0.001, burst: 1 },
+];
 const cfg = parseConfig({});
 const orders = [...repeat(6, ['cam-1', 'card-1']), ...repeat(3, ['cam-1', 'tri-1']), ...repeat(4, ['mug-1', 'beans-1'])];
 const orders2 = [...repeat(6, ['cam-1', 'bag-1']), ...repeat(4, ['mug-1', 'beans-1'])];
@@ -56,7 +67,7 @@ beforeAll(async () => {
   const catalog = new Catalog();
   store = new ModelStore({ dir, catalog, engine: cfg.engine, logger: silent });
   const service = new RecommenderService({ catalog, store, config: cfg });
-  const app = createApp({ service, store, apiKey: KEY, logger: silent });
+  const app = createApp({ service, store, auth: new Authenticator(() => keys, cfg.auth), logger: silent });
   openapi = app.openapi as typeof openapi;
   routes = app.routes;
   running = await startServer(app.app, 0, '127.0.0.1');
@@ -87,14 +98,36 @@ describe('before a model is loaded', () => {
 
 describe('auth', () => {
   it.each([
-    ['no header', {}],
-    ['a wrong key', { authorization: 'Bearer nope-nope-nope' }],
-    ['another scheme', { authorization: `Basic ${KEY}` }],
-  ])('When the request has %s, Then it gets 401 problem JSON', async (_name, headers) => {
+    ['no header', {}, 'Bearer'],
+    ['another scheme', { authorization: `Basic ${KEY}` }, 'Bearer'],
+    ['a wrong key', { authorization: 'Bearer nope-nope-nope' }, 'Bearer error="invalid_token"'],
+  ])('When the request has %s, Then it gets 401 problem JSON', async (_name, headers, challenge) => {
     const r = await get('/v1/recommendations/cross-sell?items=cam-1', headers as Record<string, string>);
     expect(r.status).toBe(401);
-    expect(r.headers.get('www-authenticate')).toBe('Bearer');
+    expect(r.headers.get('www-authenticate')).toBe(challenge);
     await conforms(r, '/v1/recommendations/cross-sell');
+  });
+
+  it('When a key lacks the scope of the call, Then it gets 403 naming the scope, and its own scope still works', async () => {
+    const reader = { authorization: `Bearer ${READER}` };
+    expect((await get('/v1/recommendations/cross-sell?items=cam-1', reader)).status).toBe(200);
+    const models = await get('/v1/models', reader);
+    expect(models.status).toBe(403);
+    expect(models.headers.get('www-authenticate')).toBe('Bearer error="insufficient_scope", scope="admin"');
+    expect(((await conforms(models, '/v1/models')) as { detail: string }).detail).toBe("API key 'storefront' lacks the scope 'admin'");
+    const events = await fetch(base + '/v1/events', { method: 'POST', headers: { ...reader, 'content-type': 'application/json' }, body: '[]' });
+    expect(events.status).toBe(403);
+    await conforms(events, '/v1/events', 'post');
+  });
+
+  it('When a key goes over its rate limit, Then it gets 429 with Retry-After, and other keys are unaffected', async () => {
+    const slow = { authorization: `Bearer ${SLOW}` };
+    expect((await get('/v1/recommendations/up-sell?item=cam-1', slow)).status).toBe(200);
+    const r = await get('/v1/recommendations/up-sell?item=cam-1', slow);
+    expect(r.status).toBe(429);
+    expect(Number(r.headers.get('retry-after'))).toBeGreaterThanOrEqual(999);
+    await conforms(r, '/v1/recommendations/up-sell');
+    expect((await get('/v1/recommendations/up-sell?item=cam-1')).status).toBe(200);
   });
 
   it('When probes and metrics are called without a key, Then they answer', async () => {

@@ -5,6 +5,7 @@
 import type { TSchema } from '@sinclair/typebox';
 import { Type } from '@sinclair/typebox';
 import type { Request, Response } from 'express';
+import type { Scope } from '../auth/keys.js';
 import type { ModelStore } from '../model/store.js';
 import { ArtifactError } from '../model/artifact.js';
 import type { Metrics } from './metrics.js';
@@ -31,6 +32,8 @@ export interface RouteInput {
   query: Record<string, unknown>;
   params: Record<string, string>;
   body: unknown;
+  /** The name of the caller's API key (routes with a scope). */
+  caller: string | undefined;
 }
 
 export interface RouteResponse {
@@ -46,7 +49,8 @@ export interface RouteDef {
   path: string;
   operationId: string;
   summary: string;
-  auth: boolean;
+  /** The scope a caller's API key needs; public without one (probes, metrics, the OpenAPI document). */
+  scope?: Scope;
   query?: TSchema;
   params?: TSchema;
   body?: TSchema;
@@ -110,7 +114,7 @@ export function buildRoutes(deps: RouteDeps): RouteDef[] {
       path: '/v1/recommendations/cross-sell',
       operationId: 'crossSell',
       summary: 'Frequently bought together / others also bought, for a basket.',
-      auth: true,
+      scope: 'recommend:read',
       query: CrossSellQuery,
       responses: recommendationResponses,
       handler: ({ query }) => recommend('cross-sell', String(query.items).split(','), query),
@@ -120,7 +124,7 @@ export function buildRoutes(deps: RouteDeps): RouteDef[] {
       path: '/v1/recommendations/up-sell',
       operationId: 'upSell',
       summary: 'Higher-value alternatives to an item, priced within the up-sell band.',
-      auth: true,
+      scope: 'recommend:read',
       query: UpSellQuery,
       responses: recommendationResponses,
       handler: ({ query }) => recommend('up-sell', [String(query.item)], query),
@@ -130,7 +134,7 @@ export function buildRoutes(deps: RouteDeps): RouteDef[] {
       path: '/v1/recommendations/personal',
       operationId: 'personal',
       summary: 'You may also like: item-kNN over the shopper’s recent history, popularity fallback.',
-      auth: true,
+      scope: 'recommend:read',
       query: PersonalQuery,
       responses: recommendationResponses,
       handler: ({ query }) => recommend('personal', [], query),
@@ -140,7 +144,7 @@ export function buildRoutes(deps: RouteDeps): RouteDef[] {
       path: '/v1/catalog/items',
       operationId: 'upsertItems',
       summary: 'Upsert catalogue items (batch). Good records are kept; bad ones are listed by index and field.',
-      auth: true,
+      scope: 'catalog:write',
       body: CatalogBatch,
       responses: { 200: { description: 'Accepted and rejected counts.', schema: BatchResult } },
       handler: ({ body }) => counted('item', service.upsertItems(body as unknown[])),
@@ -150,7 +154,7 @@ export function buildRoutes(deps: RouteDeps): RouteDef[] {
       path: '/v1/inventory',
       operationId: 'patchInventory',
       summary: 'Set stock levels, `{itemId: stock}`. Applies on the very next request.',
-      auth: true,
+      scope: 'catalog:write',
       body: InventoryPatch,
       responses: { 200: { description: 'Accepted and rejected counts.', schema: BatchResult } },
       handler: ({ body }) => counted('inventory', service.patchInventory(body as Record<string, unknown>)),
@@ -160,7 +164,7 @@ export function buildRoutes(deps: RouteDeps): RouteDef[] {
       path: '/v1/events',
       operationId: 'ingestEvents',
       summary: 'Ingest events (batch); purchases update co-occurrence counts online.',
-      auth: true,
+      scope: 'events:write',
       body: EventBatch,
       responses: { 200: { description: 'Accepted and rejected counts.', schema: BatchResult } },
       handler: ({ body }) => counted('event', notReady(() => service.ingestEvents(body as unknown[]))),
@@ -170,7 +174,7 @@ export function buildRoutes(deps: RouteDeps): RouteDef[] {
       path: '/v1/models',
       operationId: 'listModels',
       summary: 'The active model version and the available ones.',
-      auth: true,
+      scope: 'admin',
       responses: { 200: { description: 'Model versions.', schema: ModelsResponse } },
       handler: () => store.list(),
     },
@@ -179,7 +183,7 @@ export function buildRoutes(deps: RouteDeps): RouteDef[] {
       path: '/v1/models/{version}/activate',
       operationId: 'activateModel',
       summary: 'Verify and activate a model version (hot swap, or rollback to an older one); it holds until a newer version is trained.',
-      auth: true,
+      scope: 'admin',
       params: VersionParams,
       responses: {
         200: { description: 'The version now active, and the model list.', schema: ModelsResponse },
@@ -203,7 +207,6 @@ export function buildRoutes(deps: RouteDeps): RouteDef[] {
       path: '/healthz',
       operationId: 'healthz',
       summary: 'Liveness.',
-      auth: false,
       responses: { 200: { description: 'The process is alive.', schema: Health } },
       handler: () => ({ status: 'ok' }),
     },
@@ -212,7 +215,6 @@ export function buildRoutes(deps: RouteDeps): RouteDef[] {
       path: '/readyz',
       operationId: 'readyz',
       summary: 'Readiness: ready once a model is loaded.',
-      auth: false,
       responses: {
         200: { description: 'A model is loaded.', schema: Health },
         503: { description: 'No model is loaded yet.' },
@@ -228,7 +230,6 @@ export function buildRoutes(deps: RouteDeps): RouteDef[] {
       path: '/metrics',
       operationId: 'metrics',
       summary: 'Prometheus metrics.',
-      auth: false,
       responses: { 200: { description: 'Prometheus text exposition.', schema: Type.String(), contentType: 'text/plain' } },
       handler: async (_input, _req, res) => {
         res.type(metrics.registry.contentType).send(await metrics.registry.metrics());
@@ -240,7 +241,6 @@ export function buildRoutes(deps: RouteDeps): RouteDef[] {
       path: '/openapi.json',
       operationId: 'openapi',
       summary: 'This OpenAPI 3.1 document.',
-      auth: false,
       responses: { 200: { description: 'OpenAPI 3.1 document.', schema: Type.Object({}) } },
       handler: () => deps.openapi(),
     },
