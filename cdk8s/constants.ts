@@ -32,6 +32,8 @@ export const Component = {
   TRAINER: 'trainer',
   /** The model PersistentVolumeClaim. */
   MODEL: 'model',
+  /** The state PersistentVolumeClaim (audit trail, erasures, opt-outs, experiment counts). */
+  STATE: 'state',
   /** The NetworkPolicies. */
   NETWORK: 'network',
   /** The PrometheusRule and the ServiceMonitor. */
@@ -83,6 +85,13 @@ export const HMAC_KEY_FILE = 'hmac-key';
 export const REDIS_PASSWORD_FILE = 'redis-password';
 /** Where the model volume is mounted: read-only in scoring pods, read-write in the trainer. */
 export const MODEL_MOUNT = '/models';
+/**
+ * Where the state volume is mounted, read-write, in scoring pods and the trainer: what must outlive a pod
+ * and be seen by all of them (`privacy/erased`, `privacy/opt-out`, `experiments/<pod>.json`).
+ */
+export const STATE_MOUNT = '/state';
+/** The audit trail on the state volume: one directory per scoring pod, so no file has two writers. */
+export const AUDIT_DIR = `${STATE_MOUNT}/audit`;
 /** Versioned model artifacts (`train --out`, and what scoring loads). */
 export const MODEL_DIR = `${MODEL_MOUNT}/versions`;
 /** Training input files on the model volume (JSON Lines, ARCHITECTURE.md "Data files"). */
@@ -112,6 +121,16 @@ export const Env = {
   CACHE_TTL_SECONDS: 'TANDEM_CACHE_TTL_SECONDS',
   AUDIT_ENABLED: 'TANDEM_AUDIT_ENABLED',
   AUDIT_RETENTION_DAYS: 'TANDEM_AUDIT_RETENTION_DAYS',
+  /** Where the audit files go: `<dir>/<pod name>/`, on the state volume. */
+  AUDIT_DIR: 'TANDEM_AUDIT_DIR',
+  /** `true`: every audit record is also written to stdout (for a SIEM). */
+  AUDIT_STDOUT: 'TANDEM_AUDIT_STDOUT',
+  AUDIT_MAX_FILE_BYTES: 'TANDEM_AUDIT_MAX_FILE_BYTES',
+  AUDIT_ROTATE_SECONDS: 'TANDEM_AUDIT_ROTATE_SECONDS',
+  /** The state volume: erasures, opt-outs, experiment counts (and the audit directory under it). */
+  STATE_DIR: 'TANDEM_STATE_DIR',
+  /** Events older than this are dropped at ingestion and training, and pruned from the events file. */
+  EVENT_RETENTION_DAYS: 'TANDEM_EVENT_RETENTION_DAYS',
   HISTORY_WINDOW_DAYS: 'TANDEM_HISTORY_WINDOW_DAYS',
   KEEP_VERSIONS: 'TANDEM_KEEP_VERSIONS',
   /** `redis://<name>-redis:6379`; unset when the cache is disabled (the service then caches in memory). */

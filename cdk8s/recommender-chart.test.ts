@@ -23,6 +23,7 @@ import { MAX_NAME_LENGTH } from './names.js';
 import { renderRecommender } from './recommender-chart.js';
 import { toYaml } from './render.js';
 import { find, kinds, recommender } from './test/fixtures.js';
+import { parseExperiments } from '../recommender/src/experiments/config.js';
 
 const podSpec = (objects: ReturnType<typeof renderRecommender>, kind: string) => {
   const o = find(objects, kind);
@@ -39,6 +40,7 @@ describe('renderRecommender', () => {
       'ServiceAccount/storefront-trainer',
       'ConfigMap/storefront-config',
       'PersistentVolumeClaim/storefront-models',
+      'PersistentVolumeClaim/storefront-state',
       'NetworkPolicy/storefront-cache-ingress',
       'NetworkPolicy/storefront-default-deny',
       'NetworkPolicy/storefront-scoring-egress',
@@ -66,7 +68,7 @@ describe('renderRecommender', () => {
         [LABEL_MANAGED_BY]: 'tandem-operator',
         [LABEL_INSTANCE]: 'storefront',
       });
-      expect(o.metadata?.labels?.[LABEL_COMPONENT]).toMatch(/^(scoring|cache|trainer|model|network|monitoring)$/);
+      expect(o.metadata?.labels?.[LABEL_COMPONENT]).toMatch(/^(scoring|cache|trainer|model|state|network|monitoring)$/);
       expect(o.metadata?.ownerReferences).toBeUndefined();
     }
   });
@@ -162,15 +164,17 @@ describe('the scoring Deployment', () => {
     expect(deployment.spec.strategy).toEqual({ type: 'RollingUpdate', rollingUpdate: { maxSurge: '25%', maxUnavailable: 0 } });
   });
 
-  it('mounts the config read-only, the model volume read-only, the secrets read-only, and a writable /tmp', () => {
+  it('mounts the config read-only, the model volume read-only, the secrets read-only, the state volume and /tmp writable', () => {
     expect(container.volumeMounts).toEqual([
       { mountPath: '/etc/tandem', name: 'config', readOnly: true },
       { mountPath: '/models', name: 'models', readOnly: true },
+      { mountPath: '/state', name: 'state' },
       { mountPath: '/tmp', name: 'tmp' },
       { mountPath: '/var/run/secrets/tandem', name: 'secrets', readOnly: true },
     ]);
     expect(pod.volumes).toContainEqual({ name: 'models', persistentVolumeClaim: { claimName: 'storefront-models', readOnly: true } });
     expect(pod.volumes).toContainEqual({ name: 'config', configMap: { name: 'storefront-config' } });
+    expect(pod.volumes).toContainEqual({ name: 'state', persistentVolumeClaim: { claimName: 'storefront-state', readOnly: false } });
   });
 
   it('mounts the API keys, HMAC key and Redis password Secrets as files, never as env, and never renders their values', () => {
@@ -339,10 +343,20 @@ describe('the retraining CronJob', () => {
     expect(container.image).toBe(find(objects, 'Deployment').spec.template.spec.containers[0].image);
     expect([...container.command, ...container.args]).toEqual([
       'node', 'build/recommender/src/main.js', 'train', '--catalog', '/models/data/catalog.jsonl', '--events', '/models/data/events.jsonl', '--out', '/models/versions',
-      '--config', '/etc/tandem/config.yaml',
+      '--config', '/etc/tandem/config.yaml', '--prune-events',
     ]);
     expect(container.volumeMounts).toContainEqual({ mountPath: '/models', name: 'models' });
     expect(pod.volumes).toContainEqual({ name: 'models', persistentVolumeClaim: { claimName: 'storefront-models', readOnly: false } });
+  });
+
+  it('pseudonymises with the scoring pods\' HMAC key (a file, never env) and sees their erasures on the state volume', () => {
+    const env = Object.fromEntries((container.env as { name: string; value?: string }[]).map((e) => [e.name, e.value]));
+    expect(env).toMatchObject({ TANDEM_HMAC_KEY_FILE: '/var/run/secrets/tandem/hmac-key', TANDEM_STATE_DIR: '/state', TANDEM_AUDIT_DIR: '/state/audit' });
+    expect(env).not.toHaveProperty('TANDEM_HMAC_KEY');
+    expect(container.volumeMounts).toContainEqual({ mountPath: '/state', name: 'state' });
+    expect(container.volumeMounts).toContainEqual({ mountPath: '/var/run/secrets/tandem', name: 'secrets', readOnly: true });
+    const secrets = pod.volumes.find((v: { name: string }) => v.name === 'secrets');
+    expect(secrets.projected.sources).toEqual([{ secret: { name: 'storefront-auth', items: [{ key: 'hmac-key', path: 'hmac-key' }], optional: false } }]);
   });
 
   it('forbids concurrent runs, honours suspend, and keeps the schedule in UTC', () => {
@@ -366,15 +380,48 @@ describe('the retraining CronJob', () => {
 
 describe('the model volume', () => {
   it('is a ReadWriteMany PVC of the spec size and class', () => {
-    const pvc = find(renderRecommender(recommender({ model: { storage: { size: '20Gi', storageClassName: 'nfs' } } })), 'PersistentVolumeClaim');
+    const pvc = find(renderRecommender(recommender({ model: { storage: { size: '20Gi', storageClassName: 'nfs' } } })), 'PersistentVolumeClaim', 'storefront-models');
     expect(pvc.spec).toEqual({ accessModes: ['ReadWriteMany'], resources: { requests: { storage: '20Gi' } }, storageClassName: 'nfs' });
   });
 
   it('When an existing claim is given, Then no PVC is rendered and the pods mount that claim', () => {
     const objects = renderRecommender(recommender({ model: { storage: { existingClaim: 'shared-models' } } }));
-    expect(objects.map((o) => o.kind)).not.toContain('PersistentVolumeClaim');
+    expect(kinds(objects)).not.toContain('PersistentVolumeClaim/storefront-models');
     expect(podSpec(objects, 'Deployment').volumes).toContainEqual({ name: 'models', persistentVolumeClaim: { claimName: 'shared-models', readOnly: true } });
     expect(podSpec(objects, 'CronJob').volumes).toContainEqual({ name: 'models', persistentVolumeClaim: { claimName: 'shared-models', readOnly: false } });
+  });
+});
+
+describe('the state volume', () => {
+  it('is a ReadWriteMany PVC of the spec size and class, mounted read-write by the scoring pods and the trainer', () => {
+    const objects = renderRecommender(recommender({ state: { storage: { size: '5Gi', storageClassName: 'nfs' } } }));
+    const pvc = find(objects, 'PersistentVolumeClaim', 'storefront-state');
+    expect(pvc.spec).toEqual({ accessModes: ['ReadWriteMany'], resources: { requests: { storage: '5Gi' } }, storageClassName: 'nfs' });
+    expect(pvc.metadata?.labels?.[LABEL_COMPONENT]).toBe('state');
+    for (const kind of ['Deployment', 'CronJob']) {
+      expect(podSpec(objects, kind).volumes).toContainEqual({ name: 'state', persistentVolumeClaim: { claimName: 'storefront-state', readOnly: false } });
+    }
+  });
+
+  it('When an existing claim is given, Then no state PVC is rendered and the pods mount that claim', () => {
+    const objects = renderRecommender(recommender({ state: { storage: { existingClaim: 'shop-state' } } }));
+    expect(kinds(objects)).not.toContain('PersistentVolumeClaim/storefront-state');
+    expect(podSpec(objects, 'Deployment').volumes).toContainEqual({ name: 'state', persistentVolumeClaim: { claimName: 'shop-state', readOnly: false } });
+  });
+});
+
+describe('the experiments file', () => {
+  it('When variants are set, Then the ConfigMap holds one named experiment with their weights, model versions and engine parameters', () => {
+    const objects = renderRecommender(
+      recommender({
+        experiments: { name: 'ranking', variants: [{ name: 'control', weight: 70 }, { name: 'sharp', weight: 30, engine: { shrinkage: 1 } }] },
+      }),
+    );
+    const file: unknown = JSON.parse(String(find(objects, 'ConfigMap', 'storefront-config').data?.['experiments.json']));
+    expect(file).toEqual({
+      experiments: [{ name: 'ranking', variants: [{ name: 'control', weight: 70 }, { name: 'sharp', weight: 30, engine: { shrinkage: 1 } }] }],
+    });
+    expect(parseExperiments(file)[0]!.variants[1]!.engine).toEqual({ shrinkage: 1 });
   });
 });
 

@@ -38,12 +38,15 @@ import {
 import { podSelectorLabels, type RecommenderNames } from './names.js';
 import { componentIdentity, finishPodTemplate, resourceRequirements, restrictedContainer, restrictedPod, selectPods } from './pod-defaults.js';
 import { quantityValue } from './quantity.js';
+import { mountState, stateEnv } from './state.js';
 
 export interface ScoringProps {
   readonly names: RecommenderNames;
   readonly spec: RecommenderSpec;
   /** The model PVC (created by the chart, or `spec.model.storage.existingClaim`). */
   readonly modelClaim: string;
+  /** The state PVC (see state.ts). */
+  readonly stateClaim: string;
 }
 
 /** The recommender's engine and rules config (its `TandemConfig` file format) built from the spec. */
@@ -58,7 +61,26 @@ export function recommenderConfig(spec: RecommenderSpec): Record<string, unknown
 export function configMapData(spec: RecommenderSpec): Record<string, string> {
   return {
     [CONFIG_FILE]: stringify(recommenderConfig(spec), { sortMapEntries: true }),
-    [EXPERIMENTS_FILE]: `${JSON.stringify(spec.experiments.variants.map((v) => ({ name: v.name, weight: v.weight, ...(v.modelVersion ? { modelVersion: v.modelVersion } : {}) })))}\n`,
+    [EXPERIMENTS_FILE]: `${JSON.stringify(experimentsFile(spec))}\n`,
+  };
+}
+
+/** The experiments file (the recommender's `ExperimentsFile` format): the spec's experiment, or none. */
+export function experimentsFile(spec: RecommenderSpec): { experiments: unknown[] } {
+  const { name, variants } = spec.experiments;
+  if (variants.length === 0) return { experiments: [] };
+  return {
+    experiments: [
+      {
+        name,
+        variants: variants.map((v) => ({
+          name: v.name,
+          weight: v.weight,
+          ...(v.modelVersion ? { modelVersion: v.modelVersion } : {}),
+          ...(v.engine && Object.keys(v.engine).length > 0 ? { engine: v.engine } : {}),
+        })),
+      },
+    ],
   };
 }
 
@@ -174,7 +196,10 @@ export class Scoring extends Construct {
       [Env.MODEL_VERSION]: kplus.EnvValue.fromValue(spec.model.version),
       [Env.CACHE_TTL_SECONDS]: kplus.EnvValue.fromValue(String(spec.cache.ttlSeconds)),
       [Env.AUDIT_ENABLED]: kplus.EnvValue.fromValue(String(spec.audit.enabled)),
-      [Env.AUDIT_RETENTION_DAYS]: kplus.EnvValue.fromValue(String(spec.audit.retentionDays)),
+      [Env.AUDIT_STDOUT]: kplus.EnvValue.fromValue(String(spec.audit.stdout)),
+      [Env.AUDIT_MAX_FILE_BYTES]: kplus.EnvValue.fromValue(String(spec.audit.maxFileMiB * 2 ** 20)),
+      [Env.AUDIT_ROTATE_SECONDS]: kplus.EnvValue.fromValue(String(spec.audit.rotateMinutes * 60)),
+      ...stateEnv(spec),
       ...(redis ? { [Env.REDIS_URL]: kplus.EnvValue.fromValue(redis) } : {}),
       ...(secretFiles.some((f) => f.path === REDIS_PASSWORD_FILE) ? { [Env.REDIS_PASSWORD_FILE]: secretPath(REDIS_PASSWORD_FILE) } : {}),
       [Env.API_KEYS_FILE]: secretPath(API_KEYS_FILE),
@@ -224,6 +249,7 @@ export class Scoring extends Construct {
       }),
       { readOnly: true },
     );
+    mountState(this, container, props.stateClaim);
     container.mount('/tmp', kplus.Volume.fromEmptyDir(this, 'TmpVolume', 'tmp', { sizeLimit: Size.mebibytes(256) }));
 
     const deploymentObject = ApiObject.of(this.deployment);

@@ -16,12 +16,15 @@ import {
   EVENTS_FILE,
   MODEL_DIR,
   MODEL_MOUNT,
+  HMAC_KEY_FILE,
   RECOMMENDER_COMMAND,
   RECOMMENDER_UID,
+  SECRETS_DIR,
 } from './constants.js';
 import type { RecommenderNames } from './names.js';
 import { componentIdentity, finishPodTemplate, resourceRequirements, restrictedContainer, restrictedPod } from './pod-defaults.js';
-import { redisUrl } from './scoring.js';
+import { redisUrl, secretsVolume } from './scoring.js';
+import { mountState, stateEnv } from './state.js';
 
 export const TRAINING_TIME_ZONE = 'Etc/UTC';
 
@@ -29,6 +32,7 @@ export interface TrainingProps {
   readonly names: RecommenderNames;
   readonly spec: RecommenderSpec;
   readonly modelClaim: string;
+  readonly stateClaim: string;
   readonly configMapName: string;
 }
 
@@ -50,9 +54,9 @@ export function cronOf(schedule: string): Cron {
   return Cron.schedule({ minute, hour, day, month, weekDay });
 }
 
-/** The trainer's arguments after the image command. */
+/** The trainer's arguments after the image command; `--prune-events` removes erased shoppers' and expired events from the events file. */
 export function trainArgs(): string[] {
-  return ['train', '--catalog', CATALOG_FILE, '--events', EVENTS_FILE, '--out', MODEL_DIR, '--config', `${CONFIG_DIR}/${CONFIG_FILE}`];
+  return ['train', '--catalog', CATALOG_FILE, '--events', EVENTS_FILE, '--out', MODEL_DIR, '--config', `${CONFIG_DIR}/${CONFIG_FILE}`, '--prune-events'];
 }
 
 export class Training extends Construct {
@@ -89,6 +93,9 @@ export class Training extends Construct {
       // A pinned version is never pruned (scoring pods load it on restart).
       [Env.MODEL_VERSION]: kplus.EnvValue.fromValue(spec.model.version),
       ...(redis ? { [Env.REDIS_URL]: kplus.EnvValue.fromValue(redis) } : {}),
+      // The model's shopper ids are pseudonyms: the trainer pseudonymises with the scoring pods' key.
+      [Env.HMAC_KEY_FILE]: kplus.EnvValue.fromValue(`${SECRETS_DIR}/${HMAC_KEY_FILE}`),
+      ...stateEnv(spec),
     };
     if (redis && spec.cache.passwordSecretRef) {
       const ref = spec.cache.passwordSecretRef;
@@ -116,10 +123,17 @@ export class Training extends Construct {
         name: 'models',
       }),
     );
+    mountState(this, container, props.stateClaim);
     container.mount('/tmp', kplus.Volume.fromEmptyDir(this, 'TmpVolume', 'tmp', { sizeLimit: Size.gibibytes(2) }));
 
     const cron = ApiObject.of(this.cronJob);
     finishPodTemplate(cron, '/spec/jobTemplate/spec/template', [resourceRequirements(spec.resources)]);
+    const hmacKey = spec.auth.hmacKeySecretRef ?? { name: names.defaultAuthSecret, key: 'hmac-key' };
+    cron.addJsonPatch(
+      // cdk8s-plus has no projected volumes (the same shape as the scoring pod's, with the HMAC key only).
+      JsonPatch.add('/spec/jobTemplate/spec/template/spec/volumes/-', secretsVolume([{ ref: hmacKey, path: HMAC_KEY_FILE }])),
+      JsonPatch.add('/spec/jobTemplate/spec/template/spec/containers/0/volumeMounts/-', { name: 'secrets', mountPath: SECRETS_DIR, readOnly: true }),
+    );
     cron.addJsonPatch(JsonPatch.add('/spec/jobTemplate/metadata', { labels }));
   }
 }

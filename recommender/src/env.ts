@@ -88,8 +88,16 @@ export const SERVICE_ENV = {
   hmacKey: v(Env.HMAC_KEY, 'local', text),
   hmacKeyFile: v(Env.HMAC_KEY_FILE, 'rendered', text),
   experimentsFile: v(Env.EXPERIMENTS, 'rendered', text),
-  auditEnabled: v(Env.AUDIT_ENABLED, 'rendered', (raw) => boolean(Env.AUDIT_ENABLED)(raw) ?? false),
-  auditRetentionDays: v(Env.AUDIT_RETENTION_DAYS, 'rendered', integer(Env.AUDIT_RETENTION_DAYS, 1, 36_500)),
+  auditEnabled: v(Env.AUDIT_ENABLED, 'rendered', (raw) => boolean(Env.AUDIT_ENABLED)(raw) ?? true),
+  auditRetentionDays: v(Env.AUDIT_RETENTION_DAYS, 'rendered', (raw) => integer(Env.AUDIT_RETENTION_DAYS, 1, 36_500)(raw) ?? 30),
+  /** Audit files go to `<dir>/<hostname>/`; without it the demo keeps the recent records in memory. */
+  auditDir: v(Env.AUDIT_DIR, 'rendered', text),
+  auditStdout: v(Env.AUDIT_STDOUT, 'rendered', (raw) => boolean(Env.AUDIT_STDOUT)(raw) ?? false),
+  auditMaxFileBytes: v(Env.AUDIT_MAX_FILE_BYTES, 'rendered', (raw) => integer(Env.AUDIT_MAX_FILE_BYTES, 4096, 2 ** 40)(raw) ?? 64 * 2 ** 20),
+  auditRotateSeconds: v(Env.AUDIT_ROTATE_SECONDS, 'rendered', (raw) => integer(Env.AUDIT_ROTATE_SECONDS, 1, 86_400)(raw) ?? 3600),
+  /** The state volume (erasures, opt-outs, experiment counts); in memory without it. */
+  stateDir: v(Env.STATE_DIR, 'rendered', text),
+  eventRetentionDays: v(Env.EVENT_RETENTION_DAYS, 'rendered', integer(Env.EVENT_RETENTION_DAYS, 1, 36_500)),
   /** Read by node itself (the heap cap); listed so the contract is complete. */
   nodeOptions: v(Env.NODE_OPTIONS, 'rendered', text),
   logLevel: v(Env.LOG_LEVEL, 'local', logLevel),

@@ -1,7 +1,7 @@
 /**
  * The recommender's one entry point, with two commands:
  *   serve  [--catalog F --events F] [--model-dir DIR] [--watch-seconds N] [--config F]
- *   train  --catalog F --events F --out DIR [--config F] [--skip-metrics] [--keep N] [--history-days N]
+ *   train  --catalog F --events F --out DIR [--config F] [--skip-metrics] [--keep N] [--history-days N] [--prune-events]
  * and a helper, `demo-data --out DIR`, that writes the demo shop as JSON Lines.
  * `serve` with no inputs generates the demo shop, trains on it and serves it from memory.
  */
@@ -30,6 +30,7 @@ import { pruneVersions, writeArtifact } from './model/artifact.js';
 import { ModelStore } from './model/store.js';
 import { startServer } from './server.js';
 import { RecommenderService } from './service.js';
+import { openServeTrust, privatiseInputs, trainerPrivacy } from './trust.js';
 
 export const DEMO_API_KEY = 'tandem-demo-key';
 
@@ -72,17 +73,21 @@ async function trainCommand(args: string[]): Promise<void> {
       'skip-metrics': { type: 'boolean' },
       keep: { type: 'string' },
       'history-days': { type: 'string' },
+      'prune-events': { type: 'boolean' },
     },
   });
   if (!values.catalog || !values.events || !values.out) {
     throw new ConfigError(
-      'usage: npm run train -- --catalog catalog.jsonl --events events.jsonl --out models/ [--config F] [--skip-metrics] [--keep N] [--history-days N]',
+      'usage: npm run train -- --catalog catalog.jsonl --events events.jsonl --out models/ [--config F] [--skip-metrics] [--keep N] [--history-days N] [--prune-events]',
     );
   }
   const keep = positiveInteger(values.keep, 'keep', 'TANDEM_KEEP_VERSIONS');
   const historyDays = positiveInteger(values['history-days'], 'history-days', 'TANDEM_HISTORY_WINDOW_DAYS');
   const cfg = loadConfigFile(values.config);
+  // Pseudonymised, erased shoppers and expired events dropped, before anything is trained or stored.
+  const privacy = await trainerPrivacy(pino({ base: { command: 'train' } }, pino.destination(2)), out);
   const inputs = await loadInputs(values);
+  privacy.privatise(inputs);
   if (historyDays !== undefined) {
     const all = inputs.events.length;
     inputs.events = lastDays(inputs.events, historyDays);
@@ -101,6 +106,8 @@ async function trainCommand(args: string[]): Promise<void> {
     const pruned = await pruneVersions(values.out, keep, pinned ? [pinned] : []);
     if (pruned.length > 0) out(`pruned ${pruned.length} old version(s), keeping the newest ${keep}: ${pruned.join(', ')}`);
   }
+  await privacy.housekeeping(values['prune-events'] ? values.events : undefined);
+  privacy.close();
 }
 
 async function demoDataCommand(args: string[]): Promise<void> {
@@ -122,8 +129,10 @@ async function banner(port: number, demoKey: string | undefined, service: Recomm
   let upItem = '';
   for (const id of service.catalog.ids.slice(0, 500)) {
     try {
-      if (!crossItem && (await service.recommend({ intent: 'cross-sell', items: [id], limit: 5 })).items.length >= 3) crossItem = id;
-      if (!upItem && (await service.recommend({ intent: 'up-sell', items: [id], limit: 5 })).items.length >= 3) upItem = id;
+      // Not shown to anyone: no decision record, no experiment impression.
+      const unshown = { record: false };
+      if (!crossItem && (await service.recommend({ intent: 'cross-sell', items: [id], limit: 5 }, unshown)).items.length >= 3) crossItem = id;
+      if (!upItem && (await service.recommend({ intent: 'up-sell', items: [id], limit: 5 }, unshown)).items.length >= 3) upItem = id;
     } catch (err) {
       logger.warn({ err }, 'failed to pick example items');
     }
@@ -191,7 +200,9 @@ async function serveCommand(args: string[]): Promise<void> {
     logger,
     pinned: env.modelVersion,
   });
-  const service = new RecommenderService({ catalog, store, config: cfg, variant: env.variant });
+  const trust = await openServeTrust({ env, logger, registry: metrics.registry, ingested: metrics.ingested, store, catalog, historySize: cfg.engine.historySize, modelDir });
+  const service = new RecommenderService({ catalog, store, config: cfg, variant: env.variant, ...trust.deps });
+  trust.start(service);
   const { app } = createApp({ service, store, auth, logger, metrics });
   const running = await startServer(app, env.port);
   logger.info({ port: running.port }, 'listening; not ready until a model is loaded');
@@ -200,6 +211,7 @@ async function serveCommand(args: string[]): Promise<void> {
 
   if (values.catalog || values.events || demo) {
     const inputs = await loadInputs(values);
+    privatiseInputs(inputs, service.privacy);
     const { data, metrics: offline } = trainWithMetrics(inputs, cfg, values['skip-metrics'] ?? false);
     const manifest = store.addInMemory(data, { metrics: offline, config: cfg });
     await store.activate(manifest.version);
@@ -214,7 +226,7 @@ async function serveCommand(args: string[]): Promise<void> {
   const stop = (signal: string): void => {
     logger.info({ signal }, 'shutting down');
     apiKeys.close();
-    Promise.all([running.close(), metricsServer?.close(), service.close()]).then(
+    Promise.all([running.close(), metricsServer?.close(), service.close(), trust.close()]).then(
       () => process.exit(0),
       () => process.exit(1),
     );

@@ -25,8 +25,7 @@ export interface Subject {
 export const DEMO_HMAC_KEY = 'tandem-demo-hmac-key-not-a-secret';
 
 export interface PrivacyOptions {
-  /** The HMAC key material (see pseudonym.ts). */
-  keyText: string;
+  pseudonymiser: Pseudonymiser;
   /** The state directory; the sets live in memory without one. */
   stateDir?: string;
   /** Events older than this are dropped at ingestion and training. */
@@ -47,7 +46,7 @@ export class Privacy {
   }
 
   static async open(opts: PrivacyOptions): Promise<Privacy> {
-    const pseudonymiser = Pseudonymiser.fromText(opts.keyText);
+    const { pseudonymiser } = opts;
     const dir = opts.stateDir;
     const erased = dir ? await DirSubjectSet.open(join(dir, 'privacy', 'erased')) : new MemorySubjectSet();
     const optedOut = dir ? await DirSubjectSet.open(join(dir, 'privacy', 'opt-out')) : new MemorySubjectSet();
@@ -58,9 +57,9 @@ export class Privacy {
     return this.current;
   }
 
-  /** Replaces the keys (a rotated key file); throws, keeping the old keys, if the new material is unusable. */
-  rekey(keyText: string): void {
-    this.current = Pseudonymiser.fromText(keyText);
+  /** Replaces the keys (the key file changed). */
+  rekey(pseudonymiser: Pseudonymiser): void {
+    this.current = pseudonymiser;
   }
 
   subject(userId: string): Subject {

@@ -23,6 +23,7 @@ export interface SubjectSet {
   delete(pseudonyms: readonly string[]): Promise<number>;
   /** Picks up what other processes changed; returns the pseudonyms added since the last look. */
   refresh(): Promise<string[]>;
+  list(): string[];
   readonly size: number;
 }
 
@@ -57,6 +58,10 @@ export class MemorySubjectSet implements SubjectSet {
 
   async refresh(): Promise<string[]> {
     return [];
+  }
+
+  list(): string[] {
+    return [...this.entries.keys()];
   }
 
   get size(): number {
