@@ -73,6 +73,8 @@ export interface ServeTrustOptions {
   catalog: Catalog;
   historySize: number;
   modelDir?: string;
+  /** This pod's name on the state volume; the hostname (the pod name) by default. */
+  writer?: string;
 }
 
 export interface ServeTrust {
@@ -84,7 +86,7 @@ export interface ServeTrust {
 
 export async function openServeTrust(o: ServeTrustOptions): Promise<ServeTrust> {
   const { env, logger } = o;
-  const writer = writerName();
+  const writer = o.writer ?? writerName();
   const rekeyed: { privacy?: Privacy } = {};
   const key = await keys(env.hmacKeyFile, env.hmacKey, logger, (p) => rekeyed.privacy?.rekey(p));
   const privacy = await Privacy.open({ pseudonymiser: key.pseudonymiser, stateDir: env.stateDir, retentionDays: env.eventRetentionDays });

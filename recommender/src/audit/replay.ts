@@ -14,6 +14,7 @@ import { reasonsOf } from '../engine/score.js';
 import { applyRules, type RankedItem } from '../rules/index.js';
 import { activePromotionsKey } from '../rules/promotions.js';
 import type { RecommendedItem } from '../schemas.js';
+import { canonicalJson } from './canonical.js';
 import type { AuditCandidate, DecisionRecord } from './record.js';
 
 /** A candidate as the engine gives it (no stock or category: those are live state, not the engine's). */
@@ -68,7 +69,8 @@ export function promotionIds(rules: RulesConfig, key: string): string[] {
   return key === '' ? [] : key.slice(0, -1).split(',').map((i) => rules.promotions[Number(i)]!.id);
 }
 
-const same = (a: unknown, b: unknown): boolean => JSON.stringify(a) === JSON.stringify(b);
+/** Equal as data (a record read back from its line has its keys in canonical order). */
+const same = (a: unknown, b: unknown): boolean => canonicalJson(a) === canonicalJson(b);
 
 export interface ReplayContext {
   rules: RulesConfig;

@@ -32,7 +32,7 @@ export const VariantReport = Type.Object(
         {
           uplift: Type.Union([Type.Number(), Type.Null()], { description: 'Relative change of the conversion rate; null when the control has none.' }),
           difference: Type.Number({ description: 'Conversion rate minus the control’s.' }),
-          ci: Type.Tuple([Type.Number(), Type.Number()], { description: 'Confidence interval of the difference.' }),
+          ci: Type.Array(Type.Number(), { minItems: 2, maxItems: 2, description: 'Confidence interval of the difference: [low, high].' }),
           z: Type.Number(),
           pValue: Type.Number({ description: 'Two-sided two-proportion z-test.' }),
           significant: Type.Boolean(),
