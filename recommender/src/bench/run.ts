@@ -7,7 +7,7 @@
  * Prints a table, writes recommender/bench/results.json and the README's bench block.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -15,6 +15,8 @@ import { parseArgs } from 'node:util';
 import autocannon from 'autocannon';
 import { mulberry32, randInt } from '../prng.js';
 import { DEFAULT_POD_NODE_OPTIONS } from './production.js';
+import { DEMO_HMAC_KEY } from '../privacy/privacy.js';
+import { auditFiles, verifyFiles } from '../audit/verify.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const root = join(here, '..', '..', '..');
@@ -150,19 +152,27 @@ async function main(): Promise<void> {
     const training = JSON.parse(await collect(node(join(here, 'train-bench.ts'), trainArgs))) as Record<string, unknown>;
     log(`trained in ${training.trainMs} ms, peak RSS ${training.peakRssMb} MB`);
 
-    log('starting the service on the trained artifact…');
-    const svc = node(join(root, 'recommender/src/main.ts'), ['serve', '--model-dir', join(work, 'models'), '--watch-seconds', '0'], {
-      PORT: '0',
-      TANDEM_API_KEY: KEY,
-      LOG_LEVEL: 'info',
-      NODE_OPTIONS: DEFAULT_POD_NODE_OPTIONS,
-    });
-    children.push(svc);
-    const port = await waitFor(svc, /"port":(\d+)/);
-    const base = `http://127.0.0.1:${port}`;
-    await waitReady(base);
-    svc.stdout!.resume();
-    svc.stderr!.resume();
+    log('starting the service on the trained artifact, with the audit trail off and on…');
+    const serve = async (audit: Record<string, string>): Promise<{ child: ChildProcess; base: string }> => {
+      const child = node(join(root, 'recommender/src/main.ts'), ['serve', '--model-dir', join(work, 'models'), '--watch-seconds', '0'], {
+        PORT: '0',
+        TANDEM_API_KEY: KEY,
+        TANDEM_HMAC_KEY: DEMO_HMAC_KEY,
+        LOG_LEVEL: 'info',
+        NODE_OPTIONS: DEFAULT_POD_NODE_OPTIONS,
+        ...audit,
+      });
+      children.push(child);
+      const url = `http://127.0.0.1:${await waitFor(child, /"port":(\d+)/)}`;
+      await waitReady(url);
+      child.stdout!.resume();
+      child.stderr!.resume();
+      return { child, base: url };
+    };
+    const { child: svc, base } = await serve({ TANDEM_AUDIT_ENABLED: 'false' });
+    const auditDir = join(work, 'audit');
+    // As a scoring pod writes it: hash-chained JSON Lines files, one decision record per answer.
+    const { child: svcAudit, base: auditBase } = await serve({ TANDEM_AUDIT_ENABLED: 'true', TANDEM_AUDIT_DIR: auditDir });
 
     const auth = { authorization: `Bearer ${KEY}` };
     const popular = ((await (await fetch(`${base}/v1/recommendations/personal?user=nobody&limit=100`, { headers: auth })).json()) as {
@@ -201,6 +211,7 @@ async function main(): Promise<void> {
       [base, crossPaths],
       [base, upPaths],
       [base, personalPaths],
+      [auditBase, crossPaths],
     ] as const) {
       await load(url, paths, { duration: 2 });
     }
@@ -227,6 +238,8 @@ async function main(): Promise<void> {
         ['up-sell', base, upPaths, svc.pid],
         ['personal', base, personalPaths, svc.pid],
         ['cross-sell-distinct', base, distinctCrossPaths, svc.pid],
+        ['cross-sell-audit', auditBase, crossPaths, svcAudit.pid],
+        ['cross-sell-distinct-audit', auditBase, distinctCrossPaths, svcAudit.pid],
       ] as const) {
         log(`max throughput, round ${round}/${ROUNDS}: ${name}…`);
         (rounds[name] ??= []).push(await load(url, paths, { duration: MAX_RUN_SECONDS, pid }));
@@ -240,6 +253,7 @@ async function main(): Promise<void> {
       if (cpus.length) results[name].cpuUsPerReq = median(cpus);
     }
     const rss = Number(/VmRSS:\s+(\d+)/.exec(await readFile(`/proc/${svc.pid}/status`, 'utf8'))?.[1] ?? 0);
+    const audit = await auditFigures(auditBase, auditDir);
     const report = {
       date: new Date().toISOString(),
       machine: 'shared 2-core VM',
@@ -250,7 +264,7 @@ async function main(): Promise<void> {
         rounds: ROUNDS,
         maxRuns: rounds,
         errorsTotal: [...Object.values(rounds).flat(), ...Object.values(fixed)].reduce((a, m) => a + m.errors + m.non2xx, 0),
-        connections: CONNECTIONS, responseBytes: Buffer.byteLength(sample), serviceRssMb: Math.round(rss / 1024), max: results, at1000: fixed },
+        connections: CONNECTIONS, responseBytes: Buffer.byteLength(sample), serviceRssMb: Math.round(rss / 1024), max: results, at1000: fixed, audit },
     };
     await writeFile(join(root, 'recommender/bench/results.json'), JSON.stringify(report, null, 2) + '\n');
     const md = markdown(report);
@@ -260,6 +274,17 @@ async function main(): Promise<void> {
     for (const c of children) c.kill('SIGTERM');
     await rm(work, { recursive: true, force: true });
   }
+}
+
+/** What the audit trail wrote during the runs: records, bytes, and the service's own counters of drops. */
+async function auditFigures(base: string, dir: string): Promise<{ records: number; bytesPerRecord: number; dropped: number; chainIntact: boolean }> {
+  await new Promise((r) => setTimeout(r, 500)); // the last batch
+  const metrics = await (await fetch(`${base}/metrics`)).text();
+  const count = (outcome: string): number => Number(new RegExp(`tandem_audit_records_total\\{outcome="${outcome}"\\} (\\d+)`).exec(metrics)?.[1] ?? 0);
+  const report = await verifyFiles([dir]);
+  let bytes = 0;
+  for (const f of await auditFiles([dir])) bytes += (await stat(f)).size;
+  return { records: count('written'), bytesPerRecord: Math.round(bytes / Math.max(1, report.records)), dropped: count('dropped'), chainIntact: report.ok };
 }
 
 function markdown(r: {
@@ -275,6 +300,7 @@ function markdown(r: {
     errorsTotal: number;
     max: Record<string, Load>;
     at1000: Record<string, Load>;
+    audit: { records: number; bytesPerRecord: number; dropped: number; chainIntact: boolean };
   };
 }): string {
   const t = r.training;
@@ -313,8 +339,10 @@ function markdown(r: {
     'up-sell': 'service up-sell',
     personal: 'service personal',
     'cross-sell-distinct': 'service cross-sell, every basket new (cache misses)',
+    'cross-sell-audit': 'service cross-sell, audit trail on',
+    'cross-sell-distinct-audit': 'service cross-sell, every basket new, audit trail on',
   };
-  for (const name of ['node:http', 'express', 'healthz', 'cross-sell', 'up-sell', 'personal', 'cross-sell-distinct']) {
+  for (const name of ['node:http', 'express', 'healthz', 'cross-sell', 'up-sell', 'personal', 'cross-sell-distinct', 'cross-sell-audit', 'cross-sell-distinct-audit']) {
     const m = s.max[name]!;
     const f = s.at1000[name];
     lines.push(
@@ -322,6 +350,17 @@ function markdown(r: {
         `${m.cpuUsPerReq && expressCpu ? pct(expressCpu, m.cpuUsPerReq) : '–'} | ${f ? `${f.p50} / ${f.p99}` : '–'} |`,
     );
   }
+  const on = s.max['cross-sell-audit']!;
+  const off = s.max['cross-sell']!;
+  const onNew = s.max['cross-sell-distinct-audit']!;
+  const offNew = s.max['cross-sell-distinct']!;
+  const cpuCost = (a: Load, b: Load): string => (a.cpuUsPerReq && b.cpuUsPerReq ? `${Math.round(((a.cpuUsPerReq - b.cpuUsPerReq) / b.cpuUsPerReq) * 100)}%` : '–');
+  lines.push(
+    '',
+    `**Audit trail on vs off** (a second service, the same model, writing one hash-chained decision record per answer to JSON Lines files): ` +
+      `cross-sell throughput **${pct(on.rps, off.rps)}** of audit off (server CPU per request ${cpuCost(on, off)}); every basket new ${pct(onNew.rps, offNew.rps)} (CPU ${cpuCost(onNew, offNew)}); target ≥ 90%. ` +
+      `${s.audit.records.toLocaleString('en')} records written, ≈ ${s.audit.bytesPerRecord} bytes each, ${s.audit.dropped} dropped, chain ${s.audit.chainIntact ? 'intact' : 'BROKEN'} (\`npm run audit:verify\`).`,
+  );
   lines.push(
     '',
     'req/s ratios swing with whatever else runs on the shared machine; the CPU columns (server process time per ' +

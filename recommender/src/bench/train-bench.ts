@@ -16,6 +16,10 @@ import { ModelStore } from '../model/store.js';
 import { mulberry32, randInt } from '../prng.js';
 import { RecommenderService } from '../service.js';
 import { progressPrinter } from '../cli/progress.js';
+import { privatiseEvents } from '../privacy/events.js';
+import { DEMO_HMAC_KEY } from '../privacy/privacy.js';
+import { Pseudonymiser } from '../privacy/pseudonym.js';
+import { MemorySubjectSet } from '../privacy/subject-set.js';
 
 const { values } = parseArgs({ options: { out: { type: 'string' }, items: { type: 'string' }, events: { type: 'string' } } });
 const spec = {
@@ -32,7 +36,9 @@ const generateMs = performance.now() - t;
 const rssAfterGenerate = mb(process.resourceUsage().maxRSS);
 
 t = performance.now();
-const data = train(Catalog.from(shop.items), shop.events, cfg.engine, progressPrinter('bench training'));
+// As the trainer does: shopper ids become pseudonyms first (the bench's service uses the same key).
+const events = privatiseEvents(shop.events, { pseudonymiser: Pseudonymiser.fromText(DEMO_HMAC_KEY), erased: new MemorySubjectSet() }).events;
+const data = train(Catalog.from(shop.items), events, cfg.engine, progressPrinter('bench training'));
 const trainMs = performance.now() - t;
 const peakRssMb = mb(process.resourceUsage().maxRSS);
 
