@@ -4,8 +4,9 @@
  * rights (export, erasure, opt-out), decisions and their replay, experiment reports. Knows nothing of
  * HTTP; the API layer is a thin shell around it.
  */
-import { configVersion, decisionRecord } from './audit/decision.js';
-import { AUDIT_FORMAT, subjectDigest, type AuditCandidate, type DecisionLine } from './audit/record.js';
+import { configVersion } from './audit/decision.js';
+import { Outcome } from './audit/outcome.js';
+import { AUDIT_FORMAT, subjectDigest, type DecisionView } from './audit/record.js';
 import { promotionIds, replayDecision, type EngineCandidate, type ReplayResult } from './audit/replay.js';
 import type { AuditTrail } from './audit/trail.js';
 import { decodeScored, encodeScored } from './cache/codec.js';
@@ -20,7 +21,7 @@ import type { ServingModel } from './engine/serving.js';
 import { checker, validateBatch } from './data/validate.js';
 import { experimentFor, fingerprintOf, variantFor } from './experiments/assign.js';
 import type { Experiment, Variant } from './experiments/config.js';
-import { ExperimentCounters, type Outcome } from './experiments/counters.js';
+import { ExperimentCounters, type Credit } from './experiments/counters.js';
 import type { ModelVersions } from './experiments/model-versions.js';
 import { buildReport, type ExperimentReport } from './experiments/report.js';
 import { ArtifactError } from './model/artifact.js';
@@ -83,8 +84,8 @@ interface Served {
   limit: number;
   promotionsKey: string;
   stockGeneration: number;
-  /** The decision record's share of this outcome, built on first use (the stock it read is still current). */
-  audit?: { candidates: AuditCandidate[]; filtered: { id: string; reason: string }[]; promotions: string[] };
+  /** The decision records' outcome, shared by every answer from this list and stock (see audit/outcome.ts). */
+  audit?: Outcome;
 }
 
 /** The experiment variant an answer is served under. */
@@ -110,7 +111,7 @@ interface Engine {
 /** What the service reports as it goes, for metrics (kept out of the use cases). */
 export interface ServiceObserver {
   /** An impression, click, conversion or revenue (`amount`) credited to a variant. */
-  experiment?(kind: 'impression' | Outcome | 'revenue', experiment: string, variant: string, amount: number): void;
+  experiment?(kind: 'impression' | Credit | 'revenue', experiment: string, variant: string, amount: number): void;
   /** Events that were valid but not used: their shopper is erased, or they are past retention. */
   eventsDropped?(reason: 'erased' | 'expired', n: number): void;
   erased?(): void;
@@ -265,41 +266,47 @@ export class RecommenderService {
     want: number,
     now: number,
   ): void {
+    const outcome = (served.audit ??= this.outcomeOf(list, served, answer));
+    audit.decision(
+      {
+        id: answer.recommendationId,
+        time: now,
+        intent: req.intent,
+        items: req.items,
+        limit: req.limit,
+        depth: want,
+        // An erased shopper is nobody in particular now: nothing about them is recorded again.
+        user: subject && !subject.erased ? subject.pseudonym : undefined,
+        keyId: this.privacy.pseudonymiser.keyId,
+        optedOut: subject?.optedOut ?? false,
+        modelVersion: engine.model.version,
+        modelSha256: engine.sha256,
+        configVersion: this.configVersion,
+        experiment: arm.experiment?.name,
+        variant: arm.name,
+        onlineGeneration: engine.model.online.generation,
+        notes: answer.reasons,
+      },
+      outcome,
+    );
+  }
+
+  /**
+   * The outcome of a candidate list under the current stock: stock and categories are read now (they may
+   * change before the audit flush), the rest when the outcome is serialised, in the background.
+   */
+  private outcomeOf(list: CandidateList, served: Served, answer: Decision): Outcome {
     const { catalog, config } = this.deps;
-    const shared = (served.audit ??= {
-      candidates: list.scored.candidates.map((c) => ({
-        id: catalog.id(c.idx),
-        score: c.score,
-        reasons: reasonsOf(c, catalog),
-        stock: catalog.stocks[c.idx]!,
-        category: catalog.category(c.idx),
-      })),
+    const candidates = list.scored.candidates;
+    const stocks = candidates.map((c) => catalog.stocks[c.idx]!);
+    const categories = candidates.map((c) => catalog.category(c.idx));
+    const items = answer.items;
+    return new Outcome(() => ({
+      candidates: candidates.map((c, k) => ({ id: catalog.id(c.idx), score: c.score, reasons: reasonsOf(c, catalog), stock: stocks[k]!, category: categories[k]! })),
       filtered: served.filtered.map((f) => ({ id: f.id, reason: f.rule })),
+      items,
       promotions: promotionIds(config.rules, served.promotionsKey),
-    });
-    // An erased shopper is nobody in particular now: nothing about them is recorded again.
-    const user = subject && !subject.erased ? { pseudonym: subject.pseudonym, keyId: this.privacy.pseudonymiser.keyId } : undefined;
-    const rec = decisionRecord({
-      id: answer.recommendationId,
-      time: now,
-      intent: req.intent,
-      items: req.items,
-      limit: req.limit,
-      depth: want,
-      user,
-      optedOut: subject?.optedOut ?? false,
-      model: { version: engine.model.version, sha256: engine.sha256 },
-      configVersion: this.configVersion,
-      ...(arm.experiment ? { experiment: { name: arm.experiment.name, variant: arm.name } } : {}),
-      variant: arm.name,
-      promotions: shared.promotions,
-      onlineGeneration: engine.model.online.generation,
-      candidates: shared.candidates,
-      filtered: shared.filtered,
-      answer: answer.items,
-      notes: answer.reasons,
-    });
-    audit.record(rec, user?.pseudonym ?? null);
+    }));
   }
 
   private basket(req: { items: readonly string[] }, model: ServingModel, subject: Subject | undefined): Basket {
@@ -483,7 +490,7 @@ export class RecommenderService {
     const experiment = tag && this.byFingerprint.get(tag.fingerprint);
     const variant = experiment?.variants[tag!.variant];
     if (!experiment || !variant) return; // no experiment, or one whose set-up has changed since
-    const outcome: Outcome = ev.type === 'purchase' ? 'conversion' : 'click';
+    const outcome: Credit = ev.type === 'purchase' ? 'conversion' : 'click';
     const revenue = ev.type === 'purchase' ? (ev.price ?? this.deps.catalog.prices[idx]!) * (ev.quantity ?? 1) : 0;
     const observer = this.deps.observer;
     if (this.counters.credit(experiment.name, variant.name, ev.recommendationId!, outcome, revenue)) observer?.experiment?.(outcome, experiment.name, variant.name, 1);
@@ -595,15 +602,14 @@ export class RecommenderService {
 
   // ── Decisions and experiments ───────────────────────────────────────────────────────────────────
 
-  async decision(id: string): Promise<DecisionLine | undefined> {
+  async decision(id: string): Promise<DecisionView | undefined> {
     return this.deps.audit?.find(id);
   }
 
   /** Recomputes a recorded decision (see audit/replay.ts); undefined when there is no such record. */
   async replay(id: string): Promise<ReplayResult | undefined> {
-    const line = await this.decision(id);
-    if (!line) return undefined;
-    const rec = line.rec;
+    const rec = await this.decision(id);
+    if (!rec) return undefined;
     const notes: string[] = [];
     let engine: { candidates: EngineCandidate[] } | { unavailable: string };
     try {
@@ -614,8 +620,8 @@ export class RecommenderService {
       const variant = rec.experiment && this.experiments.find((e) => e.name === rec.experiment!.name)?.variants.find((v) => v.name === rec.experiment!.variant);
       if (rec.experiment && !variant) notes.push(`variant ${rec.experiment.name}/${rec.experiment.variant} is no longer configured: the default engine parameters are used`);
       const cfg = variant?.engine ? { ...this.deps.config.engine, ...variant.engine } : this.deps.config.engine;
-      if (rec.subject && line.user === null) notes.push('the shopper was erased and redacted: the candidates are recomputed as for an anonymous shopper');
-      const subject = line.user === null ? undefined : { pseudonym: line.user, all: [line.user], erased: false, optedOut: rec.optedOut };
+      if (rec.subject && rec.user === null) notes.push('the shopper was erased and redacted: the candidates are recomputed as for an anonymous shopper');
+      const subject = rec.user === null ? undefined : { pseudonym: rec.user, all: [rec.user], erased: false, optedOut: rec.optedOut };
       const basket = this.basket({ items: rec.context.items }, model, subject);
       const { catalog } = this.deps;
       engine = {

@@ -7,7 +7,9 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { canonicalJson } from '../src/audit/canonical.js';
 import { Chain, ChainVerifier } from '../src/audit/chain.js';
 import { FileSink, sweepAudit } from '../src/audit/file-sink.js';
-import { AUDIT_FORMAT, subjectDigest, type AuditRecord, type DecisionRecord } from '../src/audit/record.js';
+import { decisionRecord, decisionText, type DecisionInputs } from '../src/audit/decision.js';
+import { Outcome, outcomeBodyJson } from '../src/audit/outcome.js';
+import type { AuditRecord, DecisionRecord } from '../src/audit/record.js';
 import { decisionsOf, findDecision, redactUsers } from '../src/audit/search.js';
 import { uuidV7Time } from '../src/recommendation-id.js';
 import { StreamSink } from '../src/audit/sink.js';
@@ -16,35 +18,43 @@ import { verifyFiles } from '../src/audit/verify.js';
 const ALICE = 'k1.' + 'A'.repeat(43);
 const BOB = 'k1.' + 'B'.repeat(43);
 
+/** The outcome every test decision shares. */
+const OUTCOME = new Outcome(() => ({
+  candidates: [{ id: 'card-1', score: 0.5, reasons: ['bought_together:cam-1 lift=4.0'], stock: 3, category: 'Memory Cards' }],
+  filtered: [],
+  items: [{ id: 'card-1', score: 0.5, reasons: ['bought_together:cam-1 lift=4.0'] }],
+  promotions: [],
+}));
+
 let n = 0;
-/** A decision record with a UUIDv7-shaped id made at `time`. */
-function decision(user: string | null, time = Date.parse('2026-11-25T10:00:00Z')): { rec: DecisionRecord; user: string | null } {
+/** A decision at `time` (its id a UUIDv7 of that time), as the service queues it and as the record it becomes. */
+function decision(user: string | null, time = Date.parse('2026-11-25T10:00:00Z')) {
   const hex = time.toString(16).padStart(12, '0');
-  const id = `${hex.slice(0, 8)}-${hex.slice(8, 12)}-7000-8000-${(n++).toString(16).padStart(12, '0')}`;
-  const rec: DecisionRecord = {
-    type: 'decision',
-    v: AUDIT_FORMAT,
-    id,
-    time: new Date(time).toISOString(),
-    ...(user ? { subject: { digest: subjectDigest(id, user), keyId: 'k1' } } : {}),
-    optedOut: false,
+  const inputs: DecisionInputs = {
+    id: `${hex.slice(0, 8)}-${hex.slice(8, 12)}-7000-8000-${(n++).toString(16).padStart(12, '0')}`,
+    time,
     intent: 'cross-sell',
-    context: { items: ['cam-1'], limit: 3, depth: 16 },
-    model: { version: 'v1', sha256: 'ab'.repeat(32) },
-    config: { version: 'c0ffee' },
+    items: ['cam-1'],
+    limit: 3,
+    depth: 16,
+    user: user ?? undefined,
+    keyId: 'k1',
+    optedOut: false,
+    modelVersion: 'v1',
+    modelSha256: 'ab'.repeat(32),
+    configVersion: 'c0ffee',
+    experiment: undefined,
     variant: 'control',
-    promotions: [],
-    online: { generation: 0 },
-    candidates: [{ id: 'card-1', score: 0.5, reasons: ['bought_together:cam-1 lift=4.0'], stock: 3, category: 'Memory Cards' }],
-    filtered: [],
-    items: [{ id: 'card-1', score: 0.5, reasons: ['bought_together:cam-1 lift=4.0'] }],
+    onlineGeneration: 0,
+    notes: undefined,
   };
-  return { rec, user };
+  return { decision: inputs, outcome: OUTCOME, user, rec: decisionRecord(inputs, OUTCOME.digest) };
 }
 
+/** The lines a writer makes of `entries`: the shared outcome first, then the records. */
 function chainOf(entries: { rec: AuditRecord; user: string | null }[]): string[] {
   const chain = new Chain();
-  return entries.map((e) => chain.line(e.rec, e.user).trimEnd());
+  return [chain.lineOf(OUTCOME.recordJson(), null), ...entries.map((e) => chain.line(e.rec, e.user))].map((l) => l.trimEnd());
 }
 
 function verify(lines: string[]): string[] {
@@ -63,6 +73,26 @@ describe('canonical JSON', () => {
   it('When a number is not finite, Then it is refused rather than written as null', () => {
     expect(() => canonicalJson({ score: NaN })).toThrow(/NaN/);
   });
+
+  it("When an outcome is serialised by hand (the fast path), Then it is byte for byte the generic canonical JSON", () => {
+    const body = {
+      candidates: [{ id: 'a"b', score: 0.1 + 0.2, reasons: ['x', 'ü\n'], stock: 0, category: 'C' }],
+      filtered: [{ id: 'a"b', reason: 'out_of_stock' }],
+      items: [{ id: 'z', score: 1e-7, reasons: [] }],
+      promotions: ['p1'],
+    };
+    expect(outcomeBodyJson(body)).toBe(canonicalJson(body));
+    const rec = new Outcome(() => body).recordJson();
+    expect(canonicalJson(JSON.parse(rec))).toBe(rec);
+    const inputs: DecisionInputs = {
+      id: '019abb00-0000-7000-8000-000000000001', time: Date.parse('2026-11-25T10:00:00Z'), intent: 'up-sell', items: ['a"b', 'ü'], limit: 3, depth: 16,
+      user: ALICE, keyId: 'k1', optedOut: true, modelVersion: 'v1', modelSha256: 'ab'.repeat(32), configVersion: 'c0ffee', experiment: 'e',
+      variant: 'b', onlineGeneration: 2, notes: ['unknown_item:x'],
+    };
+    for (const d of [inputs, { ...inputs, user: undefined, experiment: undefined, notes: undefined }]) {
+      expect(decisionText(d, OUTCOME.digest)).toBe(canonicalJson(decisionRecord(d, OUTCOME.digest)));
+    }
+  });
 });
 
 describe('hash chain', () => {
@@ -74,14 +104,14 @@ describe('hash chain', () => {
 
   it('When a line is edited, Then the verifier names that line', () => {
     const edited = [...lines];
-    edited[2] = edited[2]!.replace('"score":0.5', '"score":0.9');
+    edited[2] = edited[2]!.replace('"limit":3', '"limit":4');
     expect(verify(edited)).toEqual(['line 3 was edited: its hash does not match its content']);
   });
 
   it('When a line is edited and its hash recomputed, Then the line after it no longer chains and the edit is named', () => {
     const forged = lines.map((l) => JSON.parse(l) as { seq: number; prev: string; rec: AuditRecord; hash: string });
-    (forged[1]!.rec as DecisionRecord).items = [];
-    const recomputed = new Chain({ seq: forged[1]!.seq, prev: forged[1]!.prev }).line(forged[1]!.rec, BOB).trimEnd();
+    (forged[1]!.rec as DecisionRecord).context.limit = 9;
+    const recomputed = new Chain({ seq: forged[1]!.seq, prev: forged[1]!.prev }).line(forged[1]!.rec, ALICE).trimEnd();
     const edited = [...lines];
     edited[1] = recomputed;
     expect(verify(edited)).toEqual(['line 3 does not chain to line 2: line 2 was edited and its hash recomputed']);
@@ -100,8 +130,18 @@ describe('hash chain', () => {
 
   it('When the user of a line is replaced by another pseudonym, Then the line fails its subject digest', () => {
     const swapped = [...lines];
-    swapped[0] = swapped[0]!.replace(ALICE, BOB);
-    expect(verify(swapped)).toEqual(['line 1 was edited: its user does not match the subject digest']);
+    swapped[1] = swapped[1]!.replace(ALICE, BOB);
+    expect(verify(swapped)).toEqual(['line 2 was edited: its user does not match the subject digest']);
+  });
+
+  it("When an outcome is edited, or its line deleted, Then the outcome or the decisions that refer to it say so", () => {
+    const edited = [...lines];
+    edited[0] = edited[0]!.replace('"stock":3', '"stock":30');
+    expect(verify(edited)[0]).toBe('line 1 was edited: its hash does not match its content');
+    expect(verify(edited)).toContain('line 1 was edited: its outcome does not match its digest');
+    const gone = verify(lines.slice(1));
+    expect(gone).toHaveLength(5);
+    expect(gone[0]).toMatch(/^line 1 refers to outcome [0-9a-f]{12}… which is not earlier in its file/);
   });
 
   it('When a user is redacted (set to null, padded with spaces), Then the chain still verifies and counts it', () => {
@@ -142,9 +182,9 @@ describe('file sink', () => {
     const files = await readdir(join(root, 'pod-a'));
     expect(files).toHaveLength(1);
     const text = await readFile(join(root, 'pod-a', files[0]!), 'utf8');
-    expect(text.trimEnd().split('\n').map((l) => (JSON.parse(l) as { rec: AuditRecord }).rec.type)).toEqual(['open', 'decision', 'decision', 'decision', 'decision', 'decision']);
+    expect(text.trimEnd().split('\n').map((l) => (JSON.parse(l) as { rec: AuditRecord }).rec.type)).toEqual(['open', 'outcome', 'decision', 'decision', 'decision', 'decision', 'decision']);
     expect(counts.written).toBe(5);
-    expect(await verifyFiles([root])).toMatchObject({ ok: true, records: 6, files: 1 });
+    expect(await verifyFiles([root])).toMatchObject({ ok: true, records: 7, files: 1 });
   });
 
   it('When a file would pass the size limit, or gets older than the rotation age, Then a new file continues the chain', async () => {
@@ -159,7 +199,8 @@ describe('file sink', () => {
     sink.write(decision(BOB));
     await sink.close();
     expect((await readdir(join(root, 'pod-a'))).length).toBe(bySize + 1);
-    expect(await verifyFiles([root])).toMatchObject({ ok: true, records: 7 + bySize + 1 });
+    // Each file opens with its open record and the outcome its decisions refer to.
+    expect(await verifyFiles([root])).toMatchObject({ ok: true, records: 7 + 2 * (bySize + 1) });
   });
 
   it('When a whole file is removed from the middle, Then verification says lines were deleted before the next file', async () => {
@@ -187,7 +228,7 @@ describe('file sink', () => {
     const second = await openSink();
     second.write(decision(BOB));
     await second.close();
-    expect(await verifyFiles([root])).toMatchObject({ ok: true, records: 4, files: 2 });
+    expect(await verifyFiles([root])).toMatchObject({ ok: true, records: 6, files: 2 });
   });
 
   it('When the queue is full, Then records are dropped and counted, and a gap record in the chain says how many', async () => {
@@ -199,7 +240,7 @@ describe('file sink', () => {
     await sink.close();
     const [file] = await readdir(join(root, 'pod-a'));
     const recs = (await readFile(join(root, 'pod-a', file!), 'utf8')).trimEnd().split('\n').map((l) => (JSON.parse(l) as { rec: AuditRecord }).rec);
-    expect(recs.map((r) => r.type)).toEqual(['open', 'gap', 'decision', 'decision', 'decision']);
+    expect(recs.map((r) => r.type)).toEqual(['open', 'gap', 'outcome', 'decision', 'decision', 'decision']);
     expect(recs[1]).toMatchObject({ type: 'gap', dropped: 3 });
     expect(await verifyFiles([root])).toMatchObject({ ok: true });
   });
@@ -218,7 +259,7 @@ describe('file sink', () => {
     await sink.close();
     expect(counts.written).toBe(1);
     const r = await verifyFiles([join(root, 'blocker-dir')]);
-    expect(r).toMatchObject({ ok: true, records: 3 }); // open, gap (1 dropped), decision
+    expect(r).toMatchObject({ ok: true, records: 4 }); // open, gap (1 dropped), outcome, decision
   });
 
   it('When files are older than the retention, Then every writer loses them, empty writer directories go, and recent files stay', async () => {
@@ -245,7 +286,7 @@ describe('stdout sink', () => {
     sink.write(decision(null));
     await sink.close();
     expect(verify(out.trimEnd().split('\n'))).toEqual([]);
-    expect(out.trimEnd().split('\n')).toHaveLength(2);
+    expect(out.trimEnd().split('\n')).toHaveLength(3); // the outcome once, then the two decisions
   });
 });
 
@@ -276,8 +317,9 @@ describe('search and redaction', () => {
     const recs = await writeTrail();
     expect(uuidV7Time(recs[4]!.id)).toBe(Date.parse('2026-11-25T10:00:00Z'));
     const found = await findDecision(root, recs[4]!.id);
-    expect(found?.rec).toEqual(recs[4]);
-    expect(found?.user).toBe(ALICE);
+    const { outcome: _digest, ...rec } = recs[4]!;
+    expect(found).toMatchObject({ ...rec, user: ALICE, candidates: [expect.objectContaining({ id: 'card-1', stock: 3 })], items: [expect.objectContaining({ id: 'card-1' })] });
+    expect(found?.chain.outcome).toBe(OUTCOME.digest);
     expect(await findDecision(root, '00000000-0000-7000-8000-000000000000')).toBeUndefined();
   });
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { AUDIT_FORMAT, type DecisionRecord } from '../src/audit/record.js';
+import { AUDIT_FORMAT, type DecisionView } from '../src/audit/record.js';
 import { replayDecision, replayRules } from '../src/audit/replay.js';
 import { parseConfig } from '../src/config.js';
 
@@ -11,14 +11,14 @@ const rules = parseConfig({
 }).rules;
 
 /** A decision made on 25 November: the winter promotion pins bag-1, card-2 is out of stock, tri-2 is a second tripod. */
-function record(): DecisionRecord {
+function record(): DecisionView {
   const candidates = [
     { id: 'card-2', score: 0.9, reasons: ['bought_together:cam-1 lift=6.0'], stock: 0, category: 'Memory Cards' },
     { id: 'tri-1', score: 0.7, reasons: ['bought_together:cam-1 lift=4.0'], stock: 2, category: 'Tripods' },
     { id: 'tri-2', score: 0.6, reasons: ['bought_together:cam-1 lift=3.0'], stock: 9, category: 'Tripods' },
     { id: 'bag-1', score: 0.2, reasons: ['bought_together:cam-1 lift=1.2'], stock: 9, category: 'Camera Bags' },
   ];
-  const base: DecisionRecord = {
+  const base: DecisionView = {
     type: 'decision',
     v: AUDIT_FORMAT,
     id: '019abb00-0000-7000-8000-000000000001',
@@ -34,6 +34,8 @@ function record(): DecisionRecord {
     candidates,
     filtered: [],
     items: [],
+    user: null,
+    chain: { seq: 0, hash: '0'.repeat(64), outcome: '0'.repeat(64) },
   };
   const made = replayRules(base, rules);
   return { ...base, items: made.items, filtered: made.filtered };

@@ -3,7 +3,7 @@
  * the experiment reports: admin operations, in the same route table as the rest (see routes.ts).
  */
 import { Type } from '@sinclair/typebox';
-import { DecisionLine } from '../audit/record.js';
+import { DecisionView } from '../audit/record.js';
 import { ReplayResult } from '../audit/replay.js';
 import { ExperimentReport } from '../experiments/report.js';
 import { ErasureResult, OptOutState, UserExport, UserParams } from '../privacy/schemas.js';
@@ -36,7 +36,7 @@ export function trustRoutes(service: RecommenderService): RouteDef[] {
       scope: 'admin',
       params: DecisionParams,
       responses: {
-        200: { description: 'The record, as stored in the hash-chained audit trail.', schema: DecisionLine },
+        200: { description: 'The record with its outcome, the shopper (pseudonym) and its place in the hash chain.', schema: DecisionView },
         404: { description: 'No such record.' },
       },
       handler: async ({ params }) => found(await service.decision(params.id!), decisionMissing(params.id!)),

@@ -2,16 +2,17 @@
  * The hash chain (see record.ts for the line format): `Chain` writes lines, `ChainVerifier` checks
  * them and names the line that was edited, inserted or deleted. Pure: no I/O.
  */
-import { createHash } from 'node:crypto';
+import { hash } from 'node:crypto';
 import { checker } from '../data/validate.js';
-import { canonicalJson, type CanonicalMemo } from './canonical.js';
+import { canonicalJson } from './canonical.js';
+import { outcomeBodyJson, outcomeDigest } from './outcome.js';
 import { AuditLine, subjectDigest, type AuditRecord } from './record.js';
 
 /** `prev` of a writer's very first line. */
 export const GENESIS = '0'.repeat(64);
 
 export function lineHash(seq: number, prev: string, recText: string): string {
-  return createHash('sha256').update(`${seq}\n${prev}\n`).update(recText).digest('hex');
+  return hash('sha256', `${seq}\n${prev}\n${recText}`, 'hex');
 }
 
 /** Appends records to one writer's chain, as JSON Lines text. */
@@ -25,8 +26,12 @@ export class Chain {
   }
 
   /** The next line (with its newline); its keys are in canonical order, so the line is canonical JSON too. */
-  line(rec: AuditRecord, user: string | null, memo?: CanonicalMemo): string {
-    const recText = canonicalJson(rec, memo);
+  line(rec: AuditRecord, user: string | null): string {
+    return this.lineOf(canonicalJson(rec), user);
+  }
+
+  /** The next line for a record already in canonical JSON. */
+  lineOf(recText: string, user: string | null): string {
     const seq = this.seq;
     const hash = lineHash(seq, this.prev, recText);
     const text = `{"hash":"${hash}","prev":"${this.prev}","rec":${recText},"seq":${seq},"user":${user === null ? 'null' : JSON.stringify(user)}}\n`;
@@ -60,6 +65,8 @@ export class ChainVerifier {
   redacted = 0;
   private last: Seen | undefined;
   private beforeLast: Seen | undefined;
+  /** Outcome digests defined so far in the current file (a decision refers to one before it). */
+  private outcomes = new Set<string>();
 
   /** The hash of the last good line, to compare with an anchor kept elsewhere (e.g. the stdout copy). */
   get head(): string | undefined {
@@ -83,7 +90,16 @@ export class ChainVerifier {
     if (l.user !== null && (subject === undefined || subjectDigest((l.rec as { id: string }).id, l.user) !== subject.digest)) {
       problems.push({ line: lineNo, problem: 'was edited: its user does not match the subject digest' });
     }
-    if (l.user === null && subject !== undefined) this.redacted++;
+    if (l.user === null && subject !== undefined && l.rec.type === 'decision') this.redacted++;
+    if (l.rec.type === 'outcome') {
+      const { candidates, filtered, items, promotions } = l.rec;
+      if (outcomeDigest(outcomeBodyJson({ candidates, filtered, items, promotions })) !== l.rec.digest) {
+        problems.push({ line: lineNo, problem: 'was edited: its outcome does not match its digest' });
+      } else this.outcomes.add(l.rec.digest);
+    }
+    if (l.rec.type === 'decision' && !this.outcomes.has(l.rec.outcome)) {
+      problems.push({ line: lineNo, problem: `refers to outcome ${l.rec.outcome.slice(0, 12)}… which is not earlier in its file: that line was deleted or edited` });
+    }
     const last = this.last;
     if (last && l.prev !== last.hash) problems.push({ line: lineNo, problem: this.whyBroken(l, last) });
     else if (last && l.seq !== last.seq + 1) {
@@ -110,5 +126,6 @@ export class ChainVerifier {
   /** A new file of the same writer: its first line must chain to the previous file's last. */
   startFile(): void {
     this.beforeLast = undefined; // "line N was inserted" only makes sense within one file
+    this.outcomes = new Set();
   }
 }

@@ -111,6 +111,7 @@ export class FileSink extends BufferedSink {
     }
     this.fh = fh;
     this.path = path;
+    this.outcomes.clear(); // each file holds the outcomes its decisions refer to
     this.size = Buffer.byteLength(line);
     this.openedAt = now;
     await sweepAudit(this.fopts.root, this.fopts.retentionDays, now, { file: path, dir: this.dir });

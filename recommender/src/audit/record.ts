@@ -9,8 +9,13 @@
  *     (set to null in place) without breaking the chain, and a user that was changed rather than
  *     redacted no longer matches its digest. The digest is salted by the record id, so redacted records
  *     cannot be linked to each other.
+ *
+ * What the engine and the rules made of a request (candidates, filtered items, the answer, the active
+ * promotions) is an `outcome` record, written once per file before the first decision that refers to it
+ * by digest: every answer served from the same cached list and stock shares one, so a decision line is
+ * small. A decision as the API shows it (`DecisionView`) has its outcome resolved.
  */
-import { createHash } from 'node:crypto';
+import { hash } from 'node:crypto';
 import { FormatRegistry, Type, type Static } from '@sinclair/typebox';
 import { Intent, RecommendedItem } from '../schemas.js';
 
@@ -73,19 +78,35 @@ export const DecisionRecord = Type.Object(
     ),
     experiment: Type.Optional(Type.Object({ name: Type.String(), variant: Type.String() }, { additionalProperties: false })),
     variant: Type.String(),
-    promotions: Type.Array(Type.String(), { description: 'Ids of the promotions active for this intent at `time`.' }),
     online: Type.Object(
       { generation: Type.Integer({ minimum: 0, description: 'Online updates applied to the model when the answer was made.' }) },
       { additionalProperties: false },
     ),
-    candidates: Type.Array(AuditCandidate, { description: 'What the engine proposed, in its order, before the rules.' }),
-    filtered: Type.Array(AuditFiltered, { description: 'Every candidate a rule removed, and why.' }),
-    items: Type.Array(RecommendedItem, { description: 'The answer as shown.' }),
+    outcome: Type.String({ pattern: '^[0-9a-f]{64}$', description: 'The digest of its outcome record (earlier in the same file).' }),
     notes: Type.Optional(Type.Array(Type.String())),
   },
   { additionalProperties: false },
 );
 export type DecisionRecord = Static<typeof DecisionRecord>;
+
+const OutcomeBody = {
+  candidates: Type.Array(AuditCandidate, { description: 'What the engine proposed, in its order, before the rules.' }),
+  filtered: Type.Array(AuditFiltered, { description: 'Every candidate a rule removed, and why.' }),
+  items: Type.Array(RecommendedItem, { description: 'The answer as shown.' }),
+  promotions: Type.Array(Type.String(), { description: 'Ids of the promotions active for this intent at the time.' }),
+};
+export type OutcomeBody = Static<ReturnType<typeof Type.Object<typeof OutcomeBody>>>;
+
+export const OutcomeRecord = Type.Object(
+  {
+    type: Type.Literal('outcome'),
+    v: Format,
+    digest: Type.String({ pattern: '^[0-9a-f]{64}$', description: 'sha256 of the canonical JSON of {candidates, filtered, items, promotions}.' }),
+    ...OutcomeBody,
+  },
+  { additionalProperties: false },
+);
+export type OutcomeRecord = Static<typeof OutcomeRecord>;
 
 export const ErasureRecord = Type.Object(
   {
@@ -126,7 +147,7 @@ export const OpenRecord = Type.Object(
 );
 export type OpenRecord = Static<typeof OpenRecord>;
 
-export const AuditRecord = Type.Union([DecisionRecord, ErasureRecord, GapRecord, OpenRecord]);
+export const AuditRecord = Type.Union([DecisionRecord, OutcomeRecord, ErasureRecord, GapRecord, OpenRecord]);
 export type AuditRecord = Static<typeof AuditRecord>;
 
 export const AuditLine = Type.Object(
@@ -141,13 +162,37 @@ export const AuditLine = Type.Object(
 );
 export type AuditLine = Static<typeof AuditLine>;
 
-/** A decision as GET /v1/decisions/{id} answers it: the stored line. */
+/** A stored decision line. */
 export const DecisionLine = Type.Object(
   { hash: Hex64, prev: Hex64, rec: DecisionRecord, seq: Type.Integer({ minimum: 0 }), user: Type.Union([Type.String(), Type.Null()]) },
   { additionalProperties: false },
 );
 export type DecisionLine = Static<typeof DecisionLine>;
 
+/** A decision as GET /v1/decisions/{id} answers it: the record with its outcome, the shopper, and where it sits in the chain. */
+export const DecisionView = Type.Composite(
+  [
+    Type.Omit(DecisionRecord, ['outcome']),
+    Type.Object({
+      ...OutcomeBody,
+      user: Type.Union([Type.String(), Type.Null()], { description: 'The pseudonymous shopper; null when anonymous or redacted.' }),
+      chain: Type.Object(
+        { seq: Type.Integer({ minimum: 0 }), hash: Hex64, outcome: Hex64 },
+        { additionalProperties: false, description: 'The line in its writer\'s chain, and its outcome record.' },
+      ),
+    }),
+  ],
+  { additionalProperties: false },
+);
+export type DecisionView = Static<typeof DecisionView>;
+
+/** The decision of `line` with its outcome resolved. */
+export function decisionView(line: DecisionLine, outcome: OutcomeRecord): DecisionView {
+  const { outcome: digest, ...rec } = line.rec;
+  const { candidates, filtered, items, promotions } = outcome;
+  return { ...rec, candidates, filtered, items, promotions, user: line.user, chain: { seq: line.seq, hash: line.hash, outcome: digest } };
+}
+
 export function subjectDigest(recordId: string, user: string): string {
-  return createHash('sha256').update(`${recordId}:${user}`).digest('hex');
+  return hash('sha256', `${recordId}:${user}`, 'hex');
 }

@@ -15,7 +15,7 @@ import { applyRules, type RankedItem } from '../rules/index.js';
 import { activePromotionsKey } from '../rules/promotions.js';
 import type { RecommendedItem } from '../schemas.js';
 import { canonicalJson } from './canonical.js';
-import type { AuditCandidate, DecisionRecord } from './record.js';
+import type { AuditCandidate, DecisionView } from './record.js';
 
 /** A candidate as the engine gives it (no stock or category: those are live state, not the engine's). */
 export type EngineCandidate = Pick<AuditCandidate, 'id' | 'score' | 'reasons'>;
@@ -49,7 +49,7 @@ export function shownScore(score: number): number {
 }
 
 /** The business rules applied again to the recorded candidates, with the recorded stock and time. */
-export function replayRules(record: DecisionRecord, rules: RulesConfig): { items: RecommendedItem[]; filtered: { id: string; reason: string }[]; promotions: string[] } {
+export function replayRules(record: Pick<DecisionView, 'candidates' | 'intent' | 'time' | 'context'>, rules: RulesConfig): { items: RecommendedItem[]; filtered: { id: string; reason: string }[]; promotions: string[] } {
   // A catalogue of the recorded candidates only: the rules read ids, categories and stock, nothing else.
   const catalog = Catalog.from(
     record.candidates.map((c) => ({ id: c.id, title: c.id, category: c.category, price: 0, currency: 'EUR', stock: c.stock, attributes: {} })),
@@ -82,7 +82,7 @@ export interface ReplayContext {
   notes?: string[];
 }
 
-export function replayDecision(record: DecisionRecord, ctx: ReplayContext): ReplayResult {
+export function replayDecision(record: DecisionView, ctx: ReplayContext): ReplayResult {
   const notes: string[] = [...(ctx.notes ?? [])];
   const again = replayRules(record, ctx.rules);
   const diff: ReplayResult['diff'] = {};

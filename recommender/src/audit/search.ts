@@ -12,9 +12,25 @@ import { join } from 'node:path';
 import { checker } from '../data/validate.js';
 import { uuidV7Time } from '../recommendation-id.js';
 import { fileOpenedAt } from './file-sink.js';
-import { DecisionLine } from './record.js';
+import { AuditLine, DecisionLine, decisionView, type DecisionView, type OutcomeRecord } from './record.js';
 
 const isDecisionLine = checker(DecisionLine);
+const isLine = checker(AuditLine);
+
+/** The decision line at byte `at` with its outcome (earlier in the same file), or undefined. */
+function resolve(buf: Buffer, at: number): DecisionView | undefined {
+  const text = lineAround(buf, at);
+  if (text === undefined) return undefined;
+  const line: unknown = JSON.parse(text);
+  if (!isDecisionLine.Check(line)) return undefined;
+  const needle = Buffer.from(`"digest":"${line.rec.outcome}"`);
+  for (let o = buf.lastIndexOf(needle, at); o >= 0; o = o === 0 ? -1 : buf.lastIndexOf(needle, o - 1)) {
+    const t = lineAround(buf, o);
+    const candidate: unknown = t === undefined ? undefined : JSON.parse(t);
+    if (isLine.Check(candidate) && candidate.rec.type === 'outcome') return decisionView(line, candidate.rec as OutcomeRecord);
+  }
+  return undefined; // its outcome line is gone: the verifier reports it
+}
 
 /** Every writer's audit files (or one writer's), oldest first within a writer. */
 async function writerFiles(root: string, only?: string): Promise<string[][]> {
@@ -67,7 +83,7 @@ function filesAround(files: string[], time: number | undefined): string[] {
   return files.slice(Math.max(0, last), last + 2);
 }
 
-export async function findDecision(root: string, id: string): Promise<DecisionLine | undefined> {
+export async function findDecision(root: string, id: string): Promise<DecisionView | undefined> {
   const needle = Buffer.from(`"id":${JSON.stringify(id)}`);
   const time = uuidV7Time(id);
   for (const files of await writerFiles(root)) {
@@ -75,10 +91,8 @@ export async function findDecision(root: string, id: string): Promise<DecisionLi
       const buf = await readIfPresent(f);
       if (!buf) continue;
       for (let at = buf.indexOf(needle); at >= 0; at = buf.indexOf(needle, at + needle.length)) {
-        const text = lineAround(buf, at);
-        if (text === undefined) continue;
-        const line: unknown = JSON.parse(text);
-        if (isDecisionLine.Check(line) && line.rec.id === id) return line;
+        const view = resolve(buf, at);
+        if (view?.id === id) return view;
       }
     }
   }
@@ -90,21 +104,19 @@ function userNeedles(pseudonyms: readonly string[]): Buffer[] {
 }
 
 /** The decisions about a shopper (any of its pseudonyms), oldest first per writer, at most `max`. */
-export async function decisionsOf(root: string, pseudonyms: readonly string[], max = 10_000): Promise<{ lines: DecisionLine[]; truncated: boolean }> {
+export async function decisionsOf(root: string, pseudonyms: readonly string[], max = 10_000): Promise<{ lines: DecisionView[]; truncated: boolean }> {
   const needles = userNeedles(pseudonyms);
-  const lines: DecisionLine[] = [];
+  const lines: DecisionView[] = [];
   for (const files of await writerFiles(root)) {
     for (const f of files) {
       const buf = await readIfPresent(f);
       if (!buf) continue;
       for (const needle of needles) {
         for (let at = buf.indexOf(needle); at >= 0; at = buf.indexOf(needle, at + needle.length)) {
-          const text = lineAround(buf, at);
-          if (text === undefined) continue;
-          const line: unknown = JSON.parse(text);
-          if (!isDecisionLine.Check(line)) continue;
+          const view = resolve(buf, at);
+          if (!view) continue;
           if (lines.length >= max) return { lines, truncated: true };
-          lines.push(line);
+          lines.push(view);
         }
       }
     }

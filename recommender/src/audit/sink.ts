@@ -7,13 +7,17 @@
  */
 import type { Writable } from 'node:stream';
 import { Chain } from './chain.js';
-import type { CanonicalMemo } from './canonical.js';
+import { decisionText, type DecisionInputs } from './decision.js';
+import type { Outcome } from './outcome.js';
 import { AUDIT_FORMAT, type AuditRecord } from './record.js';
 
-export interface AuditEntry {
-  rec: AuditRecord;
-  user: string | null;
-}
+/**
+ * A record to write: any record, or a decision as its inputs with its outcome (written before it, once
+ * per file, and named by its digest).
+ */
+export type AuditEntry = { rec: AuditRecord; user: string | null } | { decision: DecisionInputs; outcome: Outcome; user: string | null };
+
+const MAX_OUTCOMES = 100_000;
 
 export interface SinkEvents {
   /** Records written (gap and file-opening records not counted). */
@@ -30,8 +34,6 @@ export interface BufferOptions {
   /** How long a record may wait for its batch, ms. Default 50. */
   flushMs?: number;
   events?: SinkEvents;
-  /** Canonical texts of shared candidate lists (see canonical.ts). */
-  memo?: CanonicalMemo;
   clock?: () => number;
 }
 
@@ -46,6 +48,8 @@ export interface AuditSink {
 export abstract class BufferedSink implements AuditSink {
   abstract readonly name: string;
   protected chain = new Chain();
+  /** Outcomes written in the current file (a file sink clears it when it opens a new file). */
+  protected outcomes = new Set<string>();
   protected readonly clock: () => number;
   private pending: AuditEntry[] = [];
   private droppedSinceGap = 0;
@@ -110,6 +114,7 @@ export abstract class BufferedSink implements AuditSink {
     this.pending = [];
     const dropped = this.droppedSinceGap;
     let restore = { seq: this.chain.seq, prev: this.chain.prev };
+    const added: string[] = [];
     try {
       await this.beforeBatch();
       restore = { seq: this.chain.seq, prev: this.chain.prev };
@@ -118,12 +123,26 @@ export abstract class BufferedSink implements AuditSink {
         const gap: AuditRecord = { type: 'gap', v: AUDIT_FORMAT, time: new Date(this.clock()).toISOString(), dropped, reason: 'queue full or write failed' };
         text += this.chain.line(gap, null);
       }
-      for (const e of batch) text += this.chain.line(e.rec, e.user, this.opts.memo);
+      for (const e of batch) {
+        if (!('decision' in e)) {
+          text += this.chain.line(e.rec, e.user);
+          continue;
+        }
+        const digest = e.outcome.digest;
+        if (!this.outcomes.has(digest)) {
+          text += this.chain.lineOf(e.outcome.recordJson(), null);
+          this.outcomes.add(digest);
+          added.push(digest);
+        }
+        text += this.chain.lineOf(decisionText(e.decision, digest), e.user);
+      }
       await this.append(text);
       this.droppedSinceGap -= dropped;
       this.opts.events?.written?.(batch.length);
+      if (this.outcomes.size > MAX_OUTCOMES) this.outcomes.clear(); // they are written again: a long stream stays bounded
     } catch (err) {
       this.chain = new Chain(restore); // the lines of this batch were never written
+      for (const d of added) this.outcomes.delete(d);
       this.drop(batch.length);
       this.opts.events?.error?.(err as Error);
     }

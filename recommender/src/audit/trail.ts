@@ -4,9 +4,10 @@
  * writer. Without an audit directory (the demo), the most recent records are kept in memory instead.
  */
 import type { Writable } from 'node:stream';
-import type { CanonicalMemo } from './canonical.js';
 import { FileSink } from './file-sink.js';
-import type { AuditRecord, DecisionLine } from './record.js';
+import type { Outcome } from './outcome.js';
+import type { DecisionInputs } from './decision.js';
+import { decisionView, type AuditLine, type AuditRecord, type DecisionLine, type DecisionView, type OutcomeRecord } from './record.js';
 import { decisionsOf, findDecision, redactUsers } from './search.js';
 import { BufferedSink, StreamSink, type AuditSink, type SinkEvents } from './sink.js';
 
@@ -26,10 +27,11 @@ export interface AuditTrailOptions {
   maxPending?: number;
 }
 
-/** Keeps the last `max` lines in memory (the demo's trail), parsed back from the very text a file would hold. */
+/** Keeps the last `max` decisions in memory (the demo's trail), parsed back from the very text a file would hold. */
 class MemorySink extends BufferedSink {
   readonly name = 'memory';
-  readonly lines: { user: string | null; rec: AuditRecord; seq: number; prev: string; hash: string }[] = [];
+  readonly lines: AuditLine[] = [];
+  private readonly byDigest = new Map<string, OutcomeRecord>();
 
   constructor(
     private readonly max: number,
@@ -39,8 +41,29 @@ class MemorySink extends BufferedSink {
   }
 
   protected async append(text: string): Promise<void> {
-    for (const line of text.trimEnd().split('\n')) this.lines.push(JSON.parse(line) as MemorySink['lines'][number]);
+    for (const t of text.trimEnd().split('\n')) {
+      const line = JSON.parse(t) as AuditLine;
+      if (line.rec.type === 'outcome') this.byDigest.set(line.rec.digest, line.rec);
+      else this.lines.push(line);
+    }
     if (this.lines.length > this.max) this.lines.splice(0, this.lines.length - this.max);
+    if (this.byDigest.size > this.max) {
+      // Forget the outcomes; the sink writes each again when next referred to. Decisions kept keep theirs.
+      const kept = new Set(this.lines.map((l) => (l.rec.type === 'decision' ? l.rec.outcome : '')));
+      for (const d of [...this.byDigest.keys()]) if (!kept.has(d)) this.byDigest.delete(d);
+      this.outcomes.clear();
+      for (const d of this.byDigest.keys()) this.outcomes.add(d);
+    }
+  }
+
+  views(match: (l: DecisionLine) => boolean): DecisionView[] {
+    const out: DecisionView[] = [];
+    for (const l of this.lines) {
+      if (l.rec.type !== 'decision' || !match(l as DecisionLine)) continue;
+      const outcome = this.byDigest.get(l.rec.outcome);
+      if (outcome) out.push(decisionView(l as DecisionLine, outcome));
+    }
+    return out;
   }
 }
 
@@ -55,9 +78,7 @@ export class AuditTrail {
   ) {}
 
   static async open(opts: AuditTrailOptions): Promise<AuditTrail> {
-    // One memo for every sink: a shared candidate list is serialised once, whichever sink writes it first.
-    const memo: CanonicalMemo = new WeakMap();
-    const common = (sink: string) => ({ memo, events: opts.events?.(sink), flushMs: opts.flushMs, maxPending: opts.maxPending });
+    const common = (sink: string) => ({ events: opts.events?.(sink), flushMs: opts.flushMs, maxPending: opts.maxPending });
     const sinks: AuditSink[] = [];
     let memory: MemorySink | undefined;
     if (opts.dir) {
@@ -84,23 +105,28 @@ export class AuditTrail {
     for (const s of this.sinks) s.write({ rec, user });
   }
 
+  /** Queues an answer's decision record, with its outcome; never waits, never throws. */
+  decision(decision: DecisionInputs, outcome: Outcome): void {
+    const entry = { decision, outcome, user: decision.user ?? null };
+    for (const s of this.sinks) s.write(entry);
+  }
+
   async flush(): Promise<void> {
     await Promise.all(this.sinks.map((s) => s.flush()));
   }
 
   /** A decision by its recommendation id, wherever it was written. */
-  async find(id: string): Promise<DecisionLine | undefined> {
+  async find(id: string): Promise<DecisionView | undefined> {
     await this.flush();
     if (this.dir) return findDecision(this.dir, id);
-    return this.memory!.lines.find((l): l is DecisionLine => l.rec.type === 'decision' && l.rec.id === id);
+    return this.memory!.views((l) => l.rec.id === id)[0];
   }
 
   /** The decisions about a shopper (any of their pseudonyms). */
-  async decisionsOf(pseudonyms: readonly string[]): Promise<{ lines: DecisionLine[]; truncated: boolean }> {
+  async decisionsOf(pseudonyms: readonly string[]): Promise<{ lines: DecisionView[]; truncated: boolean }> {
     await this.flush();
     if (this.dir) return decisionsOf(this.dir, pseudonyms);
-    const lines = this.memory!.lines.filter((l): l is DecisionLine => l.rec.type === 'decision' && l.user !== null && pseudonyms.includes(l.user));
-    return { lines, truncated: false };
+    return { lines: this.memory!.views((l) => l.user !== null && pseudonyms.includes(l.user)), truncated: false };
   }
 
   /**

@@ -20,7 +20,7 @@ const CountsFile = Type.Object({
 type CountsFile = typeof CountsFile.static;
 const isCountsFile = checker(CountsFile);
 
-export type Outcome = 'click' | 'conversion';
+export type Credit = 'click' | 'conversion';
 
 const REMEMBERED = 100_000;
 
@@ -68,7 +68,7 @@ export class ExperimentCounters {
    * Credits an event carrying `recommendationId` to its variant. Returns whether it counted as a new
    * click or conversion (revenue is added for every purchase).
    */
-  credit(experiment: string, variant: string, recommendationId: string, outcome: Outcome, revenue = 0): boolean {
+  credit(experiment: string, variant: string, recommendationId: string, outcome: Credit, revenue = 0): boolean {
     const k = this.cell(experiment, variant);
     k.revenue += revenue;
     this.dirty ||= revenue > 0;

@@ -1,6 +1,6 @@
 /** The wire shapes of the shopper's rights: export, erasure, opt-out. */
 import { Type, type Static } from '@sinclair/typebox';
-import { DecisionLine } from '../audit/record.js';
+import { DecisionView } from '../audit/record.js';
 
 export const UserParams = Type.Object(
   { id: Type.String({ minLength: 1, maxLength: 128, pattern: '^[^,\\s]+$', description: 'The shopper id, as the shop knows it.' }) },
@@ -32,7 +32,7 @@ export const UserExport = Type.Object(
       { additionalProperties: false },
     ),
     experiments: Type.Array(Type.Object({ experiment: Type.String(), variant: Type.String() }, { additionalProperties: false })),
-    decisions: Type.Array(DecisionLine, { description: 'Every audit record about the shopper still held.' }),
+    decisions: Type.Array(DecisionView, { description: 'Every audit record about the shopper still held.' }),
     decisionsTruncated: Type.Boolean(),
     notes: Type.Array(Type.String(), { description: 'What is held elsewhere, and what is never held.' }),
   },
