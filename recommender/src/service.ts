@@ -16,7 +16,7 @@ import type { SharedTier } from './cache/types.js';
 import type { EngineConfig, TandemConfig } from './config.js';
 import type { Catalog } from './engine/catalog.js';
 import { OnlineState } from './engine/online.js';
-import { boughtBy, crossSell, personal, reasonsOf, upSell, type EngineView, type Scored } from './engine/score.js';
+import { boughtBy, crossSell, personal, reasonsOf, reasonsText, upSell, type EngineView, type Scored } from './engine/score.js';
 import type { ServingModel } from './engine/serving.js';
 import { checker, validateBatch } from './data/validate.js';
 import { experimentFor, fingerprintOf, variantFor } from './experiments/assign.js';
@@ -302,7 +302,7 @@ export class RecommenderService {
     const categories = candidates.map((c) => catalog.category(c.idx));
     const items = answer.items;
     return new Outcome(() => ({
-      candidates: candidates.map((c, k) => ({ id: catalog.id(c.idx), score: c.score, reasons: reasonsOf(c, catalog), stock: stocks[k]!, category: categories[k]! })),
+      candidates: candidates.map((c, k) => ({ id: catalog.id(c.idx), score: c.score, reasons: reasonsText(c, catalog), stock: stocks[k]!, category: categories[k]! })),
       filtered: served.filtered.map((f) => ({ id: f.id, reason: f.rule })),
       items,
       promotions: promotionIds(config.rules, served.promotionsKey),

@@ -27,26 +27,34 @@ export function outcomeDigest(bodyJson: string): string {
   return hash('sha256', bodyJson, 'hex');
 }
 
+/**
+ * An outcome lives as long as its cached candidate list, so it keeps only its digest: the text is built
+ * when the digest is computed and for each file that needs the record, then let go (a cache of 20,000
+ * lists would otherwise hold 20,000 serialised outcomes).
+ */
 export class Outcome {
-  private text: { body: string; digest: string } | undefined;
+  private hex: string | undefined;
+  private body: string | undefined;
 
   constructor(private readonly build: () => OutcomeBody) {}
 
-  private get serialised(): { body: string; digest: string } {
-    if (!this.text) {
-      const body = outcomeBodyJson(this.build());
-      this.text = { body, digest: outcomeDigest(body) };
+  get digest(): string {
+    if (this.hex === undefined) {
+      this.body = outcomeBodyJson(this.build());
+      this.hex = outcomeDigest(this.body);
     }
-    return this.text;
+    return this.hex;
   }
 
-  get digest(): string {
-    return this.serialised.digest;
+  /** Drops the text kept since the digest was computed. */
+  release(): void {
+    this.body = undefined;
   }
 
   /** The canonical text of the outcome record: the body's keys with `digest`, `type` and `v` in sorted order. */
   recordJson(): string {
-    const { body, digest } = this.serialised;
+    const digest = this.digest;
+    const body = this.body ?? outcomeBodyJson(this.build());
     // body is `{"candidates":…,"filtered":…,"items":…,"promotions":…}`: digest sorts between candidates and filtered.
     const at = body.indexOf(',"filtered":');
     return `${body.slice(0, at)},"digest":"${digest}"${body.slice(at, -1)},"type":"outcome","v":${AUDIT_FORMAT}}`;

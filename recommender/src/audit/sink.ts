@@ -134,6 +134,7 @@ export abstract class BufferedSink implements AuditSink {
           this.outcomes.add(digest);
           added.push(digest);
         }
+        e.outcome.release();
         text += this.chain.lineOf(decisionText(e.decision, digest), e.user);
       }
       await this.append(text);
