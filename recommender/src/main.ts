@@ -18,6 +18,7 @@ import { readServiceEnv, type ServiceEnv } from './env.js';
 import { Authenticator } from './auth/authenticator.js';
 import { parseKeysFile, plainKey, type ApiKey } from './auth/keys.js';
 import { SecretFile } from './auth/secret-file.js';
+import { RedisTier } from './cache/redis.js';
 import { Env } from '../../cdk8s/constants.js';
 import { DEMO_SHOP, eventRecords, generateShop } from './data/demo-shop.js';
 import { writeJsonl } from './data/jsonl.js';
@@ -159,6 +160,26 @@ async function loadApiKeys(env: ServiceEnv, demo: boolean, logger: Logger): Prom
   return { keys: () => all, close: () => file.close() };
 }
 
+/** The Redis tier when `REDIS_URL` is set (and the cache is on); the password from `REDIS_PASSWORD` or its file. */
+async function redisTier(env: ServiceEnv, cfg: TandemConfig, logger: Logger): Promise<RedisTier | undefined> {
+  if (!env.redisUrl || !cfg.cache.enabled) {
+    logger.info({ redis: false }, env.redisUrl ? 'candidate cache off (cache.enabled: false)' : 'candidate cache in memory only (no REDIS_URL)');
+    return undefined;
+  }
+  let password: (() => string | undefined) | undefined;
+  if (env.redisPasswordFile) {
+    const file = await SecretFile.open({ path: env.redisPasswordFile, what: 'Redis password', parse: (text) => text.trim(), logger });
+    password = () => file.value;
+  } else if (env.redisPassword) {
+    const value = env.redisPassword;
+    password = () => value;
+  }
+  const { timeoutMs, backoffMs } = cfg.cache.redis;
+  const tier = new RedisTier({ url: env.redisUrl, timeoutMs, backoffMs, logger, ...(password ? { password } : {}) });
+  logger.info({ redis: `${env.redisUrl.protocol}//${env.redisUrl.host}`, timeoutMs, ttlSeconds: cfg.cache.ttlSeconds }, 'candidate cache in memory, shared through Redis');
+  return tier;
+}
+
 async function serveCommand(args: string[]): Promise<void> {
   const { values } = parseArgs({
     args,
@@ -191,7 +212,8 @@ async function serveCommand(args: string[]): Promise<void> {
     logger,
     pinned: env.modelVersion,
   });
-  const service = new RecommenderService({ catalog, store, config: cfg, variant: env.variant });
+  const sharedCache = await redisTier(env, cfg, logger);
+  const service = new RecommenderService({ catalog, store, config: cfg, variant: env.variant, ...(sharedCache ? { sharedCache } : {}) });
   const { app } = createApp({ service, store, auth, logger, metrics });
   const running = await startServer(app, env.port);
   logger.info({ port: running.port }, 'listening; not ready until a model is loaded');
@@ -209,6 +231,7 @@ async function serveCommand(args: string[]): Promise<void> {
     if (!store.active) logger.warn({ dir: modelDir, version: env.modelVersion ?? 'latest' }, 'no valid model in the model directory yet; not ready');
     if (watchSeconds > 0) store.watch(watchSeconds * 1000);
   }
+  sharedCache?.connect(); // after the model is loaded: loading blocks the event loop, and a connect would time out
   if (store.active) await banner(running.port, apiKeys.demoKey, service, logger);
 
   const stop = (signal: string): void => {

@@ -7,7 +7,7 @@ import type { ModelData } from '../src/engine/model.js';
 import { train } from '../src/engine/train.js';
 import { ModelStore } from '../src/model/store.js';
 import type { CatalogItem, ShopEvent } from '../src/schemas.js';
-import { RecommenderService } from '../src/service.js';
+import { RecommenderService, type ServiceDeps } from '../src/service.js';
 
 export const silent = pino({ level: 'silent' });
 
@@ -70,16 +70,26 @@ export interface Shop {
   now: { value: number };
 }
 
-/** Trains on `events` and serves the model from memory; `config` overrides the defaults. */
-export async function buildShop(items: CatalogItem[], events: ShopEvent[], config: unknown = {}): Promise<Shop> {
+/**
+ * Trains on `events` (or takes `opts.data`, a model trained elsewhere) and serves the model from memory;
+ * `config` overrides the defaults. `opts.catalog` seeds the live catalogue first (other indexes, as on
+ * another pod); `opts.sharedCache` puts a shared tier behind the candidate cache.
+ */
+export async function buildShop(
+  items: CatalogItem[],
+  events: ShopEvent[],
+  config: unknown = {},
+  opts: { data?: ModelData; catalog?: CatalogItem[]; sharedCache?: ServiceDeps['sharedCache'] } = {},
+): Promise<Shop> {
   const cfg = parseConfig(config);
   const catalog = new Catalog();
+  for (const it of opts.catalog ?? []) catalog.upsert(it);
   const store = new ModelStore({ catalog, engine: cfg.engine, logger: silent });
-  const data = trainModel(items, events, cfg);
-  const m = store.addInMemory(data, { metrics: {}, config: cfg });
-  await store.activate(m.version);
+  const data = opts.data ?? trainModel(items, events, cfg);
+  const m = store.addInMemory(data, { metrics: {}, config: cfg, createdAt: new Date('2026-11-01T00:00:00Z') });
   const now = { value: Date.parse('2026-11-01T12:00:00Z') };
-  const service = new RecommenderService({ catalog, store, config: cfg, now: () => now.value });
+  const service = new RecommenderService({ catalog, store, config: cfg, now: () => now.value, ...(opts.sharedCache ? { sharedCache: opts.sharedCache } : {}) });
+  await store.activate(m.version);
   return { catalog, store, service, config: cfg, now };
 }
 

@@ -61,7 +61,7 @@ export class ModelStore extends EventEmitter<ModelStoreEvents> {
   }
 
   /** Registers a model trained in this process (not written to disk). */
-  addInMemory(data: ModelData, extra: { metrics: Record<string, number>; config: unknown }): Manifest {
+  addInMemory(data: ModelData, extra: { metrics: Record<string, number>; config: unknown; createdAt?: Date }): Manifest {
     const manifest = buildManifest(serialize(data), data, extra);
     this.memory.set(manifest.version, { manifest, data });
     return manifest;
