@@ -11,6 +11,7 @@ import { parseArgs } from 'node:util';
 import { pino, type Logger } from 'pino';
 import { createApp, createMetricsApp } from './api/app.js';
 import { createMetrics } from './api/metrics.js';
+import { inputProblem, TrainingDataError } from './cli/input-check.js';
 import { loadInputs, type Inputs } from './cli/inputs.js';
 import { fmtMs, progressPrinter } from './cli/progress.js';
 import { ConfigError, loadConfigFile, type TandemConfig } from './config.js';
@@ -38,8 +39,13 @@ function out(line = ''): void {
   process.stdout.write(line + '\n');
 }
 
-/** Trains the full model, and (unless skipped) offline metrics on a temporal split. */
+/**
+ * Trains the full model, and (unless skipped) offline metrics on a temporal split. Refuses (TrainingDataError)
+ * inputs with no usable events or with more rejected records than `training.maxRejectedShare`.
+ */
 function trainWithMetrics(inputs: Inputs, cfg: TandemConfig, skipMetrics: boolean): { data: ModelData; metrics: Record<string, number> } {
+  const problem = inputProblem(inputs.files, inputs.events.length, cfg.training.maxRejectedShare);
+  if (problem) throw new TrainingDataError(`refusing to train, no model version written: ${problem}`);
   let metrics: Record<string, number> = {};
   if (!skipMetrics) {
     const t0 = performance.now();
@@ -73,16 +79,22 @@ async function trainCommand(args: string[]): Promise<void> {
       'skip-metrics': { type: 'boolean' },
       keep: { type: 'string' },
       'history-days': { type: 'string' },
+      'max-rejected-share': { type: 'string' },
     },
   });
   if (!values.catalog || !values.events || !values.out) {
     throw new ConfigError(
-      'usage: npm run train -- --catalog catalog.jsonl --events events.jsonl --out models/ [--config F] [--skip-metrics] [--keep N] [--history-days N]',
+      'usage: npm run train -- --catalog catalog.jsonl --events events.jsonl --out models/ [--config F] [--skip-metrics] [--keep N] [--history-days N] [--max-rejected-share 0.01]',
     );
   }
   const keep = positiveInteger(values.keep, 'keep', 'TANDEM_KEEP_VERSIONS');
   const historyDays = positiveInteger(values['history-days'], 'history-days', 'TANDEM_HISTORY_WINDOW_DAYS');
   const cfg = loadConfigFile(values.config);
+  if (values['max-rejected-share'] !== undefined) {
+    const share = Number(values['max-rejected-share']);
+    if (!(share >= 0 && share <= 1)) throw new ConfigError(`invalid config: '--max-rejected-share' (${values['max-rejected-share']}) must be a number 0–1`);
+    cfg.training.maxRejectedShare = share;
+  }
   const inputs = await loadInputs(values);
   if (historyDays !== undefined) {
     const all = inputs.events.length;
@@ -211,6 +223,7 @@ async function serveCommand(args: string[]): Promise<void> {
     engine: cfg.engine,
     logger,
     pinned: env.modelVersion,
+    gate: cfg.gate,
   });
   const sharedCache = await redisTier(env, cfg, logger);
   const service = new RecommenderService({ catalog, store, config: cfg, variant: env.variant, ...(sharedCache ? { sharedCache } : {}) });
@@ -257,6 +270,6 @@ async function main(): Promise<void> {
 }
 
 main().catch((err: unknown) => {
-  console.error(err instanceof ConfigError ? err.message : err);
+  console.error(err instanceof ConfigError || err instanceof TrainingDataError ? err.message : err);
   process.exit(1);
 });

@@ -40,6 +40,8 @@ export interface RecommendRequest {
  */
 export interface Decision extends RecommendationResponse {
   filtered: Filtered[];
+  /** Candidates the rules looked at (the items shown, the filtered ones, and those beyond the limit). */
+  candidates: number;
 }
 
 /** A candidate list as the service keeps it (in the cache): the engine's answer, and what serving it taught. */
@@ -203,6 +205,7 @@ export class RecommenderService {
         reasons: reasonsOf(c, catalog),
       }))),
       filtered: served.filtered,
+      candidates: list.scored.candidates.length,
     };
     if (notes.length > 0) answer.reasons = notes;
     return answer;

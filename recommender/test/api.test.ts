@@ -278,6 +278,25 @@ describe('metrics', () => {
     expect(text).toContain(`tandem_model_info{version="${v1}"} 1`);
   });
 
+  it('When answers, refusals and lookups happened, Then the contract metrics count them by their labels, and never by user or item', async () => {
+    const text = await (await get('/metrics', {})).text();
+    const value = (series: string): number => Number(new RegExp(`^${series.replace(/[{}]/g, '\\$&')} (\\S+)$`, 'm').exec(text)?.[1] ?? NaN);
+    expect(value('tandem_recommendations_total{intent="cross-sell",variant="control"}')).toBeGreaterThan(20);
+    expect(value('tandem_recommended_items_total{intent="cross-sell",source="bought_together"}')).toBeGreaterThan(0);
+    expect(value('tandem_candidates_total{intent="cross-sell"}')).toBeGreaterThan(0);
+    expect(value('tandem_filtered_items_total{intent="cross-sell",reason="stock"}')).toBeGreaterThanOrEqual(1); // tri-1 at stock 0
+    expect(value('tandem_cache_requests_total{tier="memory",result="hit"}')).toBeGreaterThan(0);
+    expect(value('tandem_cache_requests_total{tier="memory",result="miss"}')).toBeGreaterThan(0);
+    expect(value('tandem_model_refused_total{reason="corrupt"}')).toBe(1);
+    expect(value('tandem_auth_failures_total{reason="missing"}')).toBe(2);
+    expect(value('tandem_auth_failures_total{reason="unknown"}')).toBe(1);
+    expect(value('tandem_auth_failures_total{reason="scope"}')).toBe(2);
+    expect(value('tandem_auth_failures_total{reason="rate_limited"}')).toBe(1);
+    expect(value('tandem_model_age_seconds')).toBeGreaterThan(0);
+    expect(text).not.toContain('tandem_cache_up'); // no Redis tier here
+    expect(text).not.toMatch(/cam-1|card-1|u1"|storefront/);
+  });
+
   it('When METRICS_PORT is used, Then that port serves /metrics and nothing of the API', async () => {
     const m = `http://127.0.0.1:${metricsOnly.port}`;
     const text = await (await fetch(`${m}/metrics`)).text();

@@ -7,6 +7,8 @@ import autocannon from 'autocannon';
 import { pino } from 'pino';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { createApp } from '../src/api/app.js';
+import { createMetrics } from '../src/api/metrics.js';
+import { observeComponents } from '../src/api/observe.js';
 import { Authenticator } from '../src/auth/authenticator.js';
 import { plainKey } from '../src/auth/keys.js';
 import { RedisTier } from '../src/cache/redis.js';
@@ -81,6 +83,19 @@ describe('the Redis tier', () => {
     await b.service.recommend(q);
     expect(b.service.cache.stats.redis!.hits).toBe(1);
     expect(b.service.cache.stats.memory.hits).toBe(1);
+  });
+
+  it('When the Redis tier is on, Then /metrics says it is up and counts its lookups by result', async () => {
+    const t = tier(server.url);
+    const a = await pod(t);
+    const metrics = createMetrics();
+    observeComponents(metrics, { store: a.store, cache: a.service.cache.stats });
+    await a.service.recommend(q);
+    await a.service.recommend({ ...q, items: ['mug-1'] });
+    const text = await metrics.registry.metrics();
+    expect(text).toContain('tandem_cache_up 1');
+    expect(text).toContain('tandem_cache_requests_total{tier="redis",result="miss"} 2');
+    expect(text).toContain('tandem_cache_requests_total{tier="memory",result="miss"} 2');
   });
 
   it('When lists are written, Then their keys name the model version and the context, and expire with the TTL', async () => {

@@ -7,11 +7,11 @@ import { Type } from '@sinclair/typebox';
 import type { Request, Response } from 'express';
 import type { Scope } from '../auth/keys.js';
 import type { ModelStore } from '../model/store.js';
-import { ArtifactError } from '../model/artifact.js';
+import { ArtifactError, VersionNotFoundError } from '../model/artifact.js';
 import type { Metrics } from './metrics.js';
 import { HttpError } from './errors.js';
 import { JsonText, recommendationJson } from './recommendation-json.js';
-import { NotReadyError, type RecommenderService } from '../service.js';
+import { NotReadyError, type Decision, type RecommenderService } from '../service.js';
 import {
   BatchResult,
   CatalogBatch,
@@ -61,6 +61,8 @@ export interface RouteDeps {
   service: RecommenderService;
   store: ModelStore;
   metrics: Metrics;
+  /** Counts an answer for /metrics (see observe.ts). */
+  countAnswer: (decision: Decision) => void;
   openapi: () => unknown;
 }
 
@@ -83,12 +85,7 @@ function notReady<T>(fn: () => T): T {
 }
 
 export function buildRoutes(deps: RouteDeps): RouteDef[] {
-  const { service, store, metrics } = deps;
-  const itemsHistogram = {
-    'cross-sell': metrics.items.labels({ intent: 'cross-sell' }),
-    'up-sell': metrics.items.labels({ intent: 'up-sell' }),
-    personal: metrics.items.labels({ intent: 'personal' }),
-  };
+  const { service, store, metrics, countAnswer } = deps;
   const counted = <R extends { accepted: number; rejected: number }>(kind: string, result: R): R => {
     metrics.ingested.inc({ kind, outcome: 'accepted' }, result.accepted);
     metrics.ingested.inc({ kind, outcome: 'rejected' }, result.rejected);
@@ -98,7 +95,7 @@ export function buildRoutes(deps: RouteDeps): RouteDef[] {
     const decision = await notReady(() =>
       service.recommend({ intent, items, user: q.user as string | undefined, limit: (q.limit as number | undefined) ?? 10 }),
     );
-    itemsHistogram[intent].observe(decision.items.length);
+    countAnswer(decision);
     return new JsonText(recommendationJson(decision));
   };
   return [
@@ -180,15 +177,15 @@ export function buildRoutes(deps: RouteDeps): RouteDef[] {
       params: VersionParams,
       responses: {
         200: { description: 'The version now active, and the model list.', schema: ModelsResponse },
+        404: { description: 'No such version in the model directory.' },
         409: { description: 'The artifact is corrupt or mismatched; the active model is unchanged.' },
       },
       handler: async ({ params }) => {
         try {
           await store.activateAndHold(params.version!);
         } catch (err) {
-          if (err instanceof ArtifactError) {
-            throw new HttpError(/does not exist/.test(err.message) ? 404 : 409, `model ${params.version} refused: ${err.message}`);
-          }
+          if (err instanceof VersionNotFoundError) throw new HttpError(404, err.message);
+          if (err instanceof ArtifactError) throw new HttpError(409, `model ${params.version} refused: ${err.message}`);
           throw err;
         }
         return store.list();
