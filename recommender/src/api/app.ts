@@ -144,6 +144,22 @@ export function createApp(deps: AppDeps): App {
     });
     app[route.method](route.path.replace(/\{(\w+)\}/g, ':$1'), ...chain);
   }
+  // A known path with a method it does not declare: 405 naming the ones it does (HEAD comes with GET).
+  const methodsOf = new Map<string, Set<string>>();
+  for (const r of routes) methodsOf.set(r.path, (methodsOf.get(r.path) ?? new Set()).add(r.method.toUpperCase()));
+  for (const [path, methods] of methodsOf) {
+    if (methods.has('GET')) methods.add('HEAD');
+    const allow = [...methods].sort().join(', ');
+    app.all(path.replace(/\{(\w+)\}/g, ':$1'), (req, res, next) => {
+      if (req.method === 'OPTIONS') {
+        res.status(204).setHeader('Allow', `${allow}, OPTIONS`);
+        res.end();
+        observe(req, res, path);
+        return;
+      }
+      next(new HttpError(405, `${req.method} is not allowed on ${path} (allowed: ${allow})`, undefined, { Allow: allow }));
+    });
+  }
   app.use(notFound);
   const onError = errorMiddleware(deps.logger);
   app.use((err: unknown, req: Request, res: Response, next: NextFunction) => {

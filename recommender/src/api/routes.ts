@@ -40,6 +40,8 @@ export interface RouteResponse {
   schema?: TSchema;
   /** Defaults to application/json. */
   contentType?: string;
+  /** Response headers worth documenting, name → description. */
+  headers?: Record<string, string>;
 }
 
 export interface RouteDef {
@@ -48,7 +50,11 @@ export interface RouteDef {
   path: string;
   operationId: string;
   summary: string;
-  /** The scope a caller's API key needs; public without one (probes, metrics, the OpenAPI document). */
+  /**
+   * The scope a caller's API key needs; public without one (probes, metrics, the OpenAPI document).
+   * `responses` lists what the handler answers; openapi.ts adds what the shell answers for every route
+   * (400 for bad input, 401/403/429 for a scope, 413 for a body, 405 on the path, 500).
+   */
   scope?: Scope;
   query?: TSchema;
   params?: TSchema;
@@ -66,8 +72,12 @@ export interface RouteDeps {
   openapi: () => unknown;
 }
 
+/** What a use case that needs a model answers before one is loaded (see `notReady`). */
+export const NOT_READY: RouteResponse = { description: 'No model is loaded yet.', headers: { 'Retry-After': 'Seconds to wait.' } };
+
 const recommendationResponses = {
   200: { description: 'Recommendations, best first.', schema: RecommendationResponse },
+  503: NOT_READY,
 };
 
 function notReadyError(err: unknown): unknown {
@@ -156,7 +166,7 @@ export function buildRoutes(deps: RouteDeps): RouteDef[] {
       summary: 'Ingest events (batch); purchases update co-occurrence counts online.',
       scope: 'events:write',
       body: EventBatch,
-      responses: { 200: { description: 'Accepted and rejected counts.', schema: BatchResult } },
+      responses: { 200: { description: 'Accepted and rejected counts.', schema: BatchResult }, 503: NOT_READY },
       handler: ({ body }) => counted('event', notReady(() => service.ingestEvents(body as unknown[]))),
     },
     {
