@@ -1,11 +1,8 @@
 /**
  * The metrics table of docs/metrics.md, generated from the service's own registry (so the page cannot
- * drift from what /metrics exports). `metrics-doc.test.ts` checks the page; `UPDATE_DOCS=1` rewrites it.
+ * drift from what /metrics exports); `npm run docs:recommender` writes it, a test checks it.
  */
 import { createMetrics } from './metrics.js';
-
-export const METRICS_DOC_START = '<!-- metrics:start (generated from recommender/src/api/metrics.ts) -->';
-export const METRICS_DOC_END = '<!-- metrics:end -->';
 
 interface Described {
   name: string;

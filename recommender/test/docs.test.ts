@@ -1,22 +1,15 @@
-import { readFileSync, writeFileSync } from 'node:fs';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { Metrics } from '../../cdk8s/constants.js';
+import { generatedSections } from '../../hack/recommender-docs.js';
 import { createMetrics } from '../src/api/metrics.js';
-import { METRICS_DOC_END, METRICS_DOC_START, metricsTable } from '../src/api/metrics-doc.js';
 
-const page = join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'docs', 'metrics.md');
-
-describe('the metrics page', () => {
-  it('When the table is generated from the registry, Then docs/metrics.md holds exactly it', async () => {
-    const text = readFileSync(page, 'utf8');
-    const a = text.indexOf(METRICS_DOC_START);
-    const b = text.indexOf(METRICS_DOC_END);
-    expect(a, 'docs/metrics.md has the markers').toBeGreaterThanOrEqual(0);
-    const want = `${text.slice(0, a + METRICS_DOC_START.length)}\n${await metricsTable()}\n${text.slice(b)}`;
-    if (process.env.UPDATE_DOCS) writeFileSync(page, want);
-    expect(text).toBe(want);
+describe('the generated tables of the docs', () => {
+  it('When the metrics and environment tables are generated, Then docs/metrics.md and docs/recommender.md hold exactly them', async () => {
+    for (const { page, section, content } of await generatedSections()) {
+      const block = new RegExp(`<!-- ${section}:start -->\\n([\\s\\S]*?)\\n<!-- ${section}:end -->`).exec(readFileSync(page, 'utf8'))?.[1];
+      expect(block, `${page} ${section} table is stale: run \`npm run docs:recommender\``).toBe(content);
+    }
   });
 });
 

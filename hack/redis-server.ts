@@ -1,5 +1,5 @@
 /**
- * Test harness: a real redis-server (the Debian package; hack/system-deps.sh installs it) on a free port
+ * Test and bench harness: a real redis-server (the Debian package; hack/system-deps.sh installs it) on a free port
  * with a temporary directory, no persistence. It can be killed, paused and started again on the same port.
  */
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
