@@ -2,9 +2,7 @@
  * The Redis tier against a real redis-server (test/redis-server.ts): sharing between pods, invalidation,
  * TTL, single flight, credentials, and Redis dying, hanging and coming back under load.
  */
-import { Writable } from 'node:stream';
 import autocannon from 'autocannon';
-import { pino } from 'pino';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { createApp } from '../src/api/app.js';
 import { createMetrics } from '../src/api/metrics.js';
@@ -14,7 +12,7 @@ import { plainKey } from '../src/auth/keys.js';
 import { RedisTier } from '../src/cache/redis.js';
 import { parseConfig } from '../src/config.js';
 import { startServer } from '../src/server.js';
-import { CAMERA_SHOP, buildShop, ids, ordersToEvents, repeat, silent, trainModel, type Shop } from './fixtures.js';
+import { CAMERA_SHOP, buildShop, capturingLogger, eventually, ids, ordersToEvents, repeat, silent, trainModel, type Shop } from './fixtures.js';
 import { startRedisServer, type RedisServer } from '../../hack/redis-server.js';
 
 const orders = [...repeat(6, ['cam-1', 'card-1']), ...repeat(4, ['cam-1', 'tri-1']), ...repeat(3, ['cam-2', 'bag-1']), ...repeat(4, ['mug-1', 'beans-1'])];
@@ -30,20 +28,6 @@ const HANG_TIMEOUT_MS = 200;
 const cfg = parseConfig(config);
 const data = trainModel(CAMERA_SHOP, events, cfg);
 const q = { intent: 'cross-sell' as const, items: ['cam-1'], limit: 5 };
-
-async function eventually(check: () => boolean | Promise<boolean>, what: string): Promise<void> {
-  for (let i = 0; i < 400; i++) {
-    if (await check()) return;
-    await new Promise((r) => setTimeout(r, 25));
-  }
-  throw new Error(`never happened: ${what}`);
-}
-
-function capturingLogger(): { logger: pino.Logger; lines: () => string[] } {
-  const out: string[] = [];
-  const sink = new Writable({ write: (chunk: Buffer, _enc, done) => { out.push(...chunk.toString().split('\n').filter(Boolean)); done(); } });
-  return { logger: pino({ level: 'info' }, sink), lines: () => out };
-}
 
 const tiers: RedisTier[] = [];
 function tier(url: string, extra: Partial<ConstructorParameters<typeof RedisTier>[0]> = {}): RedisTier {

@@ -1,5 +1,6 @@
-/** Small hand-built shops where the right answer is known. */
-import { pino } from 'pino';
+/** Small hand-built shops where the right answer is known, and test helpers. */
+import { Writable } from 'node:stream';
+import { pino, type Logger } from 'pino';
 import { parseConfig, type TandemConfig } from '../src/config.js';
 import { Catalog } from '../src/engine/catalog.js';
 import { EventColumnsBuilder } from '../src/engine/events.js';
@@ -10,6 +11,27 @@ import type { CatalogItem, ShopEvent } from '../src/schemas.js';
 import { RecommenderService, type ServiceDeps } from '../src/service.js';
 
 export const silent = pino({ level: 'silent' });
+
+/** A logger whose JSON lines are kept, to check what is logged (and what is not). */
+export function capturingLogger(): { logger: Logger; lines: () => string[]; records: () => { level: number; msg: string }[] } {
+  const out: string[] = [];
+  const sink = new Writable({
+    write: (chunk: Buffer, _encoding, done) => {
+      out.push(...chunk.toString().split('\n').filter(Boolean));
+      done();
+    },
+  });
+  return { logger: pino({ level: 'info' }, sink), lines: () => out, records: () => out.map((l) => JSON.parse(l) as { level: number; msg: string }) };
+}
+
+/** Waits for `check` to hold (watchers, polls and reconnects run on their own clocks); fails after 10 s. */
+export async function eventually(check: () => boolean | Promise<boolean>, what: string): Promise<void> {
+  for (let i = 0; i < 400; i++) {
+    if (await check()) return;
+    await new Promise((r) => setTimeout(r, 25));
+  }
+  throw new Error(`never happened: ${what}`);
+}
 
 export function item(id: string, category: string, price: number, extra: Partial<CatalogItem> = {}): CatalogItem {
   return { id, title: id, category, price, currency: 'EUR', stock: 10, attributes: {}, ...extra };

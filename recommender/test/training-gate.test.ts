@@ -6,9 +6,7 @@ import { spawnSync } from 'node:child_process';
 import { mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
-import { Writable } from 'node:stream';
 import { fileURLToPath } from 'node:url';
-import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createApp } from '../src/api/app.js';
 import { Authenticator } from '../src/auth/authenticator.js';
@@ -23,7 +21,7 @@ import { gateVerdict } from '../src/model/gate.js';
 import { ModelStore } from '../src/model/store.js';
 import { startServer } from '../src/server.js';
 import { RecommenderService } from '../src/service.js';
-import { CAMERA_SHOP, ordersToEvents, repeat, trainModel } from './fixtures.js';
+import { CAMERA_SHOP, capturingLogger, ordersToEvents, repeat, trainModel } from './fixtures.js';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 const cfg = parseConfig({});
@@ -36,12 +34,6 @@ async function tempDir(): Promise<string> {
   const d = await mkdtemp(join(tmpdir(), 'tandem-gate-'));
   dirs.push(d);
   return d;
-}
-
-function capturingLogger(): { logger: pino.Logger; lines: () => { level: number; msg: string }[] } {
-  const out: { level: number; msg: string }[] = [];
-  const sink = new Writable({ write: (chunk: Buffer, _e, done) => { for (const l of chunk.toString().split('\n').filter(Boolean)) out.push(JSON.parse(l)); done(); } });
-  return { logger: pino({ level: 'info' }, sink), lines: () => out };
 }
 
 /** `main.ts train` as the retraining CronJob runs it (through tsx here). */
@@ -121,7 +113,7 @@ describe('the model gate', () => {
   it('When a degraded version is trained, Then the service keeps the active one, lists the refusal, counts it, and an operator can still activate it', async () => {
     const dir = await tempDir();
     const v1 = (await writeArtifact(dir, trainModel(CAMERA_SHOP, ordersToEvents(orders), cfg), { metrics: { hr10: 0.5 }, config: cfg, createdAt: new Date('2026-11-01T00:00:00Z') })).version;
-    const { logger, lines } = capturingLogger();
+    const { logger, records: lines } = capturingLogger();
     const catalog = new Catalog();
     const store = new ModelStore({ dir, catalog, engine: cfg.engine, logger, gate: cfg.gate });
     const service = new RecommenderService({ catalog, store, config: cfg });
@@ -152,7 +144,7 @@ describe('the model gate', () => {
   it('When a version that does not exist is activated, Then it is a 404 logged at warn, not an error about a refused artifact', async () => {
     const dir = await tempDir();
     await writeArtifact(dir, trainModel(CAMERA_SHOP, ordersToEvents(orders), cfg), { metrics: {}, config: cfg });
-    const { logger, lines } = capturingLogger();
+    const { logger, records: lines } = capturingLogger();
     const catalog = new Catalog();
     const store = new ModelStore({ dir, catalog, engine: cfg.engine, logger });
     await store.follow();
