@@ -3,7 +3,7 @@
  * inventory and events. Knows nothing of HTTP; the API layer is a thin shell around it.
  */
 import { randomUUID } from 'node:crypto';
-import { decodeScored, encodeScored } from './cache/codec.js';
+import { scoredCodec } from './cache/codec.js';
 import { candidateKey } from './cache/key.js';
 import { TieredCache } from './cache/tiered.js';
 import type { SharedTier } from './cache/types.js';
@@ -109,23 +109,9 @@ export class RecommenderService {
   constructor(private readonly deps: ServiceDeps) {
     this.variant = deps.variant ?? 'control';
     this.now = deps.now ?? Date.now;
-    const { catalog } = deps;
     this.cache = new TieredCache<CandidateList>(deps.config.cache, {
       weigh: (list) => list.scored.candidates.length,
-      ...(deps.sharedCache
-        ? {
-            shared: {
-              tier: deps.sharedCache,
-              codec: {
-                encode: (list, at) => encodeScored(list.scored, catalog, at),
-                decode: (text) => {
-                  const d = decodeScored(text, catalog);
-                  return d && { value: { scored: d.scored }, at: d.at };
-                },
-              },
-            },
-          }
-        : {}),
+      ...(deps.sharedCache ? { shared: { tier: deps.sharedCache, codec: scoredCodec(deps.catalog, (scored) => ({ scored })) } } : {}),
     });
     deps.store.on('activate', (manifest, previous) => this.cache.activated(manifest.version, previous?.version ?? null));
   }
