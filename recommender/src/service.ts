@@ -80,6 +80,20 @@ interface Basket {
   notes: string[];
 }
 
+/** A candidate list at the depth that served the answer, and the rules' outcome on it. */
+interface Ranked {
+  want: number;
+  list: CandidateList;
+  served: Served;
+}
+
+type MaybePromise<T> = T | Promise<T>;
+
+/** `f(x)`, after `x` resolves if it is a promise: synchronous code stays synchronous. */
+function then<T, U>(x: MaybePromise<T>, f: (value: T) => MaybePromise<U>): MaybePromise<U> {
+  return x instanceof Promise ? x.then(f) : f(x);
+}
+
 /** No model is active yet (the service is not ready). */
 export class NotReadyError extends Error {
   override readonly name = 'NotReadyError';
@@ -130,7 +144,8 @@ export class RecommenderService {
     if (!model) throw new NotReadyError('no model is loaded yet');
     const basket = this.basket(req, model);
     const ctx: RuleContext = { catalog: this.deps.catalog, rules: this.deps.config.rules, intent: req.intent, now: this.now(), limit: req.limit };
-    const { list, served } = await this.rank(req.intent, model, basket, ctx);
+    const ranked = this.rank(req.intent, model, basket, ctx);
+    const { list, served } = ranked instanceof Promise ? await ranked : ranked;
     return this.answer(req.intent, model, basket, list, served);
   }
 
@@ -151,30 +166,30 @@ export class RecommenderService {
   /**
    * Over-fetch; go deeper (×4) while the rules leave the answer short and a deeper list helps. The
    * depth found is remembered on the shallow (cached) list and reused while stock is unchanged.
+   * Synchronous while the lists come from memory (no promise on the hot path); async once Redis is asked.
    */
-  private async rank(intent: Intent, model: ServingModel, basket: Basket, ctx: RuleContext): Promise<{ list: CandidateList; served: Served }> {
+  private rank(intent: Intent, model: ServingModel, basket: Basket, ctx: RuleContext): MaybePromise<Ranked> {
     const { catalog } = this.deps;
     const promotionsKey = activePromotionsKey(ctx);
     const base = Math.min(ctx.limit * 2 + 10, MAX_CANDIDATES);
-    const first = this.candidates(intent, model, basket, base);
-    const root = first instanceof Promise ? await first : first;
-    const hint = root.deeper !== undefined && root.deeperAtStock === catalog.stockGeneration ? root.deeper : undefined;
-    let want = hint ?? base;
-    let best: { want: number; list: CandidateList; served: Served } | undefined;
-    for (;;) {
-      const next = want === base ? root : this.candidates(intent, model, basket, want);
-      const list = next instanceof Promise ? await next : next;
-      const served = this.serve(list, ctx, promotionsKey);
-      if (best && served.items.length <= best.served.items.length) break; // deeper did not help
-      best = { want, list, served };
-      if (hint !== undefined || served.items.length >= ctx.limit || list.scored.candidates.length < want || want >= MAX_CANDIDATES) break;
-      want = Math.min(want * 4, MAX_CANDIDATES);
-    }
-    if (hint === undefined && (best.want !== base || best.served.items.length < ctx.limit)) {
-      root.deeper = best.want;
-      root.deeperAtStock = catalog.stockGeneration;
-    }
-    return best;
+    return then(this.candidates(intent, model, basket, base), (root) => {
+      const hint = root.deeper !== undefined && root.deeperAtStock === catalog.stockGeneration ? root.deeper : undefined;
+      const atDepth = (want: number, best?: Ranked): MaybePromise<Ranked> =>
+        then(want === base ? root : this.candidates(intent, model, basket, want), (list) => {
+          const served = this.serve(list, ctx, promotionsKey);
+          if (best && served.items.length <= best.served.items.length) return best; // deeper did not help
+          const here = { want, list, served };
+          if (hint !== undefined || served.items.length >= ctx.limit || list.scored.candidates.length < want || want >= MAX_CANDIDATES) return here;
+          return atDepth(Math.min(want * 4, MAX_CANDIDATES), here);
+        });
+      return then(atDepth(hint ?? base), (best) => {
+        if (hint === undefined && (best.want !== base || best.served.items.length < ctx.limit)) {
+          root.deeper = best.want;
+          root.deeperAtStock = catalog.stockGeneration;
+        }
+        return best;
+      });
+    });
   }
 
   private answer(intent: Intent, model: ServingModel, basket: Basket, list: CandidateList, served: Served): Decision {
