@@ -53,7 +53,8 @@ export interface RouteDef {
   /**
    * The scope a caller's API key needs; public without one (probes, metrics, the OpenAPI document).
    * `responses` lists what the handler answers; openapi.ts adds what the shell answers for every route
-   * (400 for bad input, 401/403/429 for a scope, 413 for a body, 405 on the path, 500).
+   * (400 for bad input, 401/403/429 for a scope, 413 for a body, 500). An undeclared method on the path
+   * answers 405 (app.ts).
    */
   scope?: Scope;
   query?: TSchema;
