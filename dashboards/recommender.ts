@@ -55,7 +55,7 @@ export function recommenderDashboard(): Dashboard {
   const modelInfo = name(service.modelInfo);
   const items = name(service.items);
   const ingested = name(service.ingested);
-  const cacheLookups = name(service.cacheLookups);
+  const cacheRequests = name(service.cacheRequests);
 
   // The alerts' selector: the scoring Service's series, labelled by the ServiceMonitor in cdk8s/monitoring.ts.
   const sel = `namespace="${names.namespace}",service="${names.scoring}"`;
@@ -278,13 +278,13 @@ export function recommenderDashboard(): Dashboard {
       timeseries({
         title: 'Candidate cache hit ratio',
         description:
-          'Share of candidate lookups served from the cache (Redis, or memory when the cache tier is off). ' +
-          'The service exports lookups since start as a gauge; rate() treats a pod restart as a reset.',
+          'Share of candidate lookups served by each cache tier: memory (in the pod) and redis (the shared tier, asked on a memory miss). ' +
+          'Redis errors (an outage) count as lookups that were not hits.',
         unit: units.PercentUnit,
         width: 8,
         min: 0,
         max: 1,
-        queries: [{ expr: `sum(rate(${cacheLookups}{${sel},result="hit"}[${ri}])) / sum(rate(${cacheLookups}{${sel}}[${ri}]))`, legend: 'hit ratio' }],
+        queries: [{ expr: `sum by (tier) (rate(${cacheRequests}{${sel},result="hit"}[${ri}])) / sum by (tier) (rate(${cacheRequests}{${sel}}[${ri}]))`, legend: '{{tier}}' }],
       }),
     )
     .withPanel(

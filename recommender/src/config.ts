@@ -142,8 +142,31 @@ export const AuthConfig = Type.Object(
 );
 export type AuthConfig = Static<typeof AuthConfig>;
 
+export const GateConfig = Type.Object(
+  {
+    /**
+     * maxMetricDrop: a new version whose offline hr10, ndcg10, precision5 or coverage is more than this share
+     * below the active version's is refused (activate it by hand to override). Default 0.1.
+     */
+    maxMetricDrop: Type.Number({ minimum: 0, maximum: 1, default: 0.1 }),
+    /** minCountRatio: and one whose events, orders, users, items or cross-sell pairs fall below this share of the active's. Default 0.5. */
+    minCountRatio: Type.Number({ minimum: 0, maximum: 1, default: 0.5 }),
+  },
+  { additionalProperties: false, default: {} },
+);
+export type GateConfig = Static<typeof GateConfig>;
+
+export const TrainingConfig = Type.Object(
+  {
+    /** maxRejectedShare: training fails when a larger share of an input file's records is invalid. Default 0.01. */
+    maxRejectedShare: Type.Number({ minimum: 0, maximum: 1, default: 0.01 }),
+  },
+  { additionalProperties: false, default: {} },
+);
+export type TrainingConfig = Static<typeof TrainingConfig>;
+
 export const TandemConfig = Type.Object(
-  { engine: EngineConfig, rules: RulesConfig, cache: CacheConfig, auth: AuthConfig },
+  { engine: EngineConfig, rules: RulesConfig, cache: CacheConfig, auth: AuthConfig, gate: GateConfig, training: TrainingConfig },
   { additionalProperties: false, default: {} },
 );
 export type TandemConfig = Static<typeof TandemConfig>;

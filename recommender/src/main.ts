@@ -11,6 +11,7 @@ import { parseArgs } from 'node:util';
 import { pino, type Logger } from 'pino';
 import { createApp, createMetricsApp } from './api/app.js';
 import { createMetrics } from './api/metrics.js';
+import { inputProblem, TrainingDataError } from './cli/input-check.js';
 import { loadInputs, type Inputs } from './cli/inputs.js';
 import { fmtMs, progressPrinter } from './cli/progress.js';
 import { ConfigError, loadConfigFile, type TandemConfig } from './config.js';
@@ -18,6 +19,7 @@ import { readServiceEnv, type ServiceEnv } from './env.js';
 import { Authenticator } from './auth/authenticator.js';
 import { parseKeysFile, plainKey, type ApiKey } from './auth/keys.js';
 import { SecretFile } from './auth/secret-file.js';
+import { RedisTier } from './cache/redis.js';
 import { Env } from '../../cdk8s/constants.js';
 import { DEMO_SHOP, eventRecords, generateShop } from './data/demo-shop.js';
 import { writeJsonl } from './data/jsonl.js';
@@ -38,8 +40,13 @@ function out(line = ''): void {
   process.stdout.write(line + '\n');
 }
 
-/** Trains the full model, and (unless skipped) offline metrics on a temporal split. */
+/**
+ * Trains the full model, and (unless skipped) offline metrics on a temporal split. Refuses (TrainingDataError)
+ * inputs with no usable events or with more rejected records than `training.maxRejectedShare`.
+ */
 function trainWithMetrics(inputs: Inputs, cfg: TandemConfig, skipMetrics: boolean): { data: ModelData; metrics: Record<string, number> } {
+  const problem = inputProblem(inputs.files, inputs.events.length, cfg.training.maxRejectedShare);
+  if (problem) throw new TrainingDataError(`refusing to train, no model version written: ${problem}`);
   let metrics: Record<string, number> = {};
   if (!skipMetrics) {
     const t0 = performance.now();
@@ -74,16 +81,22 @@ async function trainCommand(args: string[]): Promise<void> {
       keep: { type: 'string' },
       'history-days': { type: 'string' },
       'prune-events': { type: 'boolean' },
+      'max-rejected-share': { type: 'string' },
     },
   });
   if (!values.catalog || !values.events || !values.out) {
     throw new ConfigError(
-      'usage: npm run train -- --catalog catalog.jsonl --events events.jsonl --out models/ [--config F] [--skip-metrics] [--keep N] [--history-days N] [--prune-events]',
+      'usage: npm run train -- --catalog catalog.jsonl --events events.jsonl --out models/ [--config F] [--skip-metrics] [--keep N] [--history-days N] [--max-rejected-share 0.01] [--prune-events]',
     );
   }
   const keep = positiveInteger(values.keep, 'keep', 'TANDEM_KEEP_VERSIONS');
   const historyDays = positiveInteger(values['history-days'], 'history-days', 'TANDEM_HISTORY_WINDOW_DAYS');
   const cfg = loadConfigFile(values.config);
+  if (values['max-rejected-share'] !== undefined) {
+    const share = Number(values['max-rejected-share']);
+    if (!(share >= 0 && share <= 1)) throw new ConfigError(`invalid config: '--max-rejected-share' (${values['max-rejected-share']}) must be a number 0–1`);
+    cfg.training.maxRejectedShare = share;
+  }
   // Pseudonymised, erased shoppers and expired events dropped, before anything is trained or stored.
   const privacy = await trainerPrivacy(pino({ base: { command: 'train' } }, pino.destination(2)), out);
   const inputs = await loadInputs(values);
@@ -168,6 +181,26 @@ async function loadApiKeys(env: ServiceEnv, demo: boolean, logger: Logger): Prom
   return { keys: () => all, close: () => file.close() };
 }
 
+/** The Redis tier when `REDIS_URL` is set (and the cache is on); the password from `REDIS_PASSWORD` or its file. */
+async function redisTier(env: ServiceEnv, cfg: TandemConfig, logger: Logger): Promise<RedisTier | undefined> {
+  if (!env.redisUrl || !cfg.cache.enabled) {
+    logger.info({ redis: false }, env.redisUrl ? 'candidate cache off (cache.enabled: false)' : 'candidate cache in memory only (no REDIS_URL)');
+    return undefined;
+  }
+  let password: (() => string | undefined) | undefined;
+  if (env.redisPasswordFile) {
+    const file = await SecretFile.open({ path: env.redisPasswordFile, what: 'Redis password', parse: (text) => text.trim(), logger });
+    password = () => file.value;
+  } else if (env.redisPassword) {
+    const value = env.redisPassword;
+    password = () => value;
+  }
+  const { timeoutMs, backoffMs } = cfg.cache.redis;
+  const tier = new RedisTier({ url: env.redisUrl, timeoutMs, backoffMs, logger, ...(password ? { password } : {}) });
+  logger.info({ redis: `${env.redisUrl.protocol}//${env.redisUrl.host}`, timeoutMs, ttlSeconds: cfg.cache.ttlSeconds }, 'candidate cache in memory, shared through Redis');
+  return tier;
+}
+
 async function serveCommand(args: string[]): Promise<void> {
   const { values } = parseArgs({
     args,
@@ -199,9 +232,11 @@ async function serveCommand(args: string[]): Promise<void> {
     engine: cfg.engine,
     logger,
     pinned: env.modelVersion,
+    gate: cfg.gate,
   });
   const trust = await openServeTrust({ env, logger, registry: metrics.registry, ingested: metrics.ingested, store, catalog, historySize: cfg.engine.historySize, modelDir });
-  const service = new RecommenderService({ catalog, store, config: cfg, variant: env.variant, ...trust.deps });
+  const sharedCache = await redisTier(env, cfg, logger);
+  const service = new RecommenderService({ catalog, store, config: cfg, variant: env.variant, ...(sharedCache ? { sharedCache } : {}), ...trust.deps });
   trust.start(service);
   const { app } = createApp({ service, store, auth, logger, metrics });
   const running = await startServer(app, env.port);
@@ -221,6 +256,7 @@ async function serveCommand(args: string[]): Promise<void> {
     if (!store.active) logger.warn({ dir: modelDir, version: env.modelVersion ?? 'latest' }, 'no valid model in the model directory yet; not ready');
     if (watchSeconds > 0) store.watch(watchSeconds * 1000);
   }
+  sharedCache?.connect(); // after the model is loaded: loading blocks the event loop, and a connect would time out
   if (store.active) await banner(running.port, apiKeys.demoKey, service, logger);
 
   const stop = (signal: string): void => {
@@ -246,6 +282,6 @@ async function main(): Promise<void> {
 }
 
 main().catch((err: unknown) => {
-  console.error(err instanceof ConfigError ? err.message : err);
+  console.error(err instanceof ConfigError || err instanceof TrainingDataError ? err.message : err);
   process.exit(1);
 });

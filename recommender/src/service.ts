@@ -9,7 +9,7 @@ import { Outcome } from './audit/outcome.js';
 import { AUDIT_FORMAT, subjectDigest, type DecisionView } from './audit/record.js';
 import { promotionIds, replayDecision, type EngineCandidate, type ReplayResult } from './audit/replay.js';
 import type { AuditTrail } from './audit/trail.js';
-import { decodeScored, encodeScored } from './cache/codec.js';
+import { scoredCodec } from './cache/codec.js';
 import { candidateKey } from './cache/key.js';
 import { TieredCache } from './cache/tiered.js';
 import type { SharedTier } from './cache/types.js';
@@ -59,6 +59,8 @@ export interface RecommendRequest {
  */
 export interface Decision extends RecommendationResponse {
   filtered: Filtered[];
+  /** Candidates the rules looked at (the items shown, the filtered ones, and those beyond the limit). */
+  candidates: number;
 }
 
 /** A candidate list as the service keeps it (in the cache): the engine's answer, and what serving it taught. */
@@ -128,6 +130,20 @@ interface Basket {
   notes: string[];
 }
 
+/** A candidate list at the depth that served the answer, and the rules' outcome on it. */
+interface Ranked {
+  want: number;
+  list: CandidateList;
+  served: Served;
+}
+
+type MaybePromise<T> = T | Promise<T>;
+
+/** `f(x)`, after `x` resolves if it is a promise: synchronous code stays synchronous. */
+function then<T, U>(x: MaybePromise<T>, f: (value: T) => MaybePromise<U>): MaybePromise<U> {
+  return x instanceof Promise ? x.then(f) : f(x);
+}
+
 /** No model is active yet (the service is not ready). */
 export class NotReadyError extends Error {
   override readonly name = 'NotReadyError';
@@ -177,23 +193,9 @@ export class RecommenderService {
     this.byFingerprint = new Map(this.experiments.map((e) => [fingerprintOf(e), e]));
     this.counters = deps.counters ?? new ExperimentCounters();
     this.configVersion = configVersion(deps.config);
-    const { catalog } = deps;
     this.cache = new TieredCache<CandidateList>(deps.config.cache, {
       weigh: (list) => list.scored.candidates.length,
-      ...(deps.sharedCache
-        ? {
-            shared: {
-              tier: deps.sharedCache,
-              codec: {
-                encode: (list, at) => encodeScored(list.scored, catalog, at),
-                decode: (text) => {
-                  const d = decodeScored(text, catalog);
-                  return d && { value: { scored: d.scored }, at: d.at };
-                },
-              },
-            },
-          }
-        : {}),
+      ...(deps.sharedCache ? { shared: { tier: deps.sharedCache, codec: scoredCodec(deps.catalog, (scored) => ({ scored })) } } : {}),
     });
     deps.store.on('activate', (manifest, previous) => this.cache.activated(manifest.version, previous?.version ?? null));
   }
@@ -216,7 +218,8 @@ export class RecommenderService {
     if (engine.notes.length > 0) arm.counted = false; // served with another model than the variant's: not a fair sample
     const basket = this.basket(req, engine.model, subject);
     const ctx: RuleContext = { catalog: this.deps.catalog, rules: this.deps.config.rules, intent: req.intent, now, limit: req.limit };
-    const { list, served, want } = await this.rank(req.intent, engine, basket, ctx);
+    const ranked = this.rank(req.intent, engine, basket, ctx);
+    const { list, served, want } = ranked instanceof Promise ? await ranked : ranked;
     const tag = arm.counted ? { fingerprint: fingerprintOf(arm.experiment!), variant: arm.index! } : undefined;
     const answer = this.answer(newRecommendationId(now, tag), req.intent, engine, basket, list, served, arm.name);
     if (opts.record === false) return answer;
@@ -328,30 +331,30 @@ export class RecommenderService {
   /**
    * Over-fetch; go deeper (×4) while the rules leave the answer short and a deeper list helps. The
    * depth found is remembered on the shallow (cached) list and reused while stock is unchanged.
+   * Synchronous while the lists come from memory (no promise on the hot path); async once Redis is asked.
    */
-  private async rank(intent: Intent, engine: Engine, basket: Basket, ctx: RuleContext): Promise<{ list: CandidateList; served: Served; want: number }> {
+  private rank(intent: Intent, engine: Engine, basket: Basket, ctx: RuleContext): MaybePromise<Ranked> {
     const { catalog } = this.deps;
     const promotionsKey = activePromotionsKey(ctx);
     const base = Math.min(ctx.limit * 2 + 10, MAX_CANDIDATES);
-    const first = this.candidates(intent, engine, basket, base);
-    const root = first instanceof Promise ? await first : first;
-    const hint = root.deeper !== undefined && root.deeperAtStock === catalog.stockGeneration ? root.deeper : undefined;
-    let want = hint ?? base;
-    let best: { want: number; list: CandidateList; served: Served } | undefined;
-    for (;;) {
-      const next = want === base ? root : this.candidates(intent, engine, basket, want);
-      const list = next instanceof Promise ? await next : next;
-      const served = this.serve(list, ctx, promotionsKey);
-      if (best && served.items.length <= best.served.items.length) break; // deeper did not help
-      best = { want, list, served };
-      if (hint !== undefined || served.items.length >= ctx.limit || list.scored.candidates.length < want || want >= MAX_CANDIDATES) break;
-      want = Math.min(want * 4, MAX_CANDIDATES);
-    }
-    if (hint === undefined && (best.want !== base || best.served.items.length < ctx.limit)) {
-      root.deeper = best.want;
-      root.deeperAtStock = catalog.stockGeneration;
-    }
-    return best;
+    return then(this.candidates(intent, engine, basket, base), (root) => {
+      const hint = root.deeper !== undefined && root.deeperAtStock === catalog.stockGeneration ? root.deeper : undefined;
+      const atDepth = (want: number, best?: Ranked): MaybePromise<Ranked> =>
+        then(want === base ? root : this.candidates(intent, engine, basket, want), (list) => {
+          const served = this.serve(list, ctx, promotionsKey);
+          if (best && served.items.length <= best.served.items.length) return best; // deeper did not help
+          const here = { want, list, served };
+          if (hint !== undefined || served.items.length >= ctx.limit || list.scored.candidates.length < want || want >= MAX_CANDIDATES) return here;
+          return atDepth(Math.min(want * 4, MAX_CANDIDATES), here);
+        });
+      return then(atDepth(hint ?? base), (best) => {
+        if (hint === undefined && (best.want !== base || best.served.items.length < ctx.limit)) {
+          root.deeper = best.want;
+          root.deeperAtStock = catalog.stockGeneration;
+        }
+        return best;
+      });
+    });
   }
 
   private answer(id: string, intent: Intent, engine: Engine, basket: Basket, list: CandidateList, served: Served, variant: string): Decision {
@@ -369,6 +372,7 @@ export class RecommenderService {
         reasons: reasonsOf(c, catalog),
       }))),
       filtered: served.filtered,
+      candidates: list.scored.candidates.length,
     };
     if (notes.length > 0) answer.reasons = notes;
     return answer;

@@ -19,8 +19,11 @@ const KEY = 'test-key-123';
 const READER = 'reader-key-456';
 /** A key allowed one request per 1,000 s: its second request is over the limit. */
 const SLOW = 'slow-key-789';
+/** A feed's key: events only. */
+const WRITER = 'writer-key-012';
 const keys: ApiKey[] = [
   plainKey(KEY, 'ops'),
+  { name: 'feed', digest: sha256(WRITER), scopes: new Set(['events:write']) },
   { name: 'storefront', digest: sha256(READER), scopes: new Set(['recommend:read']) },
   { name: 'slow', digest: sha256(SLOW), scopes: new Set(['recommend:read']), ratePerSecond: 0.001, burst: 1 },
 ];
@@ -34,7 +37,7 @@ let metricsOf: ReturnType<typeof createApp>['metrics'];
 let base: string;
 let store: ModelStore;
 let openapi: { paths: Record<string, Record<string, { responses: Record<string, { content?: Record<string, { schema: object }> }> }>> };
-let routes: { method: string; path: string }[];
+let routes: { method: string; path: string; scope?: string; body?: unknown }[];
 let dir: string;
 let v1: string;
 let v2: string;
@@ -201,6 +204,60 @@ describe('OpenAPI', () => {
   });
 });
 
+describe('the API contract', () => {
+  const concrete = (path: string): string => path.replace('{version}', v1);
+  const call = (method: string, path: string, headers: Record<string, string>, body?: string) =>
+    fetch(base + concrete(path), { method: method.toUpperCase(), headers: { 'content-type': 'application/json', ...headers }, ...(body === undefined ? {} : { body }) });
+
+  it('When every route is called without a key, or with a key lacking its scope, Then it answers the documented 401 or 403', async () => {
+    const secured = routes.filter((r) => r.scope);
+    expect(secured.length).toBeGreaterThanOrEqual(8);
+    for (const r of secured) {
+      const body = r.body ? '[]' : undefined;
+      const missing = await call(r.method, r.path, {}, body);
+      expect(missing.status, `${r.method} ${r.path}`).toBe(401);
+      await conforms(missing, r.path, r.method);
+      const other = r.scope === 'recommend:read' ? WRITER : READER;
+      const wrong = await call(r.method, r.path, { authorization: `Bearer ${other}` }, body);
+      expect(wrong.status, `${r.method} ${r.path}`).toBe(403);
+      await conforms(wrong, r.path, r.method);
+      const op = openapi.paths[r.path]![r.method] as unknown as { security: Record<string, string[]>[] };
+      expect(op.security).toEqual([{ bearer: [r.scope] }]);
+    }
+  });
+
+  it('When a body is over 10 MB, Then every route with a body answers the documented 413', async () => {
+    const big = `[${'0,'.repeat(5_500_000)}0]`;
+    for (const r of routes.filter((x) => x.body)) {
+      const res = await call(r.method, r.path, auth, big);
+      expect(res.status, `${r.method} ${r.path}`).toBe(413);
+      await conforms(res, r.path, r.method);
+    }
+  });
+
+  it('When a known path is called with a method it does not declare, Then it gets 405 with Allow; OPTIONS lists them', async () => {
+    const r = await call('delete', '/v1/recommendations/cross-sell?items=cam-1', auth);
+    expect(r.status).toBe(405);
+    expect(r.headers.get('allow')).toBe('GET, HEAD');
+    expect(await r.json()).toMatchObject({ status: 405, title: 'Method Not Allowed' });
+    const activate = await call('get', '/v1/models/{version}/activate', auth);
+    expect(activate.status).toBe(405);
+    expect(activate.headers.get('allow')).toBe('POST');
+    const options = await call('options', '/v1/events', {});
+    expect(options.status).toBe(204);
+    expect(options.headers.get('allow')).toBe('POST, OPTIONS');
+    expect((await call('head', '/healthz', {})).status).toBe(200);
+  });
+
+  it('When the document is read, Then every operation lists its statuses, and every scoped one its 401, 403 and 429', () => {
+    for (const r of routes) {
+      const statuses = Object.keys(openapi.paths[r.path]![r.method]!.responses);
+      expect(statuses, `${r.method} ${r.path}`).toContain('500');
+      if (r.scope) expect(statuses, `${r.method} ${r.path}`).toEqual(expect.arrayContaining(['401', '403', '429']));
+    }
+  });
+});
+
 describe('ingestion over HTTP', () => {
   it('When a batch of events mixes good and bad, Then the answer counts both and names index and field', async () => {
     const r = await send('POST', '/v1/events', [
@@ -272,10 +329,29 @@ describe('metrics', () => {
   it('When requests were served, Then /metrics counts them by route and status and names the model', async () => {
     const text = await (await get('/metrics', {})).text();
     expect(text).toMatch(/tandem_http_request_duration_seconds_count\{route="\/v1\/recommendations\/cross-sell",method="GET",status="200"\} \d+/);
-    expect(text).toMatch(/tandem_http_request_duration_seconds_count\{route="\/v1\/recommendations\/cross-sell",method="GET",status="401"\} 3/);
+    expect(text).toMatch(/tandem_http_request_duration_seconds_count\{route="\/v1\/recommendations\/cross-sell",method="GET",status="401"\} \d+/);
     expect(text).toMatch(/tandem_http_request_duration_seconds_bucket\{le="0.005",route="\/v1\/recommendations\/cross-sell"/);
     expect(text).toMatch(/process_cpu_user_seconds_total/);
     expect(text).toContain(`tandem_model_info{version="${v1}"} 1`);
+  });
+
+  it('When answers, refusals and lookups happened, Then the contract metrics count them by their labels, and never by user or item', async () => {
+    const text = await (await get('/metrics', {})).text();
+    const value = (series: string): number => Number(new RegExp(`^${series.replace(/[{}]/g, '\\$&')} (\\S+)$`, 'm').exec(text)?.[1] ?? NaN);
+    expect(value('tandem_recommendations_total{intent="cross-sell",variant="control"}')).toBeGreaterThan(20);
+    expect(value('tandem_recommended_items_total{intent="cross-sell",source="bought_together"}')).toBeGreaterThan(0);
+    expect(value('tandem_candidates_total{intent="cross-sell"}')).toBeGreaterThan(0);
+    expect(value('tandem_filtered_items_total{intent="cross-sell",reason="stock"}')).toBeGreaterThanOrEqual(1); // tri-1 at stock 0
+    expect(value('tandem_cache_requests_total{tier="memory",result="hit"}')).toBeGreaterThan(0);
+    expect(value('tandem_cache_requests_total{tier="memory",result="miss"}')).toBeGreaterThan(0);
+    expect(value('tandem_model_refused_total{reason="corrupt"}')).toBe(1);
+    expect(value('tandem_auth_failures_total{reason="missing"}')).toBeGreaterThanOrEqual(1);
+    expect(value('tandem_auth_failures_total{reason="unknown"}')).toBeGreaterThanOrEqual(1);
+    expect(value('tandem_auth_failures_total{reason="scope"}')).toBeGreaterThanOrEqual(1);
+    expect(value('tandem_auth_failures_total{reason="rate_limited"}')).toBeGreaterThanOrEqual(1);
+    expect(value('tandem_model_age_seconds')).toBeGreaterThan(0);
+    expect(text).not.toContain('tandem_cache_up'); // no Redis tier here
+    expect(text).not.toMatch(/cam-1|card-1|u1"|storefront/);
   });
 
   it('When METRICS_PORT is used, Then that port serves /metrics and nothing of the API', async () => {

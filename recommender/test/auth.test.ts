@@ -1,8 +1,6 @@
 import { mkdir, mkdtemp, rename, rm, symlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Writable } from 'node:stream';
-import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createApp } from '../src/api/app.js';
 import { Authenticator } from '../src/auth/authenticator.js';
@@ -10,28 +8,12 @@ import { findKey, parseKeysFile, plainKey, sha256, type ApiKey } from '../src/au
 import { SecretFile, SecretFileError } from '../src/auth/secret-file.js';
 import { parseConfig } from '../src/config.js';
 import { startServer, type Running } from '../src/server.js';
-import { buildShop, CAMERA_SHOP, ordersToEvents, repeat } from './fixtures.js';
+import { buildShop, CAMERA_SHOP, capturingLogger, eventually, ordersToEvents, repeat } from './fixtures.js';
 
 const hex = (key: string): string => sha256(key).toString('hex');
 const OLD = 'old-storefront-key-1';
 const NEW = 'new-storefront-key-2';
 const entry = (name: string, key: string, scopes = ['recommend:read']) => ({ name, sha256: hex(key), scopes });
-
-/** A pino logger whose lines are kept (to check what is logged, and what is not). */
-function capturingLogger(): { logger: pino.Logger; lines: string[] } {
-  const lines: string[] = [];
-  const sink = new Writable({ write: (chunk: Buffer, _enc, done) => { lines.push(chunk.toString()); done(); } });
-  return { logger: pino({ level: 'info' }, sink), lines };
-}
-
-/** Waits for `check` to hold (the watcher and the poll run on their own clock); fails after a generous deadline. */
-async function eventually(check: () => Promise<boolean>, what: string): Promise<void> {
-  for (let i = 0; i < 200; i++) {
-    if (await check()) return;
-    await new Promise((r) => setTimeout(r, 25));
-  }
-  throw new Error(`never happened: ${what}`);
-}
 
 describe('the keys file', () => {
   it.each([
@@ -119,11 +101,11 @@ describe('rotating keys in a running service', () => {
   it('When the Secret is changed to something invalid, Then the previous keys stay and the log names the file, not the content', async () => {
     const bad = `- name: oops\n  sha256: ${OLD}\n  scopes: [recommend:read]\n`; // a plain key pasted where its digest belongs
     await writeSecret(bad);
-    await eventually(async () => lines.some((l) => l.includes('refused the changed API keys file')), 'the refusal is logged');
+    await eventually(async () => lines().some((l) => l.includes('refused the changed API keys file')), 'the refusal is logged');
     expect(await status(NEW)).toBe(200);
-    expect(lines.join('')).not.toContain(OLD);
-    expect(lines.join('')).not.toContain(NEW);
-    expect(lines.join('')).not.toContain(hex(NEW));
+    expect(lines().join('')).not.toContain(OLD);
+    expect(lines().join('')).not.toContain(NEW);
+    expect(lines().join('')).not.toContain(hex(NEW));
   });
 
   it('When the file is missing at start, Then opening it fails naming the file', async () => {

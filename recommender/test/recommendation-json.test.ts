@@ -15,7 +15,7 @@ describe('recommendation JSON', () => {
     expect(answers[0]!.items.map((i) => i.id)).toContain(odd.id);
     expect(answers[2]!.reasons).toEqual(['unknown_item:no-such-item']);
     for (const a of answers) {
-      const { filtered: _filtered, ...answer } = a;
+      const { filtered: _filtered, candidates: _candidates, ...answer } = a;
       expect(recommendationJson(a)).toBe(JSON.stringify(answer));
     }
     expect(answers[1]!.recommendationId).not.toBe(answers[0]!.recommendationId);

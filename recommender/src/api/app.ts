@@ -7,6 +7,7 @@ import type { ModelStore } from '../model/store.js';
 import type { RecommenderService } from '../service.js';
 import { errorMiddleware, HttpError, notFound } from './errors.js';
 import { createMetrics, type Metrics } from './metrics.js';
+import { answerCounter, observeComponents } from './observe.js';
 import { buildOpenApi } from './openapi.js';
 import { JsonText } from './recommendation-json.js';
 import { buildRoutes, type RouteDef, type RouteInput } from './routes.js';
@@ -82,22 +83,12 @@ function validate(route: RouteDef, req: Request): RouteInput {
 
 export function createApp(deps: AppDeps): App {
   const metrics = deps.metrics ?? createMetrics();
-  const store = deps.store;
-  const modelInfo = metrics.modelInfo as unknown as { collect?: () => void };
-  modelInfo.collect = () => {
-    metrics.modelInfo.reset();
-    const v = store.active?.version;
-    if (v) metrics.modelInfo.set({ version: v }, 1);
-  };
-  (metrics.cacheLookups as unknown as { collect?: () => void }).collect = () => {
-    metrics.cacheLookups.set({ result: 'hit' }, deps.service.cache.stats.memory.hits);
-    metrics.cacheLookups.set({ result: 'miss' }, deps.service.cache.stats.memory.misses);
-  };
+  observeComponents(metrics, { store: deps.store, cache: deps.service.cache.stats, auth: deps.auth });
   const app = express();
   app.disable('x-powered-by');
   app.set('etag', false);
   let openapi: Record<string, unknown> = {};
-  const routes = buildRoutes({ service: deps.service, store: deps.store, metrics, openapi: () => openapi });
+  const routes = buildRoutes({ service: deps.service, store: deps.store, metrics, countAnswer: answerCounter(metrics), openapi: () => openapi });
   openapi = buildOpenApi(routes);
 
   // Request duration by route (the OpenAPI path), method and status. Observed where the answer is
@@ -152,6 +143,22 @@ export function createApp(deps: AppDeps): App {
       else send(out);
     });
     app[route.method](route.path.replace(/\{(\w+)\}/g, ':$1'), ...chain);
+  }
+  // A known path with a method it does not declare: 405 naming the ones it does (HEAD comes with GET).
+  const methodsOf = new Map<string, Set<string>>();
+  for (const r of routes) methodsOf.set(r.path, (methodsOf.get(r.path) ?? new Set()).add(r.method.toUpperCase()));
+  for (const [path, methods] of methodsOf) {
+    if (methods.has('GET')) methods.add('HEAD');
+    const allow = [...methods].sort().join(', ');
+    app.all(path.replace(/\{(\w+)\}/g, ':$1'), (req, res, next) => {
+      if (req.method === 'OPTIONS') {
+        res.status(204).setHeader('Allow', `${allow}, OPTIONS`);
+        res.end();
+        observe(req, res, path);
+        return;
+      }
+      next(new HttpError(405, `${req.method} is not allowed on ${path} (allowed: ${allow})`, undefined, { Allow: allow }));
+    });
   }
   app.use(notFound);
   const onError = errorMiddleware(deps.logger);

@@ -34,6 +34,7 @@ export function buildOpenApi(routes: readonly RouteDef[]): Record<string, unknow
       const isError = Number(status) >= 400;
       responses[status] = {
         description: resp.description,
+        ...(resp.headers ? { headers: Object.fromEntries(Object.entries(resp.headers).map(([name, d]) => [name, header(d)])) } : {}),
         content: isError ? problemContent : resp.schema ? { [resp.contentType ?? 'application/json']: { schema: json(resp.schema) } } : undefined,
       };
     }
@@ -47,9 +48,8 @@ export function buildOpenApi(routes: readonly RouteDef[]): Record<string, unknow
       };
       responses['429'] ??= { description: "Over the API key's rate limit.", headers: { 'Retry-After': header('Seconds to wait.', { type: 'integer' }) }, content: problemContent };
     }
-    if (r.path.startsWith('/v1/recommendations') || r.path === '/v1/events') {
-      responses['503'] ??= { description: 'No model is loaded yet.', content: problemContent };
-    }
+    if (r.body) responses['413'] ??= { description: 'The body is larger than 10 MB.', content: problemContent };
+    responses['500'] ??= { description: 'An unexpected error (logged).', content: problemContent };
     paths[r.path] ??= {};
     paths[r.path]![r.method] = {
       operationId: r.operationId,
@@ -66,7 +66,9 @@ export function buildOpenApi(routes: readonly RouteDef[]): Record<string, unknow
     info: {
       title: 'Tandem recommender API',
       version: '1.0.0',
-      description: 'Cross-sell, up-sell and personal recommendations; catalogue, inventory and event ingestion; model versions.',
+      description:
+        'Cross-sell, up-sell and personal recommendations; catalogue, inventory and event ingestion; model versions. ' +
+        'A method a path does not declare answers 405 with an `Allow` header; errors are RFC 9457 problem details.',
     },
     components: {
       securitySchemes: {

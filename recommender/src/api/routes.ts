@@ -7,11 +7,11 @@ import { Type } from '@sinclair/typebox';
 import type { Request, Response } from 'express';
 import type { Scope } from '../auth/keys.js';
 import type { ModelStore } from '../model/store.js';
-import { ArtifactError } from '../model/artifact.js';
+import { ArtifactError, VersionNotFoundError } from '../model/artifact.js';
 import type { Metrics } from './metrics.js';
 import { HttpError } from './errors.js';
 import { JsonText, recommendationJson } from './recommendation-json.js';
-import { NotReadyError, type RecommenderService } from '../service.js';
+import { NotReadyError, type Decision, type RecommenderService } from '../service.js';
 import { trustRoutes } from './trust-routes.js';
 import {
   BatchResult,
@@ -41,6 +41,8 @@ export interface RouteResponse {
   schema?: TSchema;
   /** Defaults to application/json. */
   contentType?: string;
+  /** Response headers worth documenting, name → description. */
+  headers?: Record<string, string>;
 }
 
 export interface RouteDef {
@@ -49,7 +51,12 @@ export interface RouteDef {
   path: string;
   operationId: string;
   summary: string;
-  /** The scope a caller's API key needs; public without one (probes, metrics, the OpenAPI document). */
+  /**
+   * The scope a caller's API key needs; public without one (probes, metrics, the OpenAPI document).
+   * `responses` lists what the handler answers; openapi.ts adds what the shell answers for every route
+   * (400 for bad input, 401/403/429 for a scope, 413 for a body, 500). An undeclared method on the path
+   * answers 405 (app.ts).
+   */
   scope?: Scope;
   query?: TSchema;
   params?: TSchema;
@@ -62,11 +69,17 @@ export interface RouteDeps {
   service: RecommenderService;
   store: ModelStore;
   metrics: Metrics;
+  /** Counts an answer for /metrics (see observe.ts). */
+  countAnswer: (decision: Decision) => void;
   openapi: () => unknown;
 }
 
+/** What a use case that needs a model answers before one is loaded (see `notReady`). */
+export const NOT_READY: RouteResponse = { description: 'No model is loaded yet.', headers: { 'Retry-After': 'Seconds to wait.' } };
+
 const recommendationResponses = {
   200: { description: 'Recommendations, best first.', schema: RecommendationResponse },
+  503: NOT_READY,
 };
 
 function notReadyError(err: unknown): unknown {
@@ -84,12 +97,7 @@ function notReady<T>(fn: () => T): T {
 }
 
 export function buildRoutes(deps: RouteDeps): RouteDef[] {
-  const { service, store, metrics } = deps;
-  const itemsHistogram = {
-    'cross-sell': metrics.items.labels({ intent: 'cross-sell' }),
-    'up-sell': metrics.items.labels({ intent: 'up-sell' }),
-    personal: metrics.items.labels({ intent: 'personal' }),
-  };
+  const { service, store, metrics, countAnswer } = deps;
   const counted = <R extends { accepted: number; rejected: number }>(kind: string, result: R): R => {
     metrics.ingested.inc({ kind, outcome: 'accepted' }, result.accepted);
     metrics.ingested.inc({ kind, outcome: 'rejected' }, result.rejected);
@@ -105,7 +113,7 @@ export function buildRoutes(deps: RouteDeps): RouteDef[] {
         limit: (q.limit as number | undefined) ?? 10,
       }),
     );
-    itemsHistogram[intent].observe(decision.items.length);
+    countAnswer(decision);
     return new JsonText(recommendationJson(decision));
   };
   return [
@@ -166,7 +174,7 @@ export function buildRoutes(deps: RouteDeps): RouteDef[] {
       summary: 'Ingest events (batch); purchases update co-occurrence counts online.',
       scope: 'events:write',
       body: EventBatch,
-      responses: { 200: { description: 'Accepted and rejected counts.', schema: BatchResult } },
+      responses: { 200: { description: 'Accepted and rejected counts.', schema: BatchResult }, 503: NOT_READY },
       handler: ({ body }) => counted('event', notReady(() => service.ingestEvents(body as unknown[]))),
     },
     {
@@ -187,15 +195,15 @@ export function buildRoutes(deps: RouteDeps): RouteDef[] {
       params: VersionParams,
       responses: {
         200: { description: 'The version now active, and the model list.', schema: ModelsResponse },
+        404: { description: 'No such version in the model directory.' },
         409: { description: 'The artifact is corrupt or mismatched; the active model is unchanged.' },
       },
       handler: async ({ params }) => {
         try {
           await store.activateAndHold(params.version!);
         } catch (err) {
-          if (err instanceof ArtifactError) {
-            throw new HttpError(/does not exist/.test(err.message) ? 404 : 409, `model ${params.version} refused: ${err.message}`);
-          }
+          if (err instanceof VersionNotFoundError) throw new HttpError(404, err.message);
+          if (err instanceof ArtifactError) throw new HttpError(409, `model ${params.version} refused: ${err.message}`);
           throw err;
         }
         return store.list();

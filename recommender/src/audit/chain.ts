@@ -5,8 +5,17 @@
 import { hash } from 'node:crypto';
 import { checker } from '../data/validate.js';
 import { canonicalJson } from './canonical.js';
-import { outcomeBodyJson, outcomeDigest } from './outcome.js';
+import { outcomeBodyJson, outcomeDigest, outcomeHeaderJson } from './outcome.js';
 import { AuditLine, subjectDigest, type AuditRecord } from './record.js';
+
+/**
+ * What a line's hash covers: the canonical record, except for an outcome, where it is its header
+ * `{digest, type, v}`: the digest commits to the body (the verifier checks both), and the body, the largest
+ * part of the trail, is hashed once rather than twice.
+ */
+export function hashedText(rec: AuditRecord): string {
+  return rec.type === 'outcome' ? outcomeHeaderJson(rec.digest) : canonicalJson(rec);
+}
 
 /** `prev` of a writer's very first line. */
 export const GENESIS = '0'.repeat(64);
@@ -27,13 +36,17 @@ export class Chain {
 
   /** The next line (with its newline); its keys are in canonical order, so the line is canonical JSON too. */
   line(rec: AuditRecord, user: string | null): string {
-    return this.lineOf(canonicalJson(rec), user);
+    const text = canonicalJson(rec);
+    return this.lineOf(text, user, rec.type === 'outcome' ? outcomeHeaderJson(rec.digest) : text);
   }
 
-  /** The next line for a record already in canonical JSON. */
-  lineOf(recText: string, user: string | null): string {
+  /**
+   * The next line for a record already in canonical JSON. `hashed` is what the hash covers when it is not
+   * the whole record: an outcome's header, whose digest already commits to its body (see hashedText).
+   */
+  lineOf(recText: string, user: string | null, hashed = recText): string {
     const seq = this.seq;
-    const hash = lineHash(seq, this.prev, recText);
+    const hash = lineHash(seq, this.prev, hashed);
     const text = `{"hash":"${hash}","prev":"${this.prev}","rec":${recText},"seq":${seq},"user":${user === null ? 'null' : JSON.stringify(user)}}\n`;
     this.seq = seq + 1;
     this.prev = hash;
@@ -84,7 +97,7 @@ export class ChainVerifier {
     if (!isLine.Check(parsed)) return [{ line: lineNo, problem: 'is not an audit line: it was edited' }];
     const l = parsed;
     const problems: Problem[] = [];
-    const computed = lineHash(l.seq, l.prev, canonicalJson(l.rec));
+    const computed = lineHash(l.seq, l.prev, hashedText(l.rec));
     if (computed !== l.hash) problems.push({ line: lineNo, problem: 'was edited: its hash does not match its content' });
     const subject = 'subject' in l.rec ? l.rec.subject : undefined;
     if (l.user !== null && (subject === undefined || subjectDigest((l.rec as { id: string }).id, l.user) !== subject.digest)) {
@@ -95,7 +108,8 @@ export class ChainVerifier {
       const { candidates, filtered, items, promotions } = l.rec;
       if (outcomeDigest(outcomeBodyJson({ candidates, filtered, items, promotions })) !== l.rec.digest) {
         problems.push({ line: lineNo, problem: 'was edited: its outcome does not match its digest' });
-      } else this.outcomes.add(l.rec.digest);
+      }
+      this.outcomes.add(l.rec.digest); // reported once here, not again for every decision naming it
     }
     if (l.rec.type === 'decision' && !this.outcomes.has(l.rec.outcome)) {
       problems.push({ line: lineNo, problem: `refers to outcome ${l.rec.outcome.slice(0, 12)}… which is not earlier in its file: that line was deleted or edited` });

@@ -22,6 +22,11 @@ export function outcomeBodyJson(b: OutcomeBody): string {
   return `{"candidates":[${candidates}],"filtered":[${filtered}],"items":[${items}],"promotions":${s(b.promotions)}}`;
 }
 
+/** The canonical JSON of an outcome record's header (what its line's hash covers, see chain.ts). */
+export function outcomeHeaderJson(digest: string): string {
+  return `{"digest":"${digest}","type":"outcome","v":${AUDIT_FORMAT}}`;
+}
+
 /** sha256 of the canonical body: the digest that names an outcome (and that the verifier recomputes). */
 export function outcomeDigest(bodyJson: string): string {
   return hash('sha256', bodyJson, 'hex');

@@ -2,8 +2,8 @@
  * The audit trail's records, as TypeBox schemas (runtime check, static type and OpenAPI in one), and the
  * line they are stored in. A line is `{hash, prev, rec, seq, user}`:
  *   - `rec` is the record, `seq` its position in its writer's chain and `prev` the hash of the line before;
- *   - `hash` = sha256(`${seq}\n${prev}\n${canonicalJson(rec)}`), so editing, inserting or deleting a line
- *     breaks the chain (see chain.ts);
+ *   - `hash` = sha256(`${seq}\n${prev}\n${canonicalJson(rec)}`) (for an outcome, of its header: see
+ *     chain.ts hashedText), so editing, inserting or deleting a line breaks the chain;
  *   - `user` is the pseudonymous shopper and is left out of the hash. The record carries
  *     `subject.digest` = sha256(`${rec.id}:${user}`) instead, which is hashed: the user can be redacted
  *     (set to null in place) without breaking the chain, and a user that was changed rather than

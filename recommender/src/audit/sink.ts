@@ -8,7 +8,7 @@
 import type { Writable } from 'node:stream';
 import { Chain } from './chain.js';
 import { decisionText, type DecisionInputs } from './decision.js';
-import type { Outcome } from './outcome.js';
+import { outcomeHeaderJson, type Outcome } from './outcome.js';
 import { AUDIT_FORMAT, type AuditRecord } from './record.js';
 
 /**
@@ -130,7 +130,7 @@ export abstract class BufferedSink implements AuditSink {
         }
         const digest = e.outcome.digest;
         if (!this.outcomes.has(digest)) {
-          text += this.chain.lineOf(e.outcome.recordJson(), null);
+          text += this.chain.lineOf(e.outcome.recordJson(), null, outcomeHeaderJson(digest));
           this.outcomes.add(digest);
           added.push(digest);
         }

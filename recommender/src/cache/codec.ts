@@ -5,6 +5,7 @@
  */
 import type { Catalog } from '../engine/catalog.js';
 import type { Candidate, Scored, Why } from '../engine/score.js';
+import type { Codec } from './tiered.js';
 
 type WireWhy =
   | { k: 't'; src: string[]; lift: number[]; cold: number[] }
@@ -75,4 +76,15 @@ export function decodeScored(text: string, catalog: Catalog): { scored: Scored; 
     if (err instanceof UnknownItem || err instanceof SyntaxError || err instanceof TypeError) return undefined;
     throw err;
   }
+}
+
+/** The codec of a cached value built around an engine list (`wrap` makes the value from a decoded list). */
+export function scoredCodec<V extends { scored: Scored }>(catalog: Catalog, wrap: (scored: Scored) => V): Codec<V> {
+  return {
+    encode: (value, at) => encodeScored(value.scored, catalog, at),
+    decode: (text) => {
+      const d = decodeScored(text, catalog);
+      return d && { value: wrap(d.scored), at: d.at };
+    },
+  };
 }

@@ -27,6 +27,11 @@ const ENGINE = /^[a-z0-9_-]*$/;
  */
 export function candidateKey(c: CandidateContext): string {
   if (c.engine && !ENGINE.test(c.engine)) throw new Error(`failed to build a cache key: engine name '${c.engine}' must match ${ENGINE}`);
-  const items = c.items.length > 1 ? [...c.items].sort().join(',') : (c.items[0] ?? '');
+  const items = c.items.length < 2 ? (c.items[0] ?? '') : (isSorted(c.items) ? c.items : [...c.items].sort()).join(',');
   return `${c.intent}${c.engine ? `.${c.engine}` : ''}:${c.depth}:${items}${c.user === undefined ? '' : ` ${c.user}`}`;
+}
+
+function isSorted(xs: readonly string[]): boolean {
+  for (let i = 1; i < xs.length; i++) if (xs[i - 1]! > xs[i]!) return false;
+  return true;
 }

@@ -48,7 +48,7 @@ export class TieredCache<V> implements CandidateCache<V> {
     this.now = opts.now ?? Date.now;
     const memory = this.memory;
     const tier = this.shared?.tier;
-    const redis = tier && { hits: 0, misses: 0, errors: 0, get up() { return tier.available; } };
+    const redis = tier && { hits: 0, misses: 0, errors: 0, get up() { return tier.up; } };
     this.stats = {
       memory: { get hits() { return memory.hits; }, get misses() { return memory.misses; } },
       ...(redis ? { redis } : {}),

@@ -35,7 +35,10 @@ export interface CacheStats {
  * the store is failing, `available` is false and callers skip it rather than wait.
  */
 export interface SharedTier {
+  /** Worth calling now (connected, not backing off after a failure). */
   readonly available: boolean;
+  /** Answering: connected and not in an outage. */
+  readonly up: boolean;
   /** The stored text, undefined when absent; rejects on error or timeout. */
   get(key: string): Promise<string | undefined>;
   /** Best effort: a failure is counted and logged by the tier, never thrown. */

@@ -2,16 +2,18 @@
  * The versioned model store: lists the versions in a model directory (and any trained in
  * memory), verifies a version before activating it, swaps the active model in one assignment
  * (requests in flight keep the model they started with), and rolls back by activating an
- * older version. A refused version never replaces the active one.
+ * older version. A refused version never replaces the active one: a corrupt one never, one the
+ * gate refuses (worse than the active version, see gate.ts) unless an operator activates it by hand.
  */
 import { EventEmitter } from 'node:events';
 import type { Logger } from 'pino';
-import type { EngineConfig } from '../config.js';
+import type { EngineConfig, GateConfig } from '../config.js';
 import type { Catalog } from '../engine/catalog.js';
 import type { ModelData } from '../engine/model.js';
 import { bindModel, type ServingModel } from '../engine/serving.js';
 import type { ModelsResponse } from '../schemas.js';
-import { ArtifactError, buildManifest, listVersions, readArtifact, readManifest, serialize, type Manifest } from './artifact.js';
+import { ArtifactError, buildManifest, listVersions, readArtifact, readManifest, serialize, VersionNotFoundError, type Manifest } from './artifact.js';
+import { gateVerdict } from './gate.js';
 import { join } from 'node:path';
 
 export interface ModelStoreOptions {
@@ -22,6 +24,13 @@ export interface ModelStoreOptions {
   logger?: Logger;
   /** Serve this version only (`TANDEM_MODEL_VERSION`) instead of following the newest; `latest` or unset follows. */
   pinned?: string;
+  /** Refuse automatic activations of versions worse than the active one; no gate without it. */
+  gate?: GateConfig;
+}
+
+/** Raised when the gate refuses a version (see gate.ts); `activate(version, { force: true })` overrides it. */
+export class GateError extends ArtifactError {
+  override readonly name = 'GateError';
 }
 
 /** The newest of some version ids (they sort by creation time), or undefined if none. */
@@ -32,7 +41,11 @@ function newest(...versions: (string | undefined)[]): string | undefined {
 /** What the store tells its listeners: a version became active (after `previous`), or one was refused. */
 export interface ModelStoreEvents {
   activate: [manifest: Manifest, previous: Manifest | null];
+  /** `kind`: `corrupt` (unreadable, checksum, format) or `gate` (worse than the active version). */
+  refuse: [version: string, reason: string, kind: RefusalKind];
 }
+
+export type RefusalKind = 'corrupt' | 'gate';
 
 export class ModelStore extends EventEmitter<ModelStoreEvents> {
   private current: { model: ServingModel; manifest: Manifest } | null = null;
@@ -61,15 +74,18 @@ export class ModelStore extends EventEmitter<ModelStoreEvents> {
   }
 
   /** Registers a model trained in this process (not written to disk). */
-  addInMemory(data: ModelData, extra: { metrics: Record<string, number>; config: unknown }): Manifest {
+  addInMemory(data: ModelData, extra: { metrics: Record<string, number>; config: unknown; createdAt?: Date }): Manifest {
     const manifest = buildManifest(serialize(data), data, extra);
     this.memory.set(manifest.version, { manifest, data });
     return manifest;
   }
 
-  /** Verifies and activates `version`. Throws ArtifactError (and keeps the active model) if refused. */
-  activate(version: string): Promise<Manifest> {
-    const run = this.queue.then(() => this.doActivate(version));
+  /**
+   * Verifies and activates `version`. Throws ArtifactError (and keeps the active model) if refused:
+   * VersionNotFoundError, GateError (unless `force`: an operator's choice), or corrupt.
+   */
+  activate(version: string, opts: { force?: boolean } = {}): Promise<Manifest> {
+    const run = this.queue.then(() => this.doActivate(version, opts.force ?? false));
     this.queue = run.catch(() => undefined);
     return run;
   }
@@ -79,7 +95,7 @@ export class ModelStore extends EventEmitter<ModelStoreEvents> {
    * known now, and moves on only when a newer one is trained.
    */
   async activateAndHold(version: string): Promise<Manifest> {
-    const manifest = await this.activate(version);
+    const manifest = await this.activate(version, { force: true });
     this.heldThrough = newest(this.heldThrough, (await this.versions()).at(-1));
     this.pinSettled = true;
     return manifest;
@@ -91,7 +107,7 @@ export class ModelStore extends EventEmitter<ModelStoreEvents> {
     if (pin === undefined || pin === 'latest') return this.activateLatest();
     if (this.pinSettled) return null;
     try {
-      const manifest = await this.activate(pin);
+      const manifest = await this.activate(pin, { force: true });
       this.pinSettled = true;
       return manifest;
     } catch (err) {
@@ -155,26 +171,40 @@ export class ModelStore extends EventEmitter<ModelStoreEvents> {
     };
   }
 
+  private refuse(version: string, reason: string, kind: RefusalKind): void {
+    this.refused.set(version, reason);
+    this.emit('refuse', version, reason, kind);
+  }
+
   private async versions(): Promise<string[]> {
     const set = new Set<string>(this.memory.keys());
     if (this.opts.dir) for (const v of await listVersions(this.opts.dir)) set.add(v);
     return [...set].sort();
   }
 
-  private async doActivate(version: string): Promise<Manifest> {
+  private async doActivate(version: string, force: boolean): Promise<Manifest> {
     const log = this.opts.logger;
+    const active = this.current?.manifest.version ?? null;
     let loaded: { manifest: Manifest; data: ModelData };
     try {
       const mem = this.memory.get(version);
       if (mem) loaded = mem;
       else if (this.opts.dir) loaded = await readArtifact(this.opts.dir, version);
-      else throw new ArtifactError(`model version '${version}' does not exist`);
+      else throw new VersionNotFoundError(version);
     } catch (err) {
-      const reason = (err as Error).message;
-      if (err instanceof ArtifactError && !/does not exist|ENOENT/.test(reason)) this.refused.set(version, reason);
-      log?.error({ version, reason, active: this.current?.manifest.version ?? null }, 'refused model artifact; keeping the active model');
-      if (/ENOENT/.test(reason)) throw new ArtifactError(`model version '${version}' does not exist`);
+      if (err instanceof VersionNotFoundError) {
+        log?.warn({ version, active }, 'model version does not exist; keeping the active model');
+      } else if (err instanceof ArtifactError) {
+        this.refuse(version, err.message, 'corrupt');
+        log?.error({ version, reason: err.message, active }, 'refused model artifact; keeping the active model');
+      }
       throw err;
+    }
+    const verdict = force || !this.current || !this.opts.gate ? undefined : gateVerdict(loaded.manifest, this.current.manifest, this.opts.gate);
+    if (verdict) {
+      this.refuse(version, `gate: ${verdict}`, 'gate');
+      log?.warn({ version, reason: verdict, active }, 'refused model version by the gate (activate it by hand to override); keeping the active model');
+      throw new GateError(`gate: ${verdict}`);
     }
     const model = bindModel(version, loaded.data, this.opts.catalog, this.opts.engine.historySize);
     const previous = this.current?.manifest ?? null;
