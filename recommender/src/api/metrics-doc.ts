@@ -3,6 +3,7 @@
  * drift from what /metrics exports); `npm run docs:recommender` writes it, a test checks it.
  */
 import { createMetrics } from './metrics.js';
+import { createTrustMetrics } from './trust-metrics.js';
 
 interface Described {
   name: string;
@@ -13,6 +14,7 @@ interface Described {
 
 export async function metricsTable(): Promise<string> {
   const { registry } = createMetrics();
+  createTrustMetrics(registry); // the audit, erasure and experiment counters serve registers beside them
   const types = new Map((await registry.getMetricsAsJSON()).map((m) => [m.name, String(m.type)]));
   const rows = (registry.getMetricsAsArray() as unknown as Described[])
     .filter((m) => m.name.startsWith('tandem_'))
