@@ -386,11 +386,15 @@ function markdown(r: {
   const off = s.max['cross-sell']!;
   const onNew = s.max['cross-sell-distinct-audit']!;
   const offNew = s.max['cross-sell-distinct']!;
-  const cpuCost = (a: Load, b: Load): string => (a.cpuUsPerReq && b.cpuUsPerReq ? `${Math.round(((a.cpuUsPerReq - b.cpuUsPerReq) / b.cpuUsPerReq) * 100)}%` : '–');
+  const cpuCost = (a: Load, b: Load): string => {
+    if (!a.cpuUsPerReq || !b.cpuUsPerReq) return '–';
+    const d = Math.round(((a.cpuUsPerReq - b.cpuUsPerReq) / b.cpuUsPerReq) * 100);
+    return `${d >= 0 ? '+' : ''}${d}%`;
+  };
   lines.push(
     '',
     `**Audit trail on vs off** (a second service, the same model, writing one hash-chained decision record per answer to JSON Lines files): ` +
-      `cross-sell throughput **${pct(on.rps, off.rps)}** of audit off (server CPU per request ${cpuCost(on, off)}); every basket new ${pct(onNew.rps, offNew.rps)} (CPU ${cpuCost(onNew, offNew)}); target ≥ 90%. ` +
+      `cross-sell throughput **${pct(on.rps, off.rps)}** of audit off (${cpuCost(on, off)} server CPU per request); every basket new ${pct(onNew.rps, offNew.rps)} (${cpuCost(onNew, offNew)} CPU: each answer then writes its own outcome, ≈ 5 KB); target ≥ 90%. ` +
       `${s.audit.records.toLocaleString('en')} records written, ≈ ${s.audit.bytesPerRecord} bytes each, ${s.audit.dropped} dropped, chain ${s.audit.chainIntact ? 'intact' : 'BROKEN'} (\`npm run audit:verify\`).`,
   );
   const cpu = (name: string): string => String(s.max[name]?.cpuUsPerReq ?? '–');
