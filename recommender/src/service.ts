@@ -567,7 +567,7 @@ export class RecommenderService {
     };
   }
 
-  /** Forgets shoppers in this process: online histories (every model held) and cached lists. */
+  /** Forgets shoppers: online histories (every model held) and cached lists (this pod's, and Redis's in the background). */
   private forget(pseudonyms: readonly string[]): { histories: number; cacheEntries: number } {
     let histories = 0;
     let cacheEntries = 0;

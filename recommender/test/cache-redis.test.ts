@@ -105,6 +105,21 @@ describe('the Redis tier', () => {
     expect(ttl).toBeLessThanOrEqual(60_000);
   });
 
+  it("When a shopper is erased, Then their lists go from Redis too, and everyone else's stay", async () => {
+    const a = await pod(tier(server.url));
+    await a.service.recommend({ intent: 'up-sell', items: ['cam-1'], user: 'u0', limit: 5 });
+    await a.service.recommend({ intent: 'up-sell', items: ['cam-1'], user: 'u1', limit: 5 });
+    await a.service.recommend(q);
+    await eventually(async () => (await server.cli('dbsize')).trim() === '3', 'the three lists are written');
+    const reached = await a.service.eraseUser('u0');
+    expect(reached.reached.cacheEntries).toBe(1);
+    await eventually(async () => (await server.cli('dbsize')).trim() === '2', "the erased shopper's list is deleted");
+    const keys = (await server.cli('--scan', '--pattern', 'tandem:cand:*')).trim().split('\n');
+    const p = Pseudonymiser.fromText(DEMO_HMAC_KEY);
+    expect(keys.some((k) => k.endsWith(` ${p.pseudonym('u1')}`))).toBe(true);
+    expect(keys.some((k) => k.endsWith(` ${p.pseudonym('u0')}`))).toBe(false);
+  });
+
   it('When many requests for one key miss at once, Then Redis is asked once and the list computed once', async () => {
     const a = await pod(tier(server.url));
     const answers = await Promise.all(Array.from({ length: 20 }, () => a.service.recommend(q)));

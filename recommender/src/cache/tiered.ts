@@ -12,6 +12,7 @@
 import type { CacheConfig } from '../config.js';
 import type { ServingModel } from '../engine/serving.js';
 import { MemoryTier } from './memory.js';
+import { globEscape } from './key.js';
 import type { CacheStats, CandidateCache, SharedTier } from './types.js';
 
 /** How a value travels through the shared tier; `decode` answers undefined for a value unusable here. */
@@ -109,10 +110,11 @@ export class TieredCache<V> implements CandidateCache<V> {
   }
 
   /**
-   * Drops a shopper's lists from this pod (an erasure). The shared tier's copies are never read again:
-   * an erased shopper is nobody in particular to the service, so no key names them; they expire by TTL.
+   * Drops a shopper's lists (an erasure): from this pod's memory at once (returns how many), and from the
+   * shared tier in the background (a key ends with ` <user>`, see key.ts).
    */
   forgetUser(user: string): number {
+    this.shared?.tier.dropMatching(`${globEscape(this.cfg.redis.keyPrefix)}* ${globEscape(user)}`, 'an erased shopper’s cached candidate lists');
     return this.memory.dropUser(user);
   }
 

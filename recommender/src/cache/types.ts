@@ -45,5 +45,7 @@ export interface SharedTier {
   set(key: string, value: string, ttlMs: number): void;
   /** Best effort, in the background: deletes every key starting with `prefix`. */
   dropPrefix(prefix: string): void;
+  /** Best effort, in the background: deletes every key matching the glob `pattern` (`what` names them in logs). */
+  dropMatching(pattern: string, what: string): void;
   close(): Promise<void>;
 }

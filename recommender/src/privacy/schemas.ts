@@ -47,7 +47,7 @@ export const ErasureResult = Type.Object(
     reached: Type.Object(
       {
         histories: Type.Integer({ description: 'Online shopper histories removed (per model version).' }),
-        cacheEntries: Type.Integer({ description: 'Candidate lists dropped from this pod.' }),
+        cacheEntries: Type.Integer({ description: "Candidate lists dropped from this pod's memory (Redis's go in the background)." }),
         auditRecords: Type.Integer({ description: 'Audit records redacted, every pod.' }),
         optOut: Type.Integer({ description: 'Opt-out entries removed.' }),
       },
