@@ -32,6 +32,8 @@ export const Component = {
   TRAINER: 'trainer',
   /** The model PersistentVolumeClaim. */
   MODEL: 'model',
+  /** The state PersistentVolumeClaim (audit trail, erasures, opt-outs, experiment counts). */
+  STATE: 'state',
   /** The NetworkPolicies. */
   NETWORK: 'network',
   /** The PrometheusRule and the ServiceMonitor. */
@@ -69,8 +71,27 @@ export const CONFIG_DIR = '/etc/tandem';
 export const CONFIG_FILE = 'config.yaml';
 /** A/B variants, as a JSON array of `{name, weight, modelVersion?}`. */
 export const EXPERIMENTS_FILE = 'experiments.json';
+/**
+ * Where the scoring pod's Secrets are mounted as files (one projected volume, read-only). Kubernetes
+ * updates them in place when a Secret changes (an atomic swap of the `..data` symlink); the service
+ * re-reads them, so a rotated key needs no restart.
+ */
+export const SECRETS_DIR = '/var/run/secrets/tandem';
+/** The API keys file (`spec.auth.apiKeysSecretRef`). */
+export const API_KEYS_FILE = 'api-keys';
+/** The pseudonymisation key (`spec.auth.hmacKeySecretRef`). */
+export const HMAC_KEY_FILE = 'hmac-key';
+/** The Redis password (`spec.cache.passwordSecretRef`). */
+export const REDIS_PASSWORD_FILE = 'redis-password';
 /** Where the model volume is mounted: read-only in scoring pods, read-write in the trainer. */
 export const MODEL_MOUNT = '/models';
+/**
+ * Where the state volume is mounted, read-write, in scoring pods and the trainer: what must outlive a pod
+ * and be seen by all of them (`privacy/erased`, `privacy/opt-out`, `experiments/<pod>.json`).
+ */
+export const STATE_MOUNT = '/state';
+/** The audit trail on the state volume: one directory per scoring pod, so no file has two writers. */
+export const AUDIT_DIR = `${STATE_MOUNT}/audit`;
 /** Versioned model artifacts (`train --out`, and what scoring loads). */
 export const MODEL_DIR = `${MODEL_MOUNT}/versions`;
 /** Training input files on the model volume (JSON Lines, ARCHITECTURE.md "Data files"). */
@@ -104,7 +125,10 @@ export const SCORING_TMP_BYTES = 256 * 2 ** 20;
 /** The trainer's scratch volume when `spec.training.resources.requests.ephemeral-storage` is unset. */
 export const TRAINER_SCRATCH_DEFAULT = '2Gi';
 
-/** Environment variables the recommender reads. */
+/**
+ * Environment variables the recommender reads. The service's reader (`recommender/src/env.ts`) has one
+ * entry per name, and a test checks it against the scoring container's render in both directions.
+ */
 export const Env = {
   PORT: 'PORT',
   METRICS_PORT: 'METRICS_PORT',
@@ -114,20 +138,34 @@ export const Env = {
   CACHE_TTL_SECONDS: 'TANDEM_CACHE_TTL_SECONDS',
   AUDIT_ENABLED: 'TANDEM_AUDIT_ENABLED',
   AUDIT_RETENTION_DAYS: 'TANDEM_AUDIT_RETENTION_DAYS',
+  /** Where the audit files go: `<dir>/<pod name>/`, on the state volume. */
+  AUDIT_DIR: 'TANDEM_AUDIT_DIR',
+  /** `true`: every audit record is also written to stdout (for a SIEM). */
+  AUDIT_STDOUT: 'TANDEM_AUDIT_STDOUT',
+  AUDIT_MAX_FILE_BYTES: 'TANDEM_AUDIT_MAX_FILE_BYTES',
+  AUDIT_ROTATE_SECONDS: 'TANDEM_AUDIT_ROTATE_SECONDS',
+  /** The state volume: erasures, opt-outs, experiment counts (and the audit directory under it). */
+  STATE_DIR: 'TANDEM_STATE_DIR',
+  /** Events older than this are dropped at ingestion and training, and pruned from the events file. */
+  EVENT_RETENTION_DAYS: 'TANDEM_EVENT_RETENTION_DAYS',
   HISTORY_WINDOW_DAYS: 'TANDEM_HISTORY_WINDOW_DAYS',
   KEEP_VERSIONS: 'TANDEM_KEEP_VERSIONS',
   /** `redis://<name>-redis:6379`; unset when the cache is disabled (the service then caches in memory). */
   REDIS_URL: 'REDIS_URL',
-  /** From `spec.cache.passwordSecretRef`, never rendered. */
+  /** The Redis password as a value (Redis itself and the trainer get it so; local runs). */
   REDIS_PASSWORD: 'REDIS_PASSWORD',
-  /** From `spec.auth.apiKeysSecretRef`, never rendered (the service reads one key today). */
-  API_KEYS: 'TANDEM_API_KEY',
-  /** From `spec.auth.hmacKeySecretRef`, never rendered. */
-  HMAC_KEY: 'TANDEM_HMAC_KEY',
-  /** `--max-old-space-size` from the memory limit (see SCORING_HEAP_RATIO). */
-  NODE_OPTIONS: 'NODE_OPTIONS',
-  /** The Redis container's password file (`REDIS_PASSWORD_DIR/password`). */
+  /** The Redis password as a file from `spec.cache.passwordSecretRef` (scoring pods; re-read on reconnect). */
   REDIS_PASSWORD_FILE: 'REDIS_PASSWORD_FILE',
+  /** One all-scope API key as a value (the demo and local runs; never rendered). */
+  API_KEY: 'TANDEM_API_KEY',
+  /** The API keys file from `spec.auth.apiKeysSecretRef`: `[{name, sha256, scopes}]`, or one plain key; re-read on change. */
+  API_KEYS_FILE: 'TANDEM_API_KEYS_FILE',
+  /** The pseudonymisation key as a value (local runs; never rendered). */
+  HMAC_KEY: 'TANDEM_HMAC_KEY',
+  /** The pseudonymisation key file from `spec.auth.hmacKeySecretRef`; re-read on change. */
+  HMAC_KEY_FILE: 'TANDEM_HMAC_KEY_FILE',
+  /** `--max-old-space-size` from the memory limit (see SCORING_HEAP_RATIO); read by node itself. */
+  NODE_OPTIONS: 'NODE_OPTIONS',
   /** `spec.model.storage.type: s3`: the bucket; its presence switches the service and trainer to the object store. */
   MODEL_S3_BUCKET: 'TANDEM_MODEL_S3_BUCKET',
   MODEL_S3_PREFIX: 'TANDEM_MODEL_S3_PREFIX',
@@ -137,6 +175,10 @@ export const Env = {
   MODEL_S3_FORCE_PATH_STYLE: 'TANDEM_MODEL_S3_FORCE_PATH_STYLE',
   /** MODEL_S3_CREDENTIALS_DIR when a credentials Secret is given; the SDK's default chain otherwise. */
   MODEL_S3_CREDENTIALS_DIR: 'TANDEM_MODEL_S3_CREDENTIALS_DIR',
+  /** pino level of the service's JSON logs (local runs; the render leaves the default, `info`). */
+  LOG_LEVEL: 'LOG_LEVEL',
+  /** The variant named in answers when no experiment assigns one (local runs). */
+  VARIANT: 'TANDEM_VARIANT',
 } as const;
 
 /**

@@ -26,6 +26,7 @@ import { MAX_NAME_LENGTH } from './names.js';
 import { renderRecommender } from './recommender-chart.js';
 import { toYaml } from './render.js';
 import { find, kinds, recommender } from './test/fixtures.js';
+import { parseExperiments } from '../recommender/src/experiments/config.js';
 
 const podSpec = (objects: ReturnType<typeof renderRecommender>, kind: string) => {
   const o = find(objects, kind);
@@ -42,6 +43,7 @@ describe('renderRecommender', () => {
       'ServiceAccount/storefront-trainer',
       'ConfigMap/storefront-config',
       'PersistentVolumeClaim/storefront-models',
+      'PersistentVolumeClaim/storefront-state',
       'NetworkPolicy/storefront-cache-ingress',
       'NetworkPolicy/storefront-default-deny',
       'NetworkPolicy/storefront-scoring-egress',
@@ -69,7 +71,7 @@ describe('renderRecommender', () => {
         [LABEL_MANAGED_BY]: 'tandem-operator',
         [LABEL_INSTANCE]: 'storefront',
       });
-      expect(o.metadata?.labels?.[LABEL_COMPONENT]).toMatch(/^(scoring|cache|trainer|model|network|monitoring)$/);
+      expect(o.metadata?.labels?.[LABEL_COMPONENT]).toMatch(/^(scoring|cache|trainer|model|state|network|monitoring)$/);
       expect(o.metadata?.ownerReferences).toBeUndefined();
     }
   });
@@ -171,34 +173,65 @@ describe('the scoring Deployment', () => {
     expect(deployment.spec.strategy).toEqual({ type: 'RollingUpdate', rollingUpdate: { maxSurge: '25%', maxUnavailable: 0 } });
   });
 
-  it('mounts the config read-only, the model volume read-only, and a writable /tmp', () => {
+  it('mounts the config read-only, the model volume read-only, the secrets read-only, the state volume and /tmp writable', () => {
     expect(container.volumeMounts).toEqual([
       { mountPath: '/etc/tandem', name: 'config', readOnly: true },
       { mountPath: '/models', name: 'models', readOnly: true },
+      { mountPath: '/state', name: 'state' },
       { mountPath: '/tmp', name: 'tmp' },
+      { mountPath: '/var/run/secrets/tandem', name: 'secrets', readOnly: true },
     ]);
     expect(pod.volumes).toContainEqual({ name: 'models', persistentVolumeClaim: { claimName: 'storefront-models', readOnly: true } });
     expect(pod.volumes).toContainEqual({ name: 'config', configMap: { name: 'storefront-config' } });
+    expect(pod.volumes).toContainEqual({ name: 'state', persistentVolumeClaim: { claimName: 'storefront-state', readOnly: false } });
   });
 
-  it('references the API keys, HMAC key and Redis password as Secrets and never renders their values', () => {
+  it('mounts the API keys, HMAC key and Redis password Secrets as files, never as env, and never renders their values', () => {
     const rec = recommender({
       cache: { passwordSecretRef: { name: 'redis-auth' } },
       auth: { apiKeysSecretRef: { name: 'keys', key: 'k' }, hmacKeySecretRef: { name: 'hmac', key: 'h' } },
     });
     const rendered = renderRecommender(rec);
-    const env = find(rendered, 'Deployment').spec.template.spec.containers[0].env as { name: string; value?: string; valueFrom?: unknown }[];
-    const byName = Object.fromEntries(env.map((e) => [e.name, e]));
-    expect(byName.TANDEM_API_KEY).toEqual({ name: 'TANDEM_API_KEY', valueFrom: { secretKeyRef: { name: 'keys', key: 'k', optional: false } } });
-    expect(byName.TANDEM_HMAC_KEY).toEqual({ name: 'TANDEM_HMAC_KEY', valueFrom: { secretKeyRef: { name: 'hmac', key: 'h', optional: false } } });
-    expect(byName.REDIS_PASSWORD).toEqual({ name: 'REDIS_PASSWORD', valueFrom: { secretKeyRef: { name: 'redis-auth', key: 'password', optional: false } } });
+    const spec = find(rendered, 'Deployment').spec.template.spec;
+    const env = spec.containers[0].env as { name: string; value?: string; valueFrom?: unknown }[];
+    expect(env.filter((e) => e.valueFrom !== undefined)).toEqual([]);
+    const byName = Object.fromEntries(env.map((e) => [e.name, e.value]));
+    expect(byName).toMatchObject({
+      TANDEM_API_KEYS_FILE: '/var/run/secrets/tandem/api-keys',
+      TANDEM_HMAC_KEY_FILE: '/var/run/secrets/tandem/hmac-key',
+      REDIS_PASSWORD_FILE: '/var/run/secrets/tandem/redis-password',
+    });
+    expect(spec.volumes).toContainEqual({
+      name: 'secrets',
+      projected: {
+        defaultMode: 0o440,
+        sources: [
+          { secret: { name: 'keys', items: [{ key: 'k', path: 'api-keys' }], optional: false } },
+          { secret: { name: 'hmac', items: [{ key: 'h', path: 'hmac-key' }], optional: false } },
+          { secret: { name: 'redis-auth', items: [{ key: 'password', path: 'redis-password' }], optional: false } },
+        ],
+      },
+    });
     expect(rendered.map((o) => o.kind)).not.toContain('Secret');
   });
 
-  it('defaults the API keys and HMAC key to the <name>-auth Secret', () => {
-    const env = container.env as { name: string; valueFrom?: { secretKeyRef?: { name: string; key: string } } }[];
-    expect(env.find((e) => e.name === 'TANDEM_API_KEY')?.valueFrom?.secretKeyRef).toMatchObject({ name: 'storefront-auth', key: 'api-keys' });
-    expect(env.find((e) => e.name === 'TANDEM_HMAC_KEY')?.valueFrom?.secretKeyRef).toMatchObject({ name: 'storefront-auth', key: 'hmac-key' });
+  it('defaults the API keys and HMAC key to the <name>-auth Secret, one source for both, and has no Redis password without one', () => {
+    expect(pod.volumes).toContainEqual({
+      name: 'secrets',
+      projected: {
+        defaultMode: 0o440,
+        sources: [{ secret: { name: 'storefront-auth', items: [{ key: 'api-keys', path: 'api-keys' }, { key: 'hmac-key', path: 'hmac-key' }], optional: false } }],
+      },
+    });
+    expect((container.env as { name: string }[]).map((e) => e.name)).not.toContain('REDIS_PASSWORD_FILE');
+  });
+
+  it('rolls the pods when a Secret reference changes, but a Secret value change reaches running pods as files (no config hash)', () => {
+    const other = renderRecommender(recommender({ auth: { apiKeysSecretRef: { name: 'rotated' } } }));
+    const template = (list: typeof objects) => find(list, 'Deployment').spec.template;
+    expect(template(other).metadata.annotations).toEqual(template(objects).metadata.annotations);
+    expect(JSON.stringify(template(other).spec.volumes)).toContain('"rotated"');
+    expect(template(other)).not.toEqual(template(objects));
   });
 
   it('takes its config from the ConfigMap, and rolls the pods when the config changes', () => {
@@ -327,10 +360,20 @@ describe('the retraining CronJob', () => {
     expect(container.image).toBe(find(objects, 'Deployment').spec.template.spec.containers[0].image);
     expect([...container.command, ...container.args]).toEqual([
       'node', 'build/recommender/src/main.js', 'train', '--catalog', '/models/data/catalog.jsonl', '--events', '/models/data/events.jsonl', '--out', '/models/versions',
-      '--config', '/etc/tandem/config.yaml',
+      '--config', '/etc/tandem/config.yaml', '--prune-events',
     ]);
     expect(container.volumeMounts).toContainEqual({ mountPath: '/models', name: 'models' });
     expect(pod.volumes).toContainEqual({ name: 'models', persistentVolumeClaim: { claimName: 'storefront-models', readOnly: false } });
+  });
+
+  it('pseudonymises with the scoring pods\' HMAC key (a file, never env) and sees their erasures on the state volume', () => {
+    const env = Object.fromEntries((container.env as { name: string; value?: string }[]).map((e) => [e.name, e.value]));
+    expect(env).toMatchObject({ TANDEM_HMAC_KEY_FILE: '/var/run/secrets/tandem/hmac-key', TANDEM_STATE_DIR: '/state', TANDEM_AUDIT_DIR: '/state/audit' });
+    expect(env).not.toHaveProperty('TANDEM_HMAC_KEY');
+    expect(container.volumeMounts).toContainEqual({ mountPath: '/state', name: 'state' });
+    expect(container.volumeMounts).toContainEqual({ mountPath: '/var/run/secrets/tandem', name: 'secrets', readOnly: true });
+    const secrets = pod.volumes.find((v: { name: string }) => v.name === 'secrets');
+    expect(secrets.projected.sources).toEqual([{ secret: { name: 'storefront-auth', items: [{ key: 'hmac-key', path: 'hmac-key' }], optional: false } }]);
   });
 
   it('forbids concurrent runs, honours suspend, and keeps the schedule in UTC', () => {
@@ -387,13 +430,13 @@ describe('the trainer\'s resources', () => {
 
 describe('the model volume', () => {
   it('is a ReadWriteMany PVC of the spec size and class', () => {
-    const pvc = find(renderRecommender(recommender({ model: { storage: { size: '20Gi', storageClassName: 'nfs' } } })), 'PersistentVolumeClaim');
+    const pvc = find(renderRecommender(recommender({ model: { storage: { size: '20Gi', storageClassName: 'nfs' } } })), 'PersistentVolumeClaim', 'storefront-models');
     expect(pvc.spec).toEqual({ accessModes: ['ReadWriteMany'], resources: { requests: { storage: '20Gi' } }, storageClassName: 'nfs' });
   });
 
   it('When an existing claim is given, Then no PVC is rendered and the pods mount that claim', () => {
     const objects = renderRecommender(recommender({ model: { storage: { existingClaim: 'shared-models' } } }));
-    expect(objects.map((o) => o.kind)).not.toContain('PersistentVolumeClaim');
+    expect(kinds(objects)).not.toContain('PersistentVolumeClaim/storefront-models');
     expect(podSpec(objects, 'Deployment').volumes).toContainEqual({ name: 'models', persistentVolumeClaim: { claimName: 'shared-models', readOnly: true } });
     expect(podSpec(objects, 'CronJob').volumes).toContainEqual({ name: 'models', persistentVolumeClaim: { claimName: 'shared-models', readOnly: false } });
   });
@@ -406,9 +449,12 @@ describe('models in S3-compatible object storage', () => {
   const trainer = podSpec(objects, 'CronJob');
   const env = (c: { env: { name: string; value?: string }[] }) => Object.fromEntries(c.env.filter((e) => e.name.startsWith('TANDEM_MODEL_S3_')).map((e) => [e.name, e.value]));
 
-  it('renders no PersistentVolumeClaim: nothing needs ReadWriteMany', () => {
-    expect(objects.map((o) => o.kind)).not.toContain('PersistentVolumeClaim');
-    for (const pod of [scoring, trainer]) expect(pod.volumes.filter((v: { persistentVolumeClaim?: unknown }) => v.persistentVolumeClaim)).toEqual([]);
+  it('renders no model PersistentVolumeClaim: the models need no ReadWriteMany (the state volume is its own, see docs/privacy.md)', () => {
+    expect(objects.filter((o) => o.kind === 'PersistentVolumeClaim').map((o) => o.metadata?.name)).toEqual(['storefront-state']);
+    for (const pod of [scoring, trainer]) {
+      const claims = pod.volumes.filter((v: { persistentVolumeClaim?: unknown }) => v.persistentVolumeClaim).map((v: { name: string }) => v.name);
+      expect(claims).toEqual(['state']);
+    }
   });
 
   it('points scoring and the trainer at the bucket, with the credentials Secret mounted as files', () => {
@@ -463,6 +509,39 @@ describe('models in S3-compatible object storage', () => {
     const c = podSpec(rendered, 'Deployment').containers[0];
     expect(Object.keys(env(c))).toEqual(['TANDEM_MODEL_S3_BUCKET', 'TANDEM_MODEL_S3_PREFIX', 'TANDEM_MODEL_S3_REGION', 'TANDEM_MODEL_S3_FORCE_PATH_STYLE']);
     expect(c.volumeMounts.map((m: { name: string }) => m.name)).not.toContain('model-store-credentials');
+  });
+});
+
+describe('the state volume', () => {
+  it('is a ReadWriteMany PVC of the spec size and class, mounted read-write by the scoring pods and the trainer', () => {
+    const objects = renderRecommender(recommender({ state: { storage: { size: '5Gi', storageClassName: 'nfs' } } }));
+    const pvc = find(objects, 'PersistentVolumeClaim', 'storefront-state');
+    expect(pvc.spec).toEqual({ accessModes: ['ReadWriteMany'], resources: { requests: { storage: '5Gi' } }, storageClassName: 'nfs' });
+    expect(pvc.metadata?.labels?.[LABEL_COMPONENT]).toBe('state');
+    for (const kind of ['Deployment', 'CronJob']) {
+      expect(podSpec(objects, kind).volumes).toContainEqual({ name: 'state', persistentVolumeClaim: { claimName: 'storefront-state', readOnly: false } });
+    }
+  });
+
+  it('When an existing claim is given, Then no state PVC is rendered and the pods mount that claim', () => {
+    const objects = renderRecommender(recommender({ state: { storage: { existingClaim: 'shop-state' } } }));
+    expect(kinds(objects)).not.toContain('PersistentVolumeClaim/storefront-state');
+    expect(podSpec(objects, 'Deployment').volumes).toContainEqual({ name: 'state', persistentVolumeClaim: { claimName: 'shop-state', readOnly: false } });
+  });
+});
+
+describe('the experiments file', () => {
+  it('When variants are set, Then the ConfigMap holds one named experiment with their weights, model versions and engine parameters', () => {
+    const objects = renderRecommender(
+      recommender({
+        experiments: { name: 'ranking', variants: [{ name: 'control', weight: 70 }, { name: 'sharp', weight: 30, engine: { shrinkage: 1 } }] },
+      }),
+    );
+    const file: unknown = JSON.parse(String(find(objects, 'ConfigMap', 'storefront-config').data?.['experiments.json']));
+    expect(file).toEqual({
+      experiments: [{ name: 'ranking', variants: [{ name: 'control', weight: 70 }, { name: 'sharp', weight: 30, engine: { shrinkage: 1 } }] }],
+    });
+    expect(parseExperiments(file)[0]!.variants[1]!.engine).toEqual({ shrinkage: 1 });
   });
 });
 

@@ -15,6 +15,7 @@ import { objectLabels, recommenderNames, type RecommenderNames } from './names.j
 import { RecommenderNetworkPolicies, assertSafeNetworkSpec } from './network-policies.js';
 import { chartObjects } from './render.js';
 import { Scoring } from './scoring.js';
+import { addStateClaim, stateClaimName } from './state.js';
 import { Training } from './training.js';
 
 export interface RenderOptions {
@@ -57,9 +58,12 @@ export class RecommenderChart extends Chart {
       });
     }
 
-    new Scoring(this, 'Scoring', { names, spec });
+    addStateClaim(this, names, spec);
+    const stateClaim = stateClaimName(names, spec);
+
+    new Scoring(this, 'Scoring', { names, spec, stateClaim });
     if (spec.cache.enabled) new Cache(this, 'Cache', { names, spec });
-    new Training(this, 'Training', { names, spec, configMapName: names.config });
+    new Training(this, 'Training', { names, spec, stateClaim, configMapName: names.config });
     new RecommenderNetworkPolicies(this, 'NetworkPolicies', { names, spec, ...(props.operatorNamespace ? { operatorNamespace: props.operatorNamespace } : {}) });
     new Monitoring(this, 'Monitoring', { names, spec });
   }

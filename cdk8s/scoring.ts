@@ -1,6 +1,7 @@
 /**
  * The scoring tier: ServiceAccount, ConfigMap, Deployment, Service, HorizontalPodAutoscaler and
- * PodDisruptionBudget. Secrets (API keys, HMAC key, Redis password) are referenced, never rendered.
+ * PodDisruptionBudget. Secrets (API keys, HMAC key, Redis password) are referenced, never rendered, and
+ * reach the pod as files, which the service re-reads when they change.
  */
 import { createHash } from 'node:crypto';
 import { ApiObject, Duration, JsonPatch, Size } from 'cdk8s';
@@ -9,6 +10,7 @@ import { Construct } from 'constructs';
 import { stringify } from 'yaml';
 import type { RecommenderSpec } from './api/v1alpha1/recommender.js';
 import {
+  API_KEYS_FILE,
   API_PORT,
   API_PORT_NAME,
   CONFIG_DIR,
@@ -17,6 +19,7 @@ import {
   Component,
   Env,
   EXPERIMENTS_FILE,
+  HMAC_KEY_FILE,
   LIVENESS_PATH,
   METRICS_PORT,
   METRICS_PORT_NAME,
@@ -26,18 +29,23 @@ import {
   READINESS_PATH,
   RECOMMENDER_COMMAND,
   RECOMMENDER_UID,
+  REDIS_PASSWORD_FILE,
   REDIS_PORT,
   SCORING_HEAP_RATIO,
   SCORING_TMP_BYTES,
+  SECRETS_DIR,
 } from './constants.js';
 import { mountModelStore } from './model-storage.js';
 import { podSelectorLabels, type RecommenderNames } from './names.js';
 import { componentIdentity, finishPodTemplate, resourceRequirements, restrictedContainer, restrictedPod, selectPods, withEphemeralStorage } from './pod-defaults.js';
 import { quantityValue } from './quantity.js';
+import { mountState, stateEnv } from './state.js';
 
 export interface ScoringProps {
   readonly names: RecommenderNames;
   readonly spec: RecommenderSpec;
+  /** The state PVC (see state.ts). */
+  readonly stateClaim: string;
 }
 
 /** The recommender's engine and rules config (its `TandemConfig` file format) built from the spec. */
@@ -52,7 +60,26 @@ export function recommenderConfig(spec: RecommenderSpec): Record<string, unknown
 export function configMapData(spec: RecommenderSpec): Record<string, string> {
   return {
     [CONFIG_FILE]: stringify(recommenderConfig(spec), { sortMapEntries: true }),
-    [EXPERIMENTS_FILE]: `${JSON.stringify(spec.experiments.variants.map((v) => ({ name: v.name, weight: v.weight, ...(v.modelVersion ? { modelVersion: v.modelVersion } : {}) })))}\n`,
+    [EXPERIMENTS_FILE]: `${JSON.stringify(experimentsFile(spec))}\n`,
+  };
+}
+
+/** The experiments file (the recommender's `ExperimentsFile` format): the spec's experiment, or none. */
+export function experimentsFile(spec: RecommenderSpec): { experiments: unknown[] } {
+  const { name, variants } = spec.experiments;
+  if (variants.length === 0) return { experiments: [] };
+  return {
+    experiments: [
+      {
+        name,
+        variants: variants.map((v) => ({
+          name: v.name,
+          weight: v.weight,
+          ...(v.modelVersion ? { modelVersion: v.modelVersion } : {}),
+          ...(v.engine && Object.keys(v.engine).length > 0 ? { engine: v.engine } : {}),
+        })),
+      },
+    ],
   };
 }
 
@@ -86,6 +113,38 @@ export function scoringNodeOptions(spec: RecommenderSpec): string | undefined {
   return `--max-old-space-size=${mib}`;
 }
 
+/** A file of the secrets volume and the Secret key it comes from. */
+interface SecretFile {
+  readonly ref: { readonly name: string; readonly key: string };
+  readonly path: string;
+}
+
+/** The Secret keys the scoring pod reads, as files of SECRETS_DIR. */
+export function scoringSecretFiles(names: RecommenderNames, spec: RecommenderSpec): SecretFile[] {
+  const files: SecretFile[] = [
+    { ref: spec.auth.apiKeysSecretRef ?? { name: names.defaultAuthSecret, key: 'api-keys' }, path: API_KEYS_FILE },
+    { ref: spec.auth.hmacKeySecretRef ?? { name: names.defaultAuthSecret, key: 'hmac-key' }, path: HMAC_KEY_FILE },
+  ];
+  if (spec.cache.enabled && spec.cache.passwordSecretRef) files.push({ ref: spec.cache.passwordSecretRef, path: REDIS_PASSWORD_FILE });
+  return files;
+}
+
+/**
+ * The projected volume holding the secret files: one source per Secret, only the keys used, read by the
+ * pod's group (fsGroup) only. `optional: false`: a pod whose Secret or key is missing does not start.
+ */
+export function secretsVolume(files: readonly SecretFile[]) {
+  const bySecret = new Map<string, { key: string; path: string }[]>();
+  for (const f of files) bySecret.set(f.ref.name, [...(bySecret.get(f.ref.name) ?? []), { key: f.ref.key, path: f.path }]);
+  return {
+    name: 'secrets',
+    projected: {
+      defaultMode: 0o440,
+      sources: [...bySecret].map(([name, items]) => ({ secret: { name, items, optional: false } })),
+    },
+  };
+}
+
 /** `redis://<name>-redis:6379`, or undefined when the cache is off. */
 export function redisUrl(names: RecommenderNames, spec: RecommenderSpec): string | undefined {
   return spec.cache.enabled ? `redis://${names.redis}:${REDIS_PORT}` : undefined;
@@ -103,6 +162,8 @@ export class Scoring extends Construct {
 
     const data = configMapData(spec);
     const configMap = new kplus.ConfigMap(this, 'Config', { metadata: metadata(names.config), data });
+    // The service reads the ConfigMap's files once, at start: their hash in the pod template rolls the pods
+    // when they change. The Secrets need no hash (their values are never rendered): the service re-reads them.
     const configHash = createHash('sha256').update(JSON.stringify(Object.entries(data).sort())).digest('hex').slice(0, 16);
 
     const replicasOwnedByHpa = spec.autoscaling.enabled;
@@ -121,12 +182,10 @@ export class Scoring extends Construct {
     });
     this.deployment.select(kplus.LabelSelector.of({ labels: selector }));
 
-    const secretEnv = (id: string, ref: { name: string; key: string }) =>
-      kplus.EnvValue.fromSecretValue({ secret: kplus.Secret.fromSecretName(this, id, ref.name), key: ref.key }, { optional: false });
-    const apiKeys = spec.auth.apiKeysSecretRef ?? { name: names.defaultAuthSecret, key: 'api-keys' };
-    const hmacKey = spec.auth.hmacKeySecretRef ?? { name: names.defaultAuthSecret, key: 'hmac-key' };
     const redis = redisUrl(names, spec);
     const nodeOptions = scoringNodeOptions(spec);
+    const secretFiles = scoringSecretFiles(names, spec);
+    const secretPath = (file: string) => kplus.EnvValue.fromValue(`${SECRETS_DIR}/${file}`);
 
     const env: Record<string, kplus.EnvValue> = {
       [Env.PORT]: kplus.EnvValue.fromValue(String(API_PORT)),
@@ -136,11 +195,14 @@ export class Scoring extends Construct {
       [Env.MODEL_VERSION]: kplus.EnvValue.fromValue(spec.model.version),
       [Env.CACHE_TTL_SECONDS]: kplus.EnvValue.fromValue(String(spec.cache.ttlSeconds)),
       [Env.AUDIT_ENABLED]: kplus.EnvValue.fromValue(String(spec.audit.enabled)),
-      [Env.AUDIT_RETENTION_DAYS]: kplus.EnvValue.fromValue(String(spec.audit.retentionDays)),
+      [Env.AUDIT_STDOUT]: kplus.EnvValue.fromValue(String(spec.audit.stdout)),
+      [Env.AUDIT_MAX_FILE_BYTES]: kplus.EnvValue.fromValue(String(spec.audit.maxFileMiB * 2 ** 20)),
+      [Env.AUDIT_ROTATE_SECONDS]: kplus.EnvValue.fromValue(String(spec.audit.rotateMinutes * 60)),
+      ...stateEnv(spec),
       ...(redis ? { [Env.REDIS_URL]: kplus.EnvValue.fromValue(redis) } : {}),
-      ...(redis && spec.cache.passwordSecretRef ? { [Env.REDIS_PASSWORD]: secretEnv('RedisPassword', spec.cache.passwordSecretRef) } : {}),
-      [Env.API_KEYS]: secretEnv('ApiKeys', apiKeys),
-      [Env.HMAC_KEY]: secretEnv('HmacKey', hmacKey),
+      ...(secretFiles.some((f) => f.path === REDIS_PASSWORD_FILE) ? { [Env.REDIS_PASSWORD_FILE]: secretPath(REDIS_PASSWORD_FILE) } : {}),
+      [Env.API_KEYS_FILE]: secretPath(API_KEYS_FILE),
+      [Env.HMAC_KEY_FILE]: secretPath(HMAC_KEY_FILE),
       ...(nodeOptions ? { [Env.NODE_OPTIONS]: kplus.EnvValue.fromValue(nodeOptions) } : {}),
     };
 
@@ -179,11 +241,17 @@ export class Scoring extends Construct {
     });
     container.mount(CONFIG_DIR, kplus.Volume.fromConfigMap(this, 'ConfigVolume', configMap, { name: 'config' }), { readOnly: true });
     const modelCacheBytes = mountModelStore(this, container, { names, spec });
+    mountState(this, container, props.stateClaim);
     container.mount('/tmp', kplus.Volume.fromEmptyDir(this, 'TmpVolume', 'tmp', { sizeLimit: Size.mebibytes(SCORING_TMP_BYTES / 2 ** 20) }));
 
     const deploymentObject = ApiObject.of(this.deployment);
     const resources = withEphemeralStorage(resourceRequirements(spec.resources), SCORING_TMP_BYTES + modelCacheBytes, 'spec.resources');
     finishPodTemplate(deploymentObject, '/spec/template', [resources]);
+    deploymentObject.addJsonPatch(
+      // cdk8s-plus has no projected volumes.
+      JsonPatch.add('/spec/template/spec/volumes/-', secretsVolume(secretFiles)),
+      JsonPatch.add('/spec/template/spec/containers/0/volumeMounts/-', { name: 'secrets', mountPath: SECRETS_DIR, readOnly: true }),
+    );
     deploymentObject.addJsonPatch(
       JsonPatch.add('/spec/revisionHistoryLimit', 5),
       JsonPatch.add('/spec/template/spec/topologySpreadConstraints', [

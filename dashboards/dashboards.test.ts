@@ -14,6 +14,7 @@ import { find, recommender } from '../cdk8s/test/fixtures.js';
 import { toolPath } from '../hack/control-plane.js';
 import { createOperatorMetrics } from '../operator/metrics.js';
 import { createMetrics } from '../recommender/src/api/metrics.js';
+import { withTrustMetrics } from '../recommender/src/api/trust-metrics.js';
 import { dashboardQueries, expandVariables, groupingLabels, metricNames, panelsOf, rowsOf, selectorsOf, variableLabel, variablesOf } from './inspect.js';
 import { EXTERNAL_SERIES, PENDING_SERVICE_METRICS, RECORDED_SERIES, SERVICE_MONITOR_TARGET_LABELS, exposedSeries } from './metric-names.js';
 import { oldSpaceLimitBytes } from './operator.js';
@@ -49,7 +50,7 @@ let allowed: Record<string, Map<string, Set<string>>>;
 beforeAll(async () => {
   const named = (list: Readonly<Record<string, readonly string[]>>) => Object.entries(list).map(([name, labels]) => [name, new Set(labels)] as const);
   const external = Object.entries(EXTERNAL_SERIES).map(([name, e]) => [name, new Set(e.labels)] as const);
-  const service = new Map([...(await exposedSeries(createMetrics().registry)), ...named(PENDING_SERVICE_METRICS), ...named(RECORDED_SERIES), ...external]);
+  const service = new Map([...(await exposedSeries(withTrustMetrics(createMetrics()).registry)), ...named(PENDING_SERVICE_METRICS), ...named(RECORDED_SERIES), ...external]);
   allowed = {
     'tandem-recommender': service,
     'tandem-business': service,

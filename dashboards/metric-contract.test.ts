@@ -13,6 +13,7 @@ import { recommender } from '../cdk8s/test/fixtures.js';
 import { createOperatorMetrics } from '../operator/metrics.js';
 import { createMetricsApp } from '../recommender/src/api/app.js';
 import { createMetrics } from '../recommender/src/api/metrics.js';
+import { withTrustMetrics } from '../recommender/src/api/trust-metrics.js';
 import { startServer, type Running } from '../recommender/src/server.js';
 import { dashboardQueries, metricNames } from './inspect.js';
 import { EXTERNAL_SERIES, PENDING_SERVICE_METRICS, RECORDED_SERIES, seriesNames } from './metric-names.js';
@@ -33,7 +34,7 @@ const read = new Set(shipped.flatMap((q) => metricNames(q.expr)));
 let service: Running;
 let exported: Set<string>;
 beforeAll(async () => {
-  service = await startServer(createMetricsApp(createMetrics()), 0, '127.0.0.1');
+  service = await startServer(createMetricsApp(withTrustMetrics(createMetrics())), 0, '127.0.0.1');
   const live = await (await fetch(`http://127.0.0.1:${service.port}/metrics`)).text();
   exported = new Set([...seriesNames(live), ...seriesNames(await createOperatorMetrics().register.metrics())]);
 });

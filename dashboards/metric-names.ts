@@ -76,22 +76,7 @@ export const EXTERNAL_SERIES: Readonly<Record<string, ExternalSeries>> = {
  * promtool series; the metric-contract test fails once one of them is exported, so that it is removed here. Empty
  * this list after merging the service work.
  */
-export const PENDING_SERVICE_METRICS: Readonly<Record<string, readonly string[]>> = {
-  [Metrics.RECOMMENDATIONS_TOTAL]: ['intent', 'variant'],
-  [Metrics.RECOMMENDED_ITEMS_TOTAL]: ['intent', 'source'],
-  [Metrics.CANDIDATES_TOTAL]: ['intent'],
-  [Metrics.FILTERED_ITEMS_TOTAL]: ['intent', 'reason'],
-  [Metrics.CACHE_REQUESTS_TOTAL]: ['tier', 'result'],
-  [Metrics.CACHE_UP]: [],
-  [Metrics.MODEL_AGE_SECONDS]: [],
-  [Metrics.AUDIT_RECORDS_TOTAL]: ['outcome'],
-  [Metrics.AUDIT_SINK_ERRORS_TOTAL]: ['sink'],
-  [Metrics.EXPERIMENT_IMPRESSIONS_TOTAL]: ['experiment', 'variant'],
-  [Metrics.EXPERIMENT_CLICKS_TOTAL]: ['experiment', 'variant'],
-  [Metrics.EXPERIMENT_ADD_TO_CARTS_TOTAL]: ['experiment', 'variant'],
-  [Metrics.EXPERIMENT_CONVERSIONS_TOTAL]: ['experiment', 'variant'],
-  [Metrics.EXPERIMENT_REVENUE_TOTAL]: ['experiment', 'variant'],
-};
+export const PENDING_SERVICE_METRICS: Readonly<Record<string, readonly string[]>> = {};
 
 /** Series a Recommender's PrometheusRule records (cdk8s/alerts/slo.ts), with their labels. */
 export const RECORDED_SERIES: Readonly<Record<string, readonly string[]>> = Object.fromEntries(

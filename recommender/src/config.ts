@@ -112,13 +112,61 @@ export const CacheConfig = Type.Object(
      * Default 0: any online update invalidates. A new model or a catalogue change always does.
      */
     maxStaleMs: Type.Integer({ minimum: 0, default: 0 }),
+    /** ttlSeconds: how long a candidate list lives in either tier (`TANDEM_CACHE_TTL_SECONDS` overrides it). Default 300. */
+    ttlSeconds: Type.Integer({ minimum: 1, maximum: 86_400, default: 300 }),
+    /** redis: the shared tier behind the in-process one, used when `REDIS_URL` is set. */
+    redis: Type.Object(
+      {
+        /** timeoutMs: every Redis call gives up after this; the request is then served uncached. Default 20. */
+        timeoutMs: Type.Integer({ minimum: 1, maximum: 10_000, default: 20 }),
+        /** keyPrefix: start of every key, before the model version. Default `tandem:cand:`. */
+        keyPrefix: Type.String({ minLength: 1, maxLength: 64, pattern: '^[^*?\\[\\]\\s]+$', default: 'tandem:cand:' }),
+        /** backoffMs: after a failed call, Redis is skipped this long (doubling to 10 s while it keeps failing). Default 250. */
+        backoffMs: Type.Integer({ minimum: 1, maximum: 10_000, default: 250 }),
+      },
+      { additionalProperties: false, default: {} },
+    ),
   },
   { additionalProperties: false, default: {} },
 );
 export type CacheConfig = Static<typeof CacheConfig>;
 
+export const AuthConfig = Type.Object(
+  {
+    /** ratePerSecond: each API key's request rate limit per pod, unless its keys-file entry sets one. Default 0: none. */
+    ratePerSecond: Type.Number({ minimum: 0, default: 0 }),
+    /** burst: requests a key may send at once above its rate. Default: one second's worth. */
+    burst: Type.Optional(Type.Integer({ minimum: 1 })),
+  },
+  { additionalProperties: false, default: {} },
+);
+export type AuthConfig = Static<typeof AuthConfig>;
+
+export const GateConfig = Type.Object(
+  {
+    /**
+     * maxMetricDrop: a new version whose offline hr10, ndcg10, precision5 or coverage is more than this share
+     * below the active version's is refused (activate it by hand to override). Default 0.1.
+     */
+    maxMetricDrop: Type.Number({ minimum: 0, maximum: 1, default: 0.1 }),
+    /** minCountRatio: and one whose events, orders, users, items or cross-sell pairs fall below this share of the active's. Default 0.5. */
+    minCountRatio: Type.Number({ minimum: 0, maximum: 1, default: 0.5 }),
+  },
+  { additionalProperties: false, default: {} },
+);
+export type GateConfig = Static<typeof GateConfig>;
+
+export const TrainingConfig = Type.Object(
+  {
+    /** maxRejectedShare: training fails when a larger share of an input file's records is invalid. Default 0.01. */
+    maxRejectedShare: Type.Number({ minimum: 0, maximum: 1, default: 0.01 }),
+  },
+  { additionalProperties: false, default: {} },
+);
+export type TrainingConfig = Static<typeof TrainingConfig>;
+
 export const TandemConfig = Type.Object(
-  { engine: EngineConfig, rules: RulesConfig, cache: CacheConfig },
+  { engine: EngineConfig, rules: RulesConfig, cache: CacheConfig, auth: AuthConfig, gate: GateConfig, training: TrainingConfig },
   { additionalProperties: false, default: {} },
 );
 export type TandemConfig = Static<typeof TandemConfig>;
@@ -159,35 +207,4 @@ export function loadConfigFile(path: string | undefined): TandemConfig {
     throw new ConfigError(`failed to read config ${path}: ${(err as Error).message}`);
   }
   return parseConfig(raw);
-}
-
-export interface ServiceEnv {
-  port: number;
-  /** METRICS_PORT: when set, /metrics is also served alone on this port (for Prometheus). */
-  metricsPort: number | undefined;
-  apiKey: string | undefined;
-  logLevel: string;
-  variant: string;
-  /** TANDEM_MODEL_VERSION: serve this version of the model directory; `latest` (or unset) follows the newest. */
-  modelVersion: string | undefined;
-}
-
-/** Reads and checks the service's environment variables. */
-export function readServiceEnv(env: NodeJS.ProcessEnv): ServiceEnv {
-  const portRaw = env.PORT ?? '8080';
-  const port = Number(portRaw);
-  if (!Number.isInteger(port) || port < 0 || port > 65535) {
-    throw new ConfigError(`invalid config: 'PORT' (${portRaw}) must be an integer 0–65535`);
-  }
-  const metricsRaw = env.METRICS_PORT;
-  const metricsPort = metricsRaw === undefined || metricsRaw === '' ? undefined : Number(metricsRaw);
-  if (metricsPort !== undefined && (!Number.isInteger(metricsPort) || metricsPort < 0 || metricsPort > 65535)) {
-    throw new ConfigError(`invalid config: 'METRICS_PORT' (${metricsRaw}) must be an integer 0–65535`);
-  }
-  const apiKey = env.TANDEM_API_KEY;
-  if (apiKey !== undefined && apiKey.length < 8) {
-    throw new ConfigError(`invalid config: 'TANDEM_API_KEY' must be at least 8 characters`);
-  }
-  const modelVersion = env.TANDEM_MODEL_VERSION || undefined;
-  return { port, metricsPort, apiKey, logLevel: env.LOG_LEVEL ?? 'info', variant: env.TANDEM_VARIANT ?? 'control', modelVersion };
 }

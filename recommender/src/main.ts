@@ -1,7 +1,7 @@
 /**
  * The recommender's one entry point, with two commands:
  *   serve  [--catalog F --events F] [--model-dir DIR] [--watch-seconds N] [--config F]
- *   train  --catalog F --events F --out DIR [--config F] [--skip-metrics] [--keep N] [--history-days N]
+ *   train  --catalog F --events F --out DIR [--config F] [--skip-metrics] [--keep N] [--history-days N] [--prune-events]
  * and a helper, `demo-data --out DIR`, that writes the demo shop as JSON Lines.
  * `serve` with no inputs generates the demo shop, trains on it and serves it from memory.
  */
@@ -11,9 +11,16 @@ import { parseArgs } from 'node:util';
 import { pino, type Logger } from 'pino';
 import { createApp, createMetricsApp } from './api/app.js';
 import { createMetrics } from './api/metrics.js';
+import { inputProblem, TrainingDataError } from './cli/input-check.js';
 import { loadInputs, type Inputs } from './cli/inputs.js';
 import { fmtMs, progressPrinter } from './cli/progress.js';
-import { ConfigError, loadConfigFile, readServiceEnv, type TandemConfig } from './config.js';
+import { ConfigError, loadConfigFile, type TandemConfig } from './config.js';
+import { readServiceEnv, type ServiceEnv } from './env.js';
+import { Authenticator } from './auth/authenticator.js';
+import { parseKeysFile, plainKey, type ApiKey } from './auth/keys.js';
+import { SecretFile } from './auth/secret-file.js';
+import { RedisTier } from './cache/redis.js';
+import { Env } from '../../cdk8s/constants.js';
 import { DEMO_SHOP, eventRecords, generateShop } from './data/demo-shop.js';
 import { writeJsonl } from './data/jsonl.js';
 import { Catalog } from './engine/catalog.js';
@@ -27,6 +34,7 @@ import { S3ModelSource, openBucket, s3LocationFromEnv } from './model/s3-source.
 import { ModelStore } from './model/store.js';
 import { startServer } from './server.js';
 import { RecommenderService } from './service.js';
+import { openServeTrust, privatiseInputs, trainerPrivacy } from './trust.js';
 
 export const DEMO_API_KEY = 'tandem-demo-key';
 
@@ -34,8 +42,13 @@ function out(line = ''): void {
   process.stdout.write(line + '\n');
 }
 
-/** Trains the full model, and (unless skipped) offline metrics on a temporal split. */
+/**
+ * Trains the full model, and (unless skipped) offline metrics on a temporal split. Refuses (TrainingDataError)
+ * inputs with no usable events or with more rejected records than `training.maxRejectedShare`.
+ */
 function trainWithMetrics(inputs: Inputs, cfg: TandemConfig, skipMetrics: boolean): { data: ModelData; metrics: Record<string, number> } {
+  const problem = inputProblem(inputs.files, inputs.events.length, cfg.training.maxRejectedShare);
+  if (problem) throw new TrainingDataError(`refusing to train, no model version written: ${problem}`);
   let metrics: Record<string, number> = {};
   if (!skipMetrics) {
     const t0 = performance.now();
@@ -69,11 +82,13 @@ async function trainCommand(args: string[]): Promise<void> {
       'skip-metrics': { type: 'boolean' },
       keep: { type: 'string' },
       'history-days': { type: 'string' },
+      'prune-events': { type: 'boolean' },
+      'max-rejected-share': { type: 'string' },
     },
   });
   if (!values.catalog || !values.events || !values.out) {
     throw new ConfigError(
-      'usage: npm run train -- --catalog catalog.jsonl --events events.jsonl --out models/ [--config F] [--skip-metrics] [--keep N] [--history-days N]',
+      'usage: npm run train -- --catalog catalog.jsonl --events events.jsonl --out models/ [--config F] [--skip-metrics] [--keep N] [--history-days N] [--max-rejected-share 0.01] [--prune-events]',
     );
   }
   const keep = positiveInteger(values.keep, 'keep', 'TANDEM_KEEP_VERSIONS');
@@ -83,7 +98,15 @@ async function trainCommand(args: string[]): Promise<void> {
   const location = s3LocationFromEnv(process.env);
   const bucket = location && openBucket(location);
   if (bucket) await downloadInputs(bucket, [values.catalog, values.events]);
+  if (values['max-rejected-share'] !== undefined) {
+    const share = Number(values['max-rejected-share']);
+    if (!(share >= 0 && share <= 1)) throw new ConfigError(`invalid config: '--max-rejected-share' (${values['max-rejected-share']}) must be a number 0–1`);
+    cfg.training.maxRejectedShare = share;
+  }
+  // Pseudonymised, erased shoppers and expired events dropped, before anything is trained or stored.
+  const privacy = await trainerPrivacy(pino({ base: { command: 'train' } }, pino.destination(2)), out);
   const inputs = await loadInputs(values);
+  privacy.privatise(inputs);
   if (historyDays !== undefined) {
     const all = inputs.events.length;
     inputs.events = lastDays(inputs.events, historyDays);
@@ -104,6 +127,8 @@ async function trainCommand(args: string[]): Promise<void> {
     const pruned = bucket ? await pruneRemoteVersions(bucket, keep, protect) : await pruneVersions(values.out, keep, protect);
     if (pruned.length > 0) out(`pruned ${pruned.length} old version(s), keeping the newest ${keep}: ${pruned.join(', ')}`);
   }
+  await privacy.housekeeping(values['prune-events'] ? values.events : undefined);
+  privacy.close();
 }
 
 async function demoDataCommand(args: string[]): Promise<void> {
@@ -116,16 +141,19 @@ async function demoDataCommand(args: string[]): Promise<void> {
   out(`wrote ${shop.items.length} items and ${shop.events.length} events to ${values.out}/catalog.jsonl and events.jsonl`);
 }
 
-function banner(port: number, apiKey: string, service: RecommenderService, demoKey: boolean, logger: Logger): void {
+async function banner(port: number, demoKey: string | undefined, service: RecommenderService, logger: Logger): Promise<void> {
   const base = `http://localhost:${port}`;
-  const auth = `-H 'Authorization: Bearer ${apiKey}'`;
+  // A configured key never goes to stdout (in a pod, that is the cluster's log pipeline): only the demo's.
+  const auth = `-H 'Authorization: Bearer ${demoKey ?? '<your API key>'}'`;
   // Pick examples that return something: a popular item with complements, one with alternatives, a known shopper.
   let crossItem = '';
   let upItem = '';
   for (const id of service.catalog.ids.slice(0, 500)) {
     try {
-      if (!crossItem && service.recommend({ intent: 'cross-sell', items: [id], limit: 5 }).items.length >= 3) crossItem = id;
-      if (!upItem && service.recommend({ intent: 'up-sell', items: [id], limit: 5 }).items.length >= 3) upItem = id;
+      // Not shown to anyone: no decision record, no experiment impression.
+      const unshown = { record: false };
+      if (!crossItem && (await service.recommend({ intent: 'cross-sell', items: [id], limit: 5 }, unshown)).items.length >= 3) crossItem = id;
+      if (!upItem && (await service.recommend({ intent: 'up-sell', items: [id], limit: 5 }, unshown)).items.length >= 3) upItem = id;
     } catch (err) {
       logger.warn({ err }, 'failed to pick example items');
     }
@@ -133,7 +161,7 @@ function banner(port: number, apiKey: string, service: RecommenderService, demoK
   }
   const user = 'u-1';
   out('');
-  out(`Tandem recommender listening on ${base}${demoKey ? ` — demo API key: ${apiKey}` : ''}`);
+  out(`Tandem recommender listening on ${base}${demoKey ? ` — demo API key: ${demoKey}` : ''}`);
   out('');
   out(`curl -s ${auth} '${base}/v1/recommendations/cross-sell?items=${crossItem || 'sku-0001'}&limit=5'`);
   out(`curl -s ${auth} '${base}/v1/recommendations/up-sell?item=${upItem || 'sku-0001'}&limit=5'`);
@@ -141,6 +169,44 @@ function banner(port: number, apiKey: string, service: RecommenderService, demoK
   out(`curl -s ${auth} '${base}/v1/models'`);
   out(`curl -s ${base}/openapi.json   # also /healthz /readyz /metrics (no key)`);
   out('');
+}
+
+/**
+ * The API keys: the keys file (`TANDEM_API_KEYS_FILE`, re-read when it changes) and `TANDEM_API_KEY`;
+ * the demo key only when neither is set and the demo shop is served.
+ */
+async function loadApiKeys(env: ServiceEnv, demo: boolean, logger: Logger): Promise<{ keys: () => readonly ApiKey[]; demoKey?: string; close: () => void }> {
+  const fixed = env.apiKey ? [plainKey(env.apiKey)] : [];
+  if (!env.apiKeysFile) {
+    if (fixed.length > 0) return { keys: () => fixed, close: () => undefined };
+    if (!demo) throw new ConfigError(`'${Env.API_KEYS_FILE}' or '${Env.API_KEY}' must be set (only the demo shop has a default key)`);
+    const demoKeys = [plainKey(DEMO_API_KEY)];
+    return { keys: () => demoKeys, demoKey: DEMO_API_KEY, close: () => undefined };
+  }
+  let all: readonly ApiKey[] = [];
+  const file = await SecretFile.open({ path: env.apiKeysFile, what: 'API keys', parse: parseKeysFile, logger, onChange: (keys) => (all = [...fixed, ...keys]) });
+  all = [...fixed, ...file.value];
+  return { keys: () => all, close: () => file.close() };
+}
+
+/** The Redis tier when `REDIS_URL` is set (and the cache is on); the password from `REDIS_PASSWORD` or its file. */
+async function redisTier(env: ServiceEnv, cfg: TandemConfig, logger: Logger): Promise<RedisTier | undefined> {
+  if (!env.redisUrl || !cfg.cache.enabled) {
+    logger.info({ redis: false }, env.redisUrl ? 'candidate cache off (cache.enabled: false)' : 'candidate cache in memory only (no REDIS_URL)');
+    return undefined;
+  }
+  let password: (() => string | undefined) | undefined;
+  if (env.redisPasswordFile) {
+    const file = await SecretFile.open({ path: env.redisPasswordFile, what: 'Redis password', parse: (text) => text.trim(), logger });
+    password = () => file.value;
+  } else if (env.redisPassword) {
+    const value = env.redisPassword;
+    password = () => value;
+  }
+  const { timeoutMs, backoffMs } = cfg.cache.redis;
+  const tier = new RedisTier({ url: env.redisUrl, timeoutMs, backoffMs, logger, ...(password ? { password } : {}) });
+  logger.info({ redis: `${env.redisUrl.protocol}//${env.redisUrl.host}`, timeoutMs, ttlSeconds: cfg.cache.ttlSeconds }, 'candidate cache in memory, shared through Redis');
+  return tier;
 }
 
 async function serveCommand(args: string[]): Promise<void> {
@@ -157,17 +223,18 @@ async function serveCommand(args: string[]): Promise<void> {
   });
   const env = readServiceEnv(process.env);
   const cfg = loadConfigFile(values.config);
-  const demo = !values.catalog && !values.events && !values['model-dir'];
-  const apiKey = env.apiKey ?? (demo ? DEMO_API_KEY : undefined);
-  if (!apiKey) throw new ConfigError(`'TANDEM_API_KEY' must be set (only the demo shop has a default key)`);
+  if (env.cacheTtlSeconds !== undefined) cfg.cache.ttlSeconds = env.cacheTtlSeconds;
+  const modelDir = values['model-dir'] ?? env.modelDir;
+  const demo = !values.catalog && !values.events && !modelDir;
   const watchSeconds = values['watch-seconds'] === undefined ? 30 : Number(values['watch-seconds']);
   if (!Number.isFinite(watchSeconds) || watchSeconds < 0) throw new ConfigError(`'--watch-seconds' (${values['watch-seconds']}) must be a number ≥ 0`);
 
   const logger = pino({ level: env.logLevel, base: { service: 'tandem-recommender' } }, pino.destination(2));
+  const apiKeys = await loadApiKeys(env, demo, logger);
+  const auth = new Authenticator(apiKeys.keys, cfg.auth);
   const metrics = createMetrics();
   const catalog = new Catalog();
   const location = s3LocationFromEnv(process.env);
-  const modelDir = values['model-dir'];
   const source =
     location && modelDir
       ? new S3ModelSource({ bucket: openBucket(location), dir: modelDir, pinned: env.modelVersion, logger, onRefused: (version, reason) => store.refused.set(version, reason) })
@@ -179,9 +246,13 @@ async function serveCommand(args: string[]): Promise<void> {
     logger,
     pinned: env.modelVersion,
     source,
+    gate: cfg.gate,
   });
-  const service = new RecommenderService({ catalog, store, config: cfg, variant: env.variant });
-  const { app } = createApp({ service, store, apiKey, logger, metrics });
+  const trust = await openServeTrust({ env, logger, registry: metrics.registry, ingested: metrics.ingested, store, catalog, historySize: cfg.engine.historySize, modelDir });
+  const sharedCache = await redisTier(env, cfg, logger);
+  const service = new RecommenderService({ catalog, store, config: cfg, variant: env.variant, ...(sharedCache ? { sharedCache } : {}), ...trust.deps });
+  trust.start(service);
+  const { app } = createApp({ service, store, auth, logger, metrics });
   const running = await startServer(app, env.port);
   logger.info({ port: running.port }, 'listening; not ready until a model is loaded');
   const metricsServer = env.metricsPort === undefined ? undefined : await startServer(createMetricsApp(metrics), env.metricsPort);
@@ -189,20 +260,23 @@ async function serveCommand(args: string[]): Promise<void> {
 
   if (values.catalog || values.events || demo) {
     const inputs = await loadInputs(values);
+    privatiseInputs(inputs, service.privacy);
     const { data, metrics: offline } = trainWithMetrics(inputs, cfg, values['skip-metrics'] ?? false);
     const manifest = store.addInMemory(data, { metrics: offline, config: cfg });
     await store.activate(manifest.version);
   }
-  if (values['model-dir']) {
+  if (modelDir) {
     await store.follow();
-    if (!store.active) logger.warn({ dir: values['model-dir'], version: env.modelVersion ?? 'latest' }, 'no valid model in the model directory yet; not ready');
+    if (!store.active) logger.warn({ dir: modelDir, version: env.modelVersion ?? 'latest' }, 'no valid model in the model directory yet; not ready');
     if (watchSeconds > 0) store.watch(watchSeconds * 1000);
   }
-  if (store.active) banner(running.port, apiKey, service, demo && !env.apiKey, logger);
+  sharedCache?.connect(); // after the model is loaded: loading blocks the event loop, and a connect would time out
+  if (store.active) await banner(running.port, apiKeys.demoKey, service, logger);
 
   const stop = (signal: string): void => {
     logger.info({ signal }, 'shutting down');
-    Promise.all([running.close(), metricsServer?.close()]).then(
+    apiKeys.close();
+    Promise.all([running.close(), metricsServer?.close(), service.close(), trust.close()]).then(
       () => process.exit(0),
       () => process.exit(1),
     );
@@ -222,6 +296,6 @@ async function main(): Promise<void> {
 }
 
 main().catch((err: unknown) => {
-  console.error(err instanceof ConfigError ? err.message : err);
+  console.error(err instanceof ConfigError || err instanceof TrainingDataError ? err.message : err);
   process.exit(1);
 });

@@ -4,6 +4,8 @@ import { join } from 'node:path';
 import { Ajv2020 } from 'ajv/dist/2020.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createApp, createMetricsApp } from '../src/api/app.js';
+import { Authenticator } from '../src/auth/authenticator.js';
+import { plainKey, sha256, type ApiKey } from '../src/auth/keys.js';
 import { parseConfig } from '../src/config.js';
 import { Catalog } from '../src/engine/catalog.js';
 import { writeArtifact } from '../src/model/artifact.js';
@@ -13,6 +15,18 @@ import { RecommenderService } from '../src/service.js';
 import { at, CAMERA_SHOP, ordersToEvents, repeat, silent, trainModel } from './fixtures.js';
 
 const KEY = 'test-key-123';
+/** A storefront's key: recommendations only. */
+const READER = 'reader-key-456';
+/** A key allowed one request per 1,000 s: its second request is over the limit. */
+const SLOW = 'slow-key-789';
+/** A feed's key: events only. */
+const WRITER = 'writer-key-012';
+const keys: ApiKey[] = [
+  plainKey(KEY, 'ops'),
+  { name: 'feed', digest: sha256(WRITER), scopes: new Set(['events:write']) },
+  { name: 'storefront', digest: sha256(READER), scopes: new Set(['recommend:read']) },
+  { name: 'slow', digest: sha256(SLOW), scopes: new Set(['recommend:read']), ratePerSecond: 0.001, burst: 1 },
+];
 const cfg = parseConfig({});
 const orders = [...repeat(6, ['cam-1', 'card-1']), ...repeat(3, ['cam-1', 'tri-1']), ...repeat(4, ['mug-1', 'beans-1'])];
 const orders2 = [...repeat(6, ['cam-1', 'bag-1']), ...repeat(4, ['mug-1', 'beans-1'])];
@@ -23,7 +37,7 @@ let metricsOf: ReturnType<typeof createApp>['metrics'];
 let base: string;
 let store: ModelStore;
 let openapi: { paths: Record<string, Record<string, { responses: Record<string, { content?: Record<string, { schema: object }> }> }>> };
-let routes: { method: string; path: string }[];
+let routes: { method: string; path: string; scope?: string; body?: unknown }[];
 let dir: string;
 let v1: string;
 let v2: string;
@@ -56,7 +70,7 @@ beforeAll(async () => {
   const catalog = new Catalog();
   store = new ModelStore({ dir, catalog, engine: cfg.engine, logger: silent });
   const service = new RecommenderService({ catalog, store, config: cfg });
-  const app = createApp({ service, store, apiKey: KEY, logger: silent });
+  const app = createApp({ service, store, auth: new Authenticator(() => keys, cfg.auth), logger: silent });
   openapi = app.openapi as typeof openapi;
   routes = app.routes;
   running = await startServer(app.app, 0, '127.0.0.1');
@@ -87,14 +101,36 @@ describe('before a model is loaded', () => {
 
 describe('auth', () => {
   it.each([
-    ['no header', {}],
-    ['a wrong key', { authorization: 'Bearer nope-nope-nope' }],
-    ['another scheme', { authorization: `Basic ${KEY}` }],
-  ])('When the request has %s, Then it gets 401 problem JSON', async (_name, headers) => {
+    ['no header', {}, 'Bearer'],
+    ['another scheme', { authorization: `Basic ${KEY}` }, 'Bearer'],
+    ['a wrong key', { authorization: 'Bearer nope-nope-nope' }, 'Bearer error="invalid_token"'],
+  ])('When the request has %s, Then it gets 401 problem JSON', async (_name, headers, challenge) => {
     const r = await get('/v1/recommendations/cross-sell?items=cam-1', headers as Record<string, string>);
     expect(r.status).toBe(401);
-    expect(r.headers.get('www-authenticate')).toBe('Bearer');
+    expect(r.headers.get('www-authenticate')).toBe(challenge);
     await conforms(r, '/v1/recommendations/cross-sell');
+  });
+
+  it('When a key lacks the scope of the call, Then it gets 403 naming the scope, and its own scope still works', async () => {
+    const reader = { authorization: `Bearer ${READER}` };
+    expect((await get('/v1/recommendations/cross-sell?items=cam-1', reader)).status).toBe(200);
+    const models = await get('/v1/models', reader);
+    expect(models.status).toBe(403);
+    expect(models.headers.get('www-authenticate')).toBe('Bearer error="insufficient_scope", scope="admin"');
+    expect(((await conforms(models, '/v1/models')) as { detail: string }).detail).toBe("API key 'storefront' lacks the scope 'admin'");
+    const events = await fetch(base + '/v1/events', { method: 'POST', headers: { ...reader, 'content-type': 'application/json' }, body: '[]' });
+    expect(events.status).toBe(403);
+    await conforms(events, '/v1/events', 'post');
+  });
+
+  it('When a key goes over its rate limit, Then it gets 429 with Retry-After, and other keys are unaffected', async () => {
+    const slow = { authorization: `Bearer ${SLOW}` };
+    expect((await get('/v1/recommendations/up-sell?item=cam-1', slow)).status).toBe(200);
+    const r = await get('/v1/recommendations/up-sell?item=cam-1', slow);
+    expect(r.status).toBe(429);
+    expect(Number(r.headers.get('retry-after'))).toBeGreaterThanOrEqual(999);
+    await conforms(r, '/v1/recommendations/up-sell');
+    expect((await get('/v1/recommendations/up-sell?item=cam-1')).status).toBe(200);
   });
 
   it('When probes and metrics are called without a key, Then they answer', async () => {
@@ -165,6 +201,60 @@ describe('OpenAPI', () => {
     await conforms(await send('POST', '/v1/catalog/items', [{ id: 'x' }]), '/v1/catalog/items', 'post');
     await conforms(await send('PATCH', '/v1/inventory', { 'mug-1': 5 }), '/v1/inventory', 'patch');
     await conforms(await send('POST', '/v1/events', [{ type: 'view', userId: 'u1', itemId: 'mug-1', timestamp: at(999) }]), '/v1/events', 'post');
+  });
+});
+
+describe('the API contract', () => {
+  const concrete = (path: string): string => path.replace('{version}', v1);
+  const call = (method: string, path: string, headers: Record<string, string>, body?: string) =>
+    fetch(base + concrete(path), { method: method.toUpperCase(), headers: { 'content-type': 'application/json', ...headers }, ...(body === undefined ? {} : { body }) });
+
+  it('When every route is called without a key, or with a key lacking its scope, Then it answers the documented 401 or 403', async () => {
+    const secured = routes.filter((r) => r.scope);
+    expect(secured.length).toBeGreaterThanOrEqual(8);
+    for (const r of secured) {
+      const body = r.body ? '[]' : undefined;
+      const missing = await call(r.method, r.path, {}, body);
+      expect(missing.status, `${r.method} ${r.path}`).toBe(401);
+      await conforms(missing, r.path, r.method);
+      const other = r.scope === 'recommend:read' ? WRITER : READER;
+      const wrong = await call(r.method, r.path, { authorization: `Bearer ${other}` }, body);
+      expect(wrong.status, `${r.method} ${r.path}`).toBe(403);
+      await conforms(wrong, r.path, r.method);
+      const op = openapi.paths[r.path]![r.method] as unknown as { security: Record<string, string[]>[] };
+      expect(op.security).toEqual([{ bearer: [r.scope] }]);
+    }
+  });
+
+  it('When a body is over 10 MB, Then every route with a body answers the documented 413', async () => {
+    const big = `[${'0,'.repeat(5_500_000)}0]`;
+    for (const r of routes.filter((x) => x.body)) {
+      const res = await call(r.method, r.path, auth, big);
+      expect(res.status, `${r.method} ${r.path}`).toBe(413);
+      await conforms(res, r.path, r.method);
+    }
+  });
+
+  it('When a known path is called with a method it does not declare, Then it gets 405 with Allow; OPTIONS lists them', async () => {
+    const r = await call('delete', '/v1/recommendations/cross-sell?items=cam-1', auth);
+    expect(r.status).toBe(405);
+    expect(r.headers.get('allow')).toBe('GET, HEAD');
+    expect(await r.json()).toMatchObject({ status: 405, title: 'Method Not Allowed' });
+    const activate = await call('get', '/v1/models/{version}/activate', auth);
+    expect(activate.status).toBe(405);
+    expect(activate.headers.get('allow')).toBe('POST');
+    const options = await call('options', '/v1/events', {});
+    expect(options.status).toBe(204);
+    expect(options.headers.get('allow')).toBe('POST, OPTIONS');
+    expect((await call('head', '/healthz', {})).status).toBe(200);
+  });
+
+  it('When the document is read, Then every operation lists its statuses, and every scoped one its 401, 403 and 429', () => {
+    for (const r of routes) {
+      const statuses = Object.keys(openapi.paths[r.path]![r.method]!.responses);
+      expect(statuses, `${r.method} ${r.path}`).toContain('500');
+      if (r.scope) expect(statuses, `${r.method} ${r.path}`).toEqual(expect.arrayContaining(['401', '403', '429']));
+    }
   });
 });
 
@@ -239,10 +329,29 @@ describe('metrics', () => {
   it('When requests were served, Then /metrics counts them by route and status and names the model', async () => {
     const text = await (await get('/metrics', {})).text();
     expect(text).toMatch(/tandem_http_request_duration_seconds_count\{route="\/v1\/recommendations\/cross-sell",method="GET",status="200"\} \d+/);
-    expect(text).toMatch(/tandem_http_request_duration_seconds_count\{route="\/v1\/recommendations\/cross-sell",method="GET",status="401"\} 3/);
+    expect(text).toMatch(/tandem_http_request_duration_seconds_count\{route="\/v1\/recommendations\/cross-sell",method="GET",status="401"\} \d+/);
     expect(text).toMatch(/tandem_http_request_duration_seconds_bucket\{le="0.005",route="\/v1\/recommendations\/cross-sell"/);
     expect(text).toMatch(/process_cpu_user_seconds_total/);
     expect(text).toContain(`tandem_model_info{version="${v1}"} 1`);
+  });
+
+  it('When answers, refusals and lookups happened, Then the contract metrics count them by their labels, and never by user or item', async () => {
+    const text = await (await get('/metrics', {})).text();
+    const value = (series: string): number => Number(new RegExp(`^${series.replace(/[{}]/g, '\\$&')} (\\S+)$`, 'm').exec(text)?.[1] ?? NaN);
+    expect(value('tandem_recommendations_total{intent="cross-sell",variant="control"}')).toBeGreaterThan(20);
+    expect(value('tandem_recommended_items_total{intent="cross-sell",source="bought_together"}')).toBeGreaterThan(0);
+    expect(value('tandem_candidates_total{intent="cross-sell"}')).toBeGreaterThan(0);
+    expect(value('tandem_filtered_items_total{intent="cross-sell",reason="stock"}')).toBeGreaterThanOrEqual(1); // tri-1 at stock 0
+    expect(value('tandem_cache_requests_total{tier="memory",result="hit"}')).toBeGreaterThan(0);
+    expect(value('tandem_cache_requests_total{tier="memory",result="miss"}')).toBeGreaterThan(0);
+    expect(value('tandem_model_refused_total{reason="corrupt"}')).toBe(1);
+    expect(value('tandem_auth_failures_total{reason="missing"}')).toBeGreaterThanOrEqual(1);
+    expect(value('tandem_auth_failures_total{reason="unknown"}')).toBeGreaterThanOrEqual(1);
+    expect(value('tandem_auth_failures_total{reason="scope"}')).toBeGreaterThanOrEqual(1);
+    expect(value('tandem_auth_failures_total{reason="rate_limited"}')).toBeGreaterThanOrEqual(1);
+    expect(value('tandem_model_age_seconds')).toBeGreaterThan(0);
+    expect(text).not.toContain('tandem_cache_up'); // no Redis tier here
+    expect(text).not.toMatch(/cam-1|card-1|u1"|storefront/);
   });
 
   it('When METRICS_PORT is used, Then that port serves /metrics and nothing of the API', async () => {

@@ -17,7 +17,7 @@ const cameraOrders = [
 describe('cross-sell', () => {
   it('When a camera is in the basket, Then its complements rank first and other cameras never appear', async () => {
     const shop = await buildShop(CAMERA_SHOP, ordersToEvents(cameraOrders), NO_RULE_LIMITS);
-    const r = shop.service.recommend({ intent: 'cross-sell', items: ['cam-1'], limit: 5 });
+    const r = await shop.service.recommend({ intent: 'cross-sell', items: ['cam-1'], limit: 5 });
     expect(ids(r).slice(0, 2).sort()).toEqual(['card-1', 'tri-1']);
     expect(ids(r).some((id) => id.startsWith('cam-'))).toBe(false);
     expect(r.items[0]!.reasons[0]).toMatch(/^bought_together:cam-1 lift=\d/);
@@ -26,17 +26,17 @@ describe('cross-sell', () => {
   it('When a rare item was bought once with the camera, Then shrinkage ranks it below a pair seen many times', async () => {
     const orders = [...cameraOrders, ['cam-1', 'bag-3']];
     const shrunk = await buildShop(CAMERA_SHOP, ordersToEvents(orders), NO_RULE_LIMITS);
-    const r = shrunk.service.recommend({ intent: 'cross-sell', items: ['cam-1'], limit: 5 });
+    const r = await shrunk.service.recommend({ intent: 'cross-sell', items: ['cam-1'], limit: 5 });
     expect(ids(r).indexOf('card-1')).toBeLessThan(ids(r).indexOf('bag-3'));
     // Without shrinkage the raw lift of the one-off pair wins: the ranking above is the shrinkage's doing.
     const raw = await buildShop(CAMERA_SHOP, ordersToEvents(orders), { ...NO_RULE_LIMITS, engine: { shrinkage: 0 } });
-    const r2 = raw.service.recommend({ intent: 'cross-sell', items: ['cam-1'], limit: 5 });
+    const r2 = await raw.service.recommend({ intent: 'cross-sell', items: ['cam-1'], limit: 5 });
     expect(ids(r2).indexOf('bag-3')).toBeLessThan(ids(r2).indexOf('card-1'));
   });
 
   it('When the basket holds several items, Then scores aggregate over them and basket items are excluded', async () => {
     const shop = await buildShop(CAMERA_SHOP, ordersToEvents(cameraOrders), NO_RULE_LIMITS);
-    const r = shop.service.recommend({ intent: 'cross-sell', items: ['cam-1', 'card-1'], limit: 10 });
+    const r = await shop.service.recommend({ intent: 'cross-sell', items: ['cam-1', 'card-1'], limit: 10 });
     expect(ids(r)).not.toContain('card-1');
     expect(ids(r)).not.toContain('card-2');
     // bag-2 only goes with card-1, tri-1 only with cam-1: both appear in the aggregated answer.
@@ -45,14 +45,14 @@ describe('cross-sell', () => {
 
   it('When a basket names an item twice, Then it counts once', async () => {
     const shop = await buildShop(CAMERA_SHOP, ordersToEvents(cameraOrders), NO_RULE_LIMITS);
-    const once = shop.service.recommend({ intent: 'cross-sell', items: ['cam-1'], limit: 5 });
-    const twice = shop.service.recommend({ intent: 'cross-sell', items: ['cam-1', 'cam-1'], limit: 5 });
+    const once = await shop.service.recommend({ intent: 'cross-sell', items: ['cam-1'], limit: 5 });
+    const twice = await shop.service.recommend({ intent: 'cross-sell', items: ['cam-1', 'cam-1'], limit: 5 });
     expect(twice.items).toEqual(once.items);
   });
 
   it('When the item is unknown, Then the answer is empty with a reason', async () => {
     const shop = await buildShop(CAMERA_SHOP, ordersToEvents(cameraOrders));
-    const r = shop.service.recommend({ intent: 'cross-sell', items: ['nope'], limit: 5 });
+    const r = await shop.service.recommend({ intent: 'cross-sell', items: ['nope'], limit: 5 });
     expect(r.items).toEqual([]);
     expect(r.reasons).toEqual(['unknown_item:nope']);
   });
@@ -60,14 +60,14 @@ describe('cross-sell', () => {
   it('When an item has no history, Then it borrows the complements of its content-nearest item (cold start)', async () => {
     const shop = await buildShop(CAMERA_SHOP, ordersToEvents(cameraOrders), NO_RULE_LIMITS);
     shop.service.upsertItems([{ id: 'cam-new', title: 'new', category: 'Cameras', price: 510, currency: 'EUR', stock: 5, brand: 'Kanon', attributes: { mount: 'rf' } }]);
-    const r = shop.service.recommend({ intent: 'cross-sell', items: ['cam-new'], limit: 5 });
+    const r = await shop.service.recommend({ intent: 'cross-sell', items: ['cam-new'], limit: 5 });
     expect(ids(r)).toContain('card-1');
     expect(r.items[0]!.reasons[0]).toMatch(/^cold_start:similar_to:cam-/);
   });
 
   it('When purchases are posted online, Then a new pattern appears without a retrain', async () => {
     const shop = await buildShop(CAMERA_SHOP, ordersToEvents(cameraOrders), NO_RULE_LIMITS);
-    const before = shop.service.recommend({ intent: 'cross-sell', items: ['lens-1'], limit: 5 });
+    const before = await shop.service.recommend({ intent: 'cross-sell', items: ['lens-1'], limit: 5 });
     expect(ids(before)).not.toContain('card-2');
     const events: ShopEvent[] = [];
     for (let k = 0; k < 6; k++) {
@@ -75,7 +75,7 @@ describe('cross-sell', () => {
       events.push({ type: 'purchase', userId: 'x', itemId: 'card-2', orderId: `live-${k}`, timestamp: at(1000 + k) });
     }
     expect(shop.service.ingestEvents(events)).toEqual({ accepted: 12, rejected: 0, errors: [] });
-    const after = shop.service.recommend({ intent: 'cross-sell', items: ['lens-1'], limit: 5 });
+    const after = await shop.service.recommend({ intent: 'cross-sell', items: ['lens-1'], limit: 5 });
     expect(ids(after)[0]).toBe('card-2');
   });
 });
@@ -90,7 +90,7 @@ describe('up-sell', () => {
 
   it('When asking for alternatives, Then every item is pricier within the band and in stock', async () => {
     const shop = await buildShop(CAMERA_SHOP, [...ordersToEvents(cameraOrders), ...views], NO_RULE_LIMITS);
-    const r = shop.service.recommend({ intent: 'up-sell', items: ['cam-1'], limit: 10 });
+    const r = await shop.service.recommend({ intent: 'up-sell', items: ['cam-1'], limit: 10 });
     expect(ids(r)).toEqual(expect.arrayContaining(['cam-2', 'cam-6']));
     for (const it of r.items) {
       const idx = shop.catalog.idx(it.id)!;
@@ -109,22 +109,22 @@ describe('up-sell', () => {
       engine: { upsellBand: { min: 1.05, max: 2.5 } },
       ...NO_RULE_LIMITS,
     });
-    const r = shop.service.recommend({ intent: 'up-sell', items: ['cam-1'], limit: 10 });
+    const r = await shop.service.recommend({ intent: 'up-sell', items: ['cam-1'], limit: 10 });
     expect(ids(r)).toContain('cam-5');
   });
 
   it('When up-sell alternatives share a category, Then the diversity cap does not apply to them', async () => {
     const shop = await buildShop(CAMERA_SHOP, [...ordersToEvents(cameraOrders), ...views], { rules: { maxPerCategory: 1 } });
-    expect(shop.service.recommend({ intent: 'up-sell', items: ['cam-1'], limit: 10 }).items.length).toBeGreaterThanOrEqual(2);
+    expect((await shop.service.recommend({ intent: 'up-sell', items: ['cam-1'], limit: 10 })).items.length).toBeGreaterThanOrEqual(2);
     const capped = await buildShop(CAMERA_SHOP, [...ordersToEvents(cameraOrders), ...views], {
       rules: { maxPerCategory: 1, diversityIntents: ['up-sell'] },
     });
-    expect(capped.service.recommend({ intent: 'up-sell', items: ['cam-1'], limit: 10 }).items).toHaveLength(1);
+    expect((await capped.service.recommend({ intent: 'up-sell', items: ['cam-1'], limit: 10 })).items).toHaveLength(1);
   });
 
   it('When two alternatives differ only in brand and mount, Then the same brand and mount ranks higher', async () => {
     const shop = await buildShop(CAMERA_SHOP, ordersToEvents(cameraOrders), NO_RULE_LIMITS);
-    const r = shop.service.recommend({ intent: 'up-sell', items: ['cam-1'], limit: 10 });
+    const r = await shop.service.recommend({ intent: 'up-sell', items: ['cam-1'], limit: 10 });
     expect(ids(r).indexOf('cam-2')).toBeLessThan(ids(r).indexOf('cam-6'));
   });
 });
@@ -139,7 +139,7 @@ describe('personal', () => {
 
   it('When a shopper has a history, Then similar items come first and what they bought is excluded', async () => {
     const shop = await buildShop(CAMERA_SHOP, [...others, ...history], NO_RULE_LIMITS);
-    const r = shop.service.recommend({ intent: 'personal', items: [], user: 'alice', limit: 5 });
+    const r = await shop.service.recommend({ intent: 'personal', items: [], user: 'alice', limit: 5 });
     expect(ids(r)).not.toContain('cam-1');
     expect(r.items[0]!.reasons[0]).toMatch(/^similar_to:/);
     expect(ids(r).slice(0, 3)).not.toContain('mug-1');
@@ -147,7 +147,7 @@ describe('personal', () => {
 
   it('When purchases weigh more than views, Then the bought item’s neighbours outrank the viewed item’s', async () => {
     const shop = await buildShop(CAMERA_SHOP, [...others, ...history], NO_RULE_LIMITS);
-    const r = shop.service.recommend({ intent: 'personal', items: [], user: 'alice', limit: 10 });
+    const r = await shop.service.recommend({ intent: 'personal', items: [], user: 'alice', limit: 10 });
     // card-1 is a neighbour of cam-1 (bought); bag-1 of lens-1 (only viewed).
     expect(ids(r).indexOf('card-1')).toBeLessThan(ids(r).indexOf('bag-1'));
   });
@@ -156,7 +156,7 @@ describe('personal', () => {
     const shop = await buildShop(CAMERA_SHOP, others, NO_RULE_LIMITS);
     shop.service.upsertItems([{ id: 'cam-new', title: 'new', category: 'Cameras', price: 505, currency: 'EUR', stock: 5, brand: 'Kanon', attributes: { mount: 'rf' } }]);
     shop.service.ingestEvents([{ type: 'view', userId: 'bob', itemId: 'cam-new', timestamp: at(700) }]);
-    const r = shop.service.recommend({ intent: 'personal', items: [], user: 'bob', limit: 5 });
+    const r = await shop.service.recommend({ intent: 'personal', items: [], user: 'bob', limit: 5 });
     expect(ids(r)).toContain('card-1');
     expect(r.items.find((i) => i.id === 'card-1')!.reasons[0]).toMatch(/^cold_start:similar_to:cam-new via:cam-\d sim=/);
     expect(r.reasons ?? []).not.toContain('fallback:popularity unknown_user');
@@ -164,7 +164,7 @@ describe('personal', () => {
 
   it('When the shopper is unknown, Then popular items stand in, with a reason', async () => {
     const shop = await buildShop(CAMERA_SHOP, others);
-    const r = shop.service.recommend({ intent: 'personal', items: [], user: 'stranger', limit: 3 });
+    const r = await shop.service.recommend({ intent: 'personal', items: [], user: 'stranger', limit: 3 });
     expect(r.items).toHaveLength(3);
     expect(r.items.every((i) => i.reasons.includes('popular'))).toBe(true);
     expect(r.reasons).toContain('fallback:popularity unknown_user');
@@ -174,13 +174,13 @@ describe('personal', () => {
 describe('catalogue', () => {
   it('When items are added or repriced after the price lists are built, Then up-sell sees the change at once', async () => {
     const shop = await buildShop(CAMERA_SHOP, ordersToEvents(cameraOrders), NO_RULE_LIMITS);
-    expect(ids(shop.service.recommend({ intent: 'up-sell', items: ['cam-1'], limit: 10 }))).not.toContain('cam-5');
+    expect(ids(await shop.service.recommend({ intent: 'up-sell', items: ['cam-1'], limit: 10 }))).not.toContain('cam-5');
     shop.service.upsertItems([
       { ...CAMERA_SHOP.find((i) => i.id === 'cam-5')!, price: 600 },
       { id: 'cam-7', title: 'cam-7', category: 'Cameras', price: 700, currency: 'EUR', stock: 3, attributes: {} },
       { ...CAMERA_SHOP.find((i) => i.id === 'cam-2')!, price: 300 },
     ]);
-    const r = ids(shop.service.recommend({ intent: 'up-sell', items: ['cam-1'], limit: 10 }));
+    const r = ids(await shop.service.recommend({ intent: 'up-sell', items: ['cam-1'], limit: 10 }));
     expect(r).toEqual(expect.arrayContaining(['cam-5', 'cam-7']));
     expect(r).not.toContain('cam-2');
     const list = shop.catalog.itemsOfCategory(shop.catalog.categoryIdx('Cameras')!).map((i) => shop.catalog.price(i));

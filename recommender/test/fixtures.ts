@@ -1,15 +1,41 @@
-/** Small hand-built shops where the right answer is known. */
-import { pino } from 'pino';
+/** Small hand-built shops where the right answer is known, and test helpers. */
+import { Writable } from 'node:stream';
+import { pino, type Logger } from 'pino';
 import { parseConfig, type TandemConfig } from '../src/config.js';
 import { Catalog } from '../src/engine/catalog.js';
 import { EventColumnsBuilder } from '../src/engine/events.js';
 import type { ModelData } from '../src/engine/model.js';
 import { train } from '../src/engine/train.js';
+import { privatiseEvents } from '../src/privacy/events.js';
+import { DEMO_HMAC_KEY } from '../src/privacy/privacy.js';
+import { Pseudonymiser } from '../src/privacy/pseudonym.js';
+import { MemorySubjectSet } from '../src/privacy/subject-set.js';
 import { ModelStore } from '../src/model/store.js';
 import type { CatalogItem, ShopEvent } from '../src/schemas.js';
-import { RecommenderService } from '../src/service.js';
+import { RecommenderService, type ServiceDeps } from '../src/service.js';
 
 export const silent = pino({ level: 'silent' });
+
+/** A logger whose JSON lines are kept, to check what is logged (and what is not). */
+export function capturingLogger(): { logger: Logger; lines: () => string[]; records: () => { level: number; msg: string }[] } {
+  const out: string[] = [];
+  const sink = new Writable({
+    write: (chunk: Buffer, _encoding, done) => {
+      out.push(...chunk.toString().split('\n').filter(Boolean));
+      done();
+    },
+  });
+  return { logger: pino({ level: 'info' }, sink), lines: () => out, records: () => out.map((l) => JSON.parse(l) as { level: number; msg: string }) };
+}
+
+/** Waits for `check` to hold (watchers, polls and reconnects run on their own clocks); fails after 10 s. */
+export async function eventually(check: () => boolean | Promise<boolean>, what: string): Promise<void> {
+  for (let i = 0; i < 400; i++) {
+    if (await check()) return;
+    await new Promise((r) => setTimeout(r, 25));
+  }
+  throw new Error(`never happened: ${what}`);
+}
 
 export function item(id: string, category: string, price: number, extra: Partial<CatalogItem> = {}): CatalogItem {
   return { id, title: id, category, price, currency: 'EUR', stock: 10, attributes: {}, ...extra };
@@ -59,7 +85,8 @@ export function trainModel(items: CatalogItem[], events: ShopEvent[], cfg: Tande
   const catalog = Catalog.from(items);
   const b = new EventColumnsBuilder();
   for (const e of events) b.add(e, catalog);
-  return train(catalog, b.build(), cfg.engine);
+  // As the trainer does: the model knows shoppers by pseudonym (here under the key the service defaults to).
+  return train(catalog, privatiseEvents(b.build(), { pseudonymiser: Pseudonymiser.fromText(DEMO_HMAC_KEY), erased: new MemorySubjectSet() }).events, cfg.engine);
 }
 
 export interface Shop {
@@ -70,16 +97,26 @@ export interface Shop {
   now: { value: number };
 }
 
-/** Trains on `events` and serves the model from memory; `config` overrides the defaults. */
-export async function buildShop(items: CatalogItem[], events: ShopEvent[], config: unknown = {}): Promise<Shop> {
+/**
+ * Trains on `events` (or takes `opts.data`, a model trained elsewhere) and serves the model from memory;
+ * `config` overrides the defaults. `opts.catalog` seeds the live catalogue first (other indexes, as on
+ * another pod); `opts.sharedCache` puts a shared tier behind the candidate cache.
+ */
+export async function buildShop(
+  items: CatalogItem[],
+  events: ShopEvent[],
+  config: unknown = {},
+  opts: { data?: ModelData; catalog?: CatalogItem[]; sharedCache?: ServiceDeps['sharedCache'] } = {},
+): Promise<Shop> {
   const cfg = parseConfig(config);
   const catalog = new Catalog();
+  for (const it of opts.catalog ?? []) catalog.upsert(it);
   const store = new ModelStore({ catalog, engine: cfg.engine, logger: silent });
-  const data = trainModel(items, events, cfg);
-  const m = store.addInMemory(data, { metrics: {}, config: cfg });
-  await store.activate(m.version);
+  const data = opts.data ?? trainModel(items, events, cfg);
+  const m = store.addInMemory(data, { metrics: {}, config: cfg, createdAt: new Date('2026-11-01T00:00:00Z') });
   const now = { value: Date.parse('2026-11-01T12:00:00Z') };
-  const service = new RecommenderService({ catalog, store, config: cfg, now: () => now.value });
+  const service = new RecommenderService({ catalog, store, config: cfg, now: () => now.value, ...(opts.sharedCache ? { sharedCache: opts.sharedCache } : {}) });
+  await store.activate(m.version);
   return { catalog, store, service, config: cfg, now };
 }
 

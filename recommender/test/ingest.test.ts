@@ -2,7 +2,7 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { ConfigError, parseConfig, readServiceEnv } from '../src/config.js';
+import { ConfigError, parseConfig } from '../src/config.js';
 import { readJsonl } from '../src/data/jsonl.js';
 import { CatalogItem } from '../src/schemas.js';
 import { at, buildShop, CAMERA_SHOP, item, ordersToEvents, repeat } from './fixtures.js';
@@ -104,11 +104,5 @@ describe('config', () => {
   ])('When the config is %j, Then startup fails naming the field', (input, message) => {
     expect(() => parseConfig(input)).toThrow(ConfigError);
     expect(() => parseConfig(input)).toThrow(message);
-  });
-
-  it('When PORT is not a port number, Then reading the environment fails fast', () => {
-    expect(() => readServiceEnv({ PORT: 'eighty' })).toThrow("'PORT' (eighty)");
-    expect(() => readServiceEnv({ METRICS_PORT: '99999' })).toThrow("'METRICS_PORT' (99999)");
-    expect(readServiceEnv({ PORT: '0', METRICS_PORT: '9090', TANDEM_API_KEY: 'secret-key' })).toMatchObject({ port: 0, metricsPort: 9090, apiKey: 'secret-key' });
   });
 });

@@ -64,7 +64,7 @@ describe('model artifacts', () => {
     expect(active?.version).toBe(v1);
     await expect(store.activate(v2)).rejects.toThrow(ArtifactError);
     await expect(store.activate(v2)).rejects.toThrow(/checksum mismatch for arrays.bin/);
-    const r = service.recommend({ intent: 'cross-sell', items: ['cam-1'], limit: 5 });
+    const r = await service.recommend({ intent: 'cross-sell', items: ['cam-1'], limit: 5 });
     expect(r.modelVersion).toBe(v1);
     expect(r.items[0]!.id).toBe('card-1');
     const list = await store.list();
@@ -102,9 +102,9 @@ describe('model artifacts', () => {
     const { dir, v1, v2 } = await twoVersions();
     const { store, service } = serviceFor(dir);
     await store.activateLatest();
-    expect(service.recommend({ intent: 'cross-sell', items: ['cam-1'], limit: 5 }).items[0]!.id).toBe('tri-1');
+    expect((await service.recommend({ intent: 'cross-sell', items: ['cam-1'], limit: 5 })).items[0]!.id).toBe('tri-1');
     await store.activate(v1);
-    const r = service.recommend({ intent: 'cross-sell', items: ['cam-1'], limit: 5 });
+    const r = await service.recommend({ intent: 'cross-sell', items: ['cam-1'], limit: 5 });
     expect(r.modelVersion).toBe(v1);
     expect(r.items[0]!.id).toBe('card-1');
     expect((await store.list()).available.map((a) => [a.version, a.active])).toEqual([[v1, true], [v2, false]]);
@@ -145,7 +145,7 @@ describe('model artifacts', () => {
     await store.activate(v1);
     service.patchInventory({ 'tri-1': 0 });
     await store.activate(v2);
-    const r = service.recommend({ intent: 'cross-sell', items: ['cam-1'], limit: 5 });
+    const r = await service.recommend({ intent: 'cross-sell', items: ['cam-1'], limit: 5 });
     expect(r.items.map((i) => i.id)).not.toContain('tri-1');
   });
 });

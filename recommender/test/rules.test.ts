@@ -23,20 +23,20 @@ function ranked(n: number, cats: number, stock = 10): { catalog: Catalog; items:
 describe('stock', () => {
   it('When stock drops to 0, Then the item disappears on the very next request', async () => {
     const shop = await buildShop(CAMERA_SHOP, ordersToEvents(orders));
-    expect(ids(shop.service.recommend({ intent: 'cross-sell', items: ['cam-1'], limit: 5 }))).toContain('card-1');
+    expect(ids(await shop.service.recommend({ intent: 'cross-sell', items: ['cam-1'], limit: 5 }))).toContain('card-1');
     expect(shop.service.patchInventory({ 'card-1': 0 })).toEqual({ accepted: 1, rejected: 0, errors: [] });
-    const r = shop.service.recommend({ intent: 'cross-sell', items: ['cam-1'], limit: 5 });
+    const r = await shop.service.recommend({ intent: 'cross-sell', items: ['cam-1'], limit: 5 });
     expect(ids(r)).not.toContain('card-1');
     expect(r.filtered).toContainEqual({ id: 'card-1', rule: 'out_of_stock' });
     shop.service.patchInventory({ 'card-1': 50 });
-    expect(ids(shop.service.recommend({ intent: 'cross-sell', items: ['cam-1'], limit: 5 }))).toContain('card-1');
+    expect(ids(await shop.service.recommend({ intent: 'cross-sell', items: ['cam-1'], limit: 5 }))).toContain('card-1');
   });
 
   it('When stock is low, Then the item is demoted and says why', async () => {
     const shop = await buildShop(CAMERA_SHOP, ordersToEvents(orders), { rules: { maxPerCategory: 10 } });
-    const first = shop.service.recommend({ intent: 'cross-sell', items: ['cam-1'], limit: 10 }).items[0]!;
+    const first = (await shop.service.recommend({ intent: 'cross-sell', items: ['cam-1'], limit: 10 })).items[0]!;
     shop.service.patchInventory({ [first.id]: 2 });
-    const r = shop.service.recommend({ intent: 'cross-sell', items: ['cam-1'], limit: 10 });
+    const r = await shop.service.recommend({ intent: 'cross-sell', items: ['cam-1'], limit: 10 });
     const demoted = r.items.find((i) => i.id === first.id)!;
     expect(demoted.score).toBeCloseTo(first.score * 0.5, 3);
     expect(demoted.reasons).toContain('low_stock:2');
@@ -49,7 +49,7 @@ describe('promotions', () => {
 
   it('When a promotion boosts an item, Then it rises and carries the promotion reason', async () => {
     const shop = await buildShop(CAMERA_SHOP, ordersToEvents(orders), promo({ itemIds: ['lens-1'], boost: 10 }));
-    const r = shop.service.recommend({ intent: 'cross-sell', items: ['cam-1'], limit: 5 });
+    const r = await shop.service.recommend({ intent: 'cross-sell', items: ['cam-1'], limit: 5 });
     expect(r.items[0]!.id).toBe('lens-1');
     expect(r.items[0]!.reasons).toContain('promotion:black-friday');
   });
@@ -58,13 +58,13 @@ describe('promotions', () => {
     const shop = await buildShop(CAMERA_SHOP, ordersToEvents(orders), promo({
       itemIds: ['lens-1'], boost: 10, start: '2026-11-27T00:00:00Z', end: '2026-11-30T00:00:00Z',
     }));
-    const before = shop.service.recommend({ intent: 'cross-sell', items: ['cam-1'], limit: 5 });
+    const before = await shop.service.recommend({ intent: 'cross-sell', items: ['cam-1'], limit: 5 });
     expect(before.items.flatMap((i) => i.reasons)).not.toContain('promotion:black-friday');
     shop.now.value = Date.parse('2026-11-28T12:00:00Z');
-    const during = shop.service.recommend({ intent: 'cross-sell', items: ['cam-1'], limit: 5 });
+    const during = await shop.service.recommend({ intent: 'cross-sell', items: ['cam-1'], limit: 5 });
     expect(during.items[0]!.id).toBe('lens-1');
     shop.now.value = Date.parse('2026-11-30T00:00:01Z');
-    const after = shop.service.recommend({ intent: 'cross-sell', items: ['cam-1'], limit: 5 });
+    const after = await shop.service.recommend({ intent: 'cross-sell', items: ['cam-1'], limit: 5 });
     expect(after.items.map((i) => i.reasons)).toEqual(before.items.map((i) => i.reasons));
   });
 
@@ -72,7 +72,7 @@ describe('promotions', () => {
     const shop = await buildShop(CAMERA_SHOP, ordersToEvents(orders), {
       rules: { maxPerCategory: 10, maxPromotedSlots: 2, promotions: [{ id: 'bags', categories: ['Camera Bags', 'Tripods', 'Lenses'], boost: 5 }] },
     });
-    const r = shop.service.recommend({ intent: 'cross-sell', items: ['cam-1'], limit: 10 });
+    const r = await shop.service.recommend({ intent: 'cross-sell', items: ['cam-1'], limit: 10 });
     const promoted = r.items.filter((i) => i.reasons.includes('promotion:bags'));
     expect(promoted).toHaveLength(2);
     expect(r.items.length).toBeGreaterThan(2);
@@ -124,13 +124,13 @@ describe('over-fetching', () => {
     const comps = Array.from({ length: 15 }, (_, k) => item(`comp-${k}`, `C${k}`, 10, { stock: k < 13 ? 0 : 5 }));
     const orders = [...comps.flatMap((c, k) => repeat(20 - k, ['cam-1', c.id])), ...repeat(300, ['mug-1', 'beans-1'])];
     const shop = await buildShop([...CAMERA_SHOP, ...comps], ordersToEvents(orders), { cache: { admitOnRepeat: false } });
-    const r = shop.service.recommend({ intent: 'cross-sell', items: ['cam-1'], limit: 2 });
+    const r = await shop.service.recommend({ intent: 'cross-sell', items: ['cam-1'], limit: 2 });
     expect(ids(r)).toEqual(['comp-13', 'comp-14']);
     expect(r.filtered.filter((f) => f.rule === 'out_of_stock')).toHaveLength(13);
     // The next identical request starts from the deeper list (same answer, one pass).
-    const hitsBefore = shop.service.cache.hits;
-    expect(ids(shop.service.recommend({ intent: 'cross-sell', items: ['cam-1'], limit: 2 }))).toEqual(['comp-13', 'comp-14']);
-    expect(shop.service.cache.hits - hitsBefore).toBe(2);
+    const hitsBefore = shop.service.cache.stats.memory.hits;
+    expect(ids(await shop.service.recommend({ intent: 'cross-sell', items: ['cam-1'], limit: 2 }))).toEqual(['comp-13', 'comp-14']);
+    expect(shop.service.cache.stats.memory.hits - hitsBefore).toBe(2);
   });
 });
 
@@ -143,11 +143,11 @@ describe('over-fetching that cannot help', () => {
       cache: { admitOnRepeat: false },
     });
     const q = { intent: 'cross-sell' as const, items: ['cam-1'], limit: 10 };
-    expect(shop.service.recommend(q).items).toHaveLength(3);
-    expect(shop.service.cache.misses).toBe(2); // the 30-deep list, then one 120-deep try that added nothing
-    const hits = shop.service.cache.hits;
-    expect(shop.service.recommend(q).items).toHaveLength(3);
-    expect(shop.service.cache.hits - hits).toBe(1);
-    expect(shop.service.cache.misses).toBe(2);
+    expect((await shop.service.recommend(q)).items).toHaveLength(3);
+    expect(shop.service.cache.stats.memory.misses).toBe(2); // the 30-deep list, then one 120-deep try that added nothing
+    const hits = shop.service.cache.stats.memory.hits;
+    expect((await shop.service.recommend(q)).items).toHaveLength(3);
+    expect(shop.service.cache.stats.memory.hits - hits).toBe(1);
+    expect(shop.service.cache.stats.memory.misses).toBe(2);
   });
 });

@@ -140,7 +140,7 @@ describe('a scoring pod with models in object storage', () => {
     expect(pod.store.active).toBeNull();
     await pod.store.follow();
     expect(pod.store.activeManifest?.version).toBe(v1);
-    expect(pod.service.recommend({ intent: 'cross-sell', items: ['cam-1'], limit: 3 }).items[0]?.id).toBe('card-1');
+    expect((await pod.service.recommend({ intent: 'cross-sell', items: ['cam-1'], limit: 3 })).items[0]?.id).toBe('card-1');
   });
 
   it('When a newer version is uploaded, Then the next poll switches to it without a restart, keeping the previous one for rollback', { timeout: 30_000 }, async () => {
@@ -151,7 +151,7 @@ describe('a scoring pod with models in object storage', () => {
     const v2 = await publish(adminBucket('switch/'), v2Orders, '2026-11-02T00:00:00Z');
     await pod.store.follow();
     expect(pod.store.activeManifest?.version).toBe(v2);
-    expect(pod.service.recommend({ intent: 'cross-sell', items: ['cam-1'], limit: 3 }).items[0]?.id).toBe('tri-1');
+    expect((await pod.service.recommend({ intent: 'cross-sell', items: ['cam-1'], limit: 3 })).items[0]?.id).toBe('tri-1');
     expect((await readdir(pod.dir)).sort()).toEqual([v1, v2]);
   });
 

@@ -230,6 +230,23 @@ export const RecommenderSpecSchema = Type.Object(
       },
       { default: {}, description: 'model: which trained model the scoring pods load.' },
     ),
+    state: Type.Object(
+      {
+        storage: Type.Object(
+          {
+            size: Type.String({ pattern: QUANTITY, default: '2Gi', description: 'size: of the state volume. Default 2Gi.' }),
+            storageClassName: Type.Optional(Type.String({ maxLength: 253, description: 'storageClassName: for the state volume (ReadWriteMany); the cluster default when unset.' })),
+            existingClaim: Type.Optional(Type.String({ pattern: DNS_LABEL, maxLength: 253, description: 'existingClaim: use this PVC instead of creating one.' })),
+          },
+          { default: {}, description: 'storage: the volume itself.' },
+        ),
+      },
+      {
+        default: {},
+        description:
+          'state: the writable volume every scoring pod and the trainer mount: the audit trail (one directory per pod), erasures, opt-outs and experiment counts, so nothing is lost when a pod restarts.',
+      },
+    ),
     training: Type.Object(
       {
         schedule: Type.String({ pattern: CRON, maxLength: 128, default: '0 3 * * *', description: 'schedule: cron schedule of the retraining job. Default `0 3 * * *`.' }),
@@ -312,11 +329,22 @@ export const RecommenderSpecSchema = Type.Object(
     ),
     experiments: Type.Object(
       {
+        name: Type.String({ pattern: DNS_LABEL, maxLength: 63, default: 'default', description: 'name: of the experiment, in its report (`/v1/experiments/<name>/report`) and metrics. Default `default`.' }),
         variants: Type.Array(
           Type.Object({
             name: Type.String({ pattern: DNS_LABEL, maxLength: 63, description: 'name: the variant, reported on every response.' }),
             weight: Type.Integer({ minimum: 0, maximum: 100, description: 'weight: share of traffic in percent, 0–100.' }),
             modelVersion: Type.Optional(Type.String({ maxLength: 63, description: 'modelVersion: serve this model version to the variant; the main model when unset.' })),
+            engine: Type.Optional(
+              Type.Object(
+                {
+                  shrinkage: Type.Optional(Type.Number({ minimum: 0, maximum: 1000, description: 'shrinkage: pseudo-count of the shrunk lift (default 5).' })),
+                  marginWeight: Type.Optional(Type.Number({ minimum: 0, maximum: 10, description: 'marginWeight: weight of the margin in the up-sell score (default 0.2).' })),
+                  coldStartMinBaskets: Type.Optional(Type.Number({ minimum: 0, maximum: 1000, description: 'coldStartMinBaskets: items in fewer baskets borrow from similar items (default 3).' })),
+                },
+                { additionalProperties: false, description: 'engine: serve-time engine parameters of the variant; the config\'s when unset.' },
+              ),
+            ),
           }),
           { maxItems: 10, default: [], description: 'variants: A/B variants. When set, weights sum to 100 and names are unique.' },
         ),
@@ -366,8 +394,22 @@ export const RecommenderSpecSchema = Type.Object(
       {
         enabled: Type.Boolean({ default: true, description: 'enabled: keep a replayable record of every recommendation shown. Default true.' }),
         retentionDays: Type.Integer({ minimum: 1, maximum: 400, default: 30, description: 'retentionDays: 1–400. Default 30.' }),
+        stdout: Type.Boolean({ default: false, description: 'stdout: also write every record to the scoring container\'s stdout, for a SIEM. Default false.' }),
+        maxFileMiB: Type.Integer({ minimum: 1, maximum: 1024, default: 64, description: 'maxFileMiB: an audit file is rotated at this size, 1–1024. Default 64.' }),
+        rotateMinutes: Type.Integer({ minimum: 1, maximum: 1440, default: 60, description: 'rotateMinutes: and at this age, 1–1440. Default 60.' }),
       },
-      { default: {}, description: 'audit: the decision trail.' },
+      { default: {}, description: 'audit: the decision trail, hash-chained JSON Lines on the state volume.' },
+    ),
+    privacy: Type.Object(
+      {
+        eventRetentionDays: Type.Integer({
+          minimum: 1,
+          maximum: 3650,
+          default: 365,
+          description: 'eventRetentionDays: events older than this are dropped at ingestion and training, and pruned from the events file, 1–3650. Default 365.',
+        }),
+      },
+      { default: {}, description: 'privacy: how long shopper events are kept (pseudonymisation and erasure need no settings).' },
     ),
     auth: Type.Object(
       {

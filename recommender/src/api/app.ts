@@ -1,12 +1,13 @@
 /** Builds the express app from its dependencies. No listening here (see server.ts). */
-import { timingSafeEqual } from 'node:crypto';
 import express, { type Express, type NextFunction, type Request, type RequestHandler, type Response } from 'express';
 import type { Logger } from 'pino';
+import type { AuthDecision, Authenticator } from '../auth/authenticator.js';
 import { checker, coerceQuery, fieldErrors } from '../data/validate.js';
 import type { ModelStore } from '../model/store.js';
 import type { RecommenderService } from '../service.js';
 import { errorMiddleware, HttpError, notFound } from './errors.js';
 import { createMetrics, type Metrics } from './metrics.js';
+import { answerCounter, observeComponents } from './observe.js';
 import { buildOpenApi } from './openapi.js';
 import { JsonText } from './recommendation-json.js';
 import { buildRoutes, type RouteDef, type RouteInput } from './routes.js';
@@ -14,8 +15,8 @@ import { buildRoutes, type RouteDef, type RouteInput } from './routes.js';
 export interface AppDeps {
   service: RecommenderService;
   store: ModelStore;
-  /** The one API key (`TANDEM_API_KEY`), sent as `Authorization: Bearer <key>`. */
-  apiKey: string;
+  /** Checks `Authorization: Bearer <key>` against the keys and their scopes and rate limits. */
+  auth: Authenticator;
   logger: Logger;
   metrics?: Metrics;
 }
@@ -31,14 +32,27 @@ export interface App {
 const STARTED = Symbol('tandem.started');
 type Timed = Request & { [STARTED]?: number };
 
-function authError(): HttpError {
-  return new HttpError(401, 'missing or invalid API key (Authorization: Bearer <key>)', undefined, { 'WWW-Authenticate': 'Bearer' });
+/** A refused call as its problem: 401 (missing or unknown key), 403 (scope), 429 (rate limit). */
+function authError(d: AuthDecision & { ok: false }): HttpError {
+  switch (d.reason) {
+    case 'missing':
+      return new HttpError(401, 'missing API key (Authorization: Bearer <key>)', undefined, { 'WWW-Authenticate': 'Bearer' });
+    case 'unknown':
+      return new HttpError(401, 'unknown API key', undefined, { 'WWW-Authenticate': 'Bearer error="invalid_token"' });
+    case 'scope':
+      return new HttpError(403, `API key '${d.key.name}' lacks the scope '${d.scope}'`, undefined, {
+        'WWW-Authenticate': `Bearer error="insufficient_scope", scope="${d.scope}"`,
+      });
+    case 'rate_limited':
+      return new HttpError(429, `API key '${d.key.name}' is over its rate limit (${d.ratePerSecond} requests/s)`, undefined, {
+        'Retry-After': String(d.retryAfterSeconds),
+      });
+  }
 }
 
-function checkBearer(expected: Buffer, header: string | undefined): boolean {
-  const got = Buffer.from(header ?? '');
-  return got.length === expected.length && timingSafeEqual(got, expected);
-}
+/** The caller's key name, set once the request is authenticated. */
+const CALLER = Symbol('tandem.caller');
+type Authed = Request & { [CALLER]?: string };
 
 /** Validates query, path and body against the route's schemas; throws one 400 naming every bad field. */
 function validate(route: RouteDef, req: Request): RouteInput {
@@ -64,27 +78,17 @@ function validate(route: RouteDef, req: Request): RouteInput {
       errors.map(({ field, message }) => ({ field, message })),
     );
   }
-  return { query, params: req.params as Record<string, string>, body: req.body };
+  return { query, params: req.params as Record<string, string>, body: req.body, caller: (req as Authed)[CALLER] };
 }
 
 export function createApp(deps: AppDeps): App {
   const metrics = deps.metrics ?? createMetrics();
-  const store = deps.store;
-  const modelInfo = metrics.modelInfo as unknown as { collect?: () => void };
-  modelInfo.collect = () => {
-    metrics.modelInfo.reset();
-    const v = store.active?.version;
-    if (v) metrics.modelInfo.set({ version: v }, 1);
-  };
-  (metrics.cacheLookups as unknown as { collect?: () => void }).collect = () => {
-    metrics.cacheLookups.set({ result: 'hit' }, deps.service.cache.hits);
-    metrics.cacheLookups.set({ result: 'miss' }, deps.service.cache.misses);
-  };
+  observeComponents(metrics, { store: deps.store, cache: deps.service.cache.stats, auth: deps.auth });
   const app = express();
   app.disable('x-powered-by');
   app.set('etag', false);
   let openapi: Record<string, unknown> = {};
-  const routes = buildRoutes({ service: deps.service, store: deps.store, metrics, openapi: () => openapi });
+  const routes = buildRoutes({ service: deps.service, store: deps.store, metrics, countAnswer: answerCounter(metrics), openapi: () => openapi });
   openapi = buildOpenApi(routes);
 
   // Request duration by route (the OpenAPI path), method and status. Observed where the answer is
@@ -109,19 +113,27 @@ export function createApp(deps: AppDeps): App {
     next();
   });
 
-  const expected = Buffer.from(`Bearer ${deps.apiKey}`);
   const json = express.json({ limit: '10mb', strict: false });
+  const authenticate = (route: RouteDef, req: Request): void => {
+    if (!route.scope) return;
+    const d = deps.auth.check(req.headers.authorization, route.scope);
+    if (!d.ok) throw authError(d);
+    (req as Authed)[CALLER] = d.key.name;
+  };
   for (const route of routes) {
     const chain: RequestHandler[] = [];
     // Authenticate before a body is read.
     if (route.body) {
-      if (route.auth) chain.push((req, _res, next) => next(checkBearer(expected, req.headers.authorization) ? undefined : authError()));
+      chain.push((req, _res, next) => {
+        authenticate(route, req);
+        next();
+      });
       chain.push(json);
     }
     // Synchronous when the handler is (the answer is then written in the same tick as the request,
     // which lets node write headers and body in one syscall); promises are awaited.
     chain.push((req, res, next) => {
-      if (route.auth && !route.body && !checkBearer(expected, req.headers.authorization)) throw authError();
+      if (!route.body) authenticate(route, req);
       const send = (out: unknown): void => {
         if (out !== undefined && !res.headersSent) writeJson(res, out);
         observe(req, res, route.path);
@@ -131,6 +143,22 @@ export function createApp(deps: AppDeps): App {
       else send(out);
     });
     app[route.method](route.path.replace(/\{(\w+)\}/g, ':$1'), ...chain);
+  }
+  // A known path with a method it does not declare: 405 naming the ones it does (HEAD comes with GET).
+  const methodsOf = new Map<string, Set<string>>();
+  for (const r of routes) methodsOf.set(r.path, (methodsOf.get(r.path) ?? new Set()).add(r.method.toUpperCase()));
+  for (const [path, methods] of methodsOf) {
+    if (methods.has('GET')) methods.add('HEAD');
+    const allow = [...methods].sort().join(', ');
+    app.all(path.replace(/\{(\w+)\}/g, ':$1'), (req, res, next) => {
+      if (req.method === 'OPTIONS') {
+        res.status(204).setHeader('Allow', `${allow}, OPTIONS`);
+        res.end();
+        observe(req, res, path);
+        return;
+      }
+      next(new HttpError(405, `${req.method} is not allowed on ${path} (allowed: ${allow})`, undefined, { Allow: allow }));
+    });
   }
   app.use(notFound);
   const onError = errorMiddleware(deps.logger);

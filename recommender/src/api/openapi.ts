@@ -22,6 +22,10 @@ function parameters(schema: TSchema | undefined, where: 'query' | 'path'): unkno
 
 const problemContent = { 'application/problem+json': { schema: json(Problem) } };
 
+function header(description: string, schema: Record<string, unknown> = { type: 'string' }): Record<string, unknown> {
+  return { description, schema };
+}
+
 export function buildOpenApi(routes: readonly RouteDef[]): Record<string, unknown> {
   const paths: Record<string, Record<string, unknown>> = {};
   for (const r of routes) {
@@ -30,19 +34,28 @@ export function buildOpenApi(routes: readonly RouteDef[]): Record<string, unknow
       const isError = Number(status) >= 400;
       responses[status] = {
         description: resp.description,
+        ...(resp.headers ? { headers: Object.fromEntries(Object.entries(resp.headers).map(([name, d]) => [name, header(d)])) } : {}),
         content: isError ? problemContent : resp.schema ? { [resp.contentType ?? 'application/json']: { schema: json(resp.schema) } } : undefined,
       };
     }
     if (r.query || r.params || r.body) responses['400'] ??= { description: 'Malformed input.', content: problemContent };
-    if (r.auth) responses['401'] ??= { description: 'Missing or wrong API key.', content: problemContent };
-    if (r.path.startsWith('/v1/recommendations') || r.path === '/v1/events') {
-      responses['503'] ??= { description: 'No model is loaded yet.', content: problemContent };
+    if (r.scope) {
+      responses['401'] ??= { description: 'Missing or unknown API key.', headers: { 'WWW-Authenticate': header('`Bearer`') }, content: problemContent };
+      responses['403'] ??= {
+        description: `The API key lacks the scope \`${r.scope}\`.`,
+        headers: { 'WWW-Authenticate': header('`Bearer error="insufficient_scope", scope="…"`') },
+        content: problemContent,
+      };
+      responses['429'] ??= { description: "Over the API key's rate limit.", headers: { 'Retry-After': header('Seconds to wait.', { type: 'integer' }) }, content: problemContent };
     }
+    if (r.body) responses['413'] ??= { description: 'The body is larger than 10 MB.', content: problemContent };
+    responses['500'] ??= { description: 'An unexpected error (logged).', content: problemContent };
     paths[r.path] ??= {};
     paths[r.path]![r.method] = {
       operationId: r.operationId,
       summary: r.summary,
-      ...(r.auth ? {} : { security: [] }),
+      // OpenAPI 3.1 lets a non-OAuth scheme list the roles an operation needs: here the key's scope.
+      security: r.scope ? [{ bearer: [r.scope] }] : [],
       parameters: [...parameters(r.params, 'path'), ...parameters(r.query, 'query')],
       ...(r.body ? { requestBody: { required: true, content: { 'application/json': { schema: json(r.body) } } } } : {}),
       responses,
@@ -53,11 +66,18 @@ export function buildOpenApi(routes: readonly RouteDef[]): Record<string, unknow
     info: {
       title: 'Tandem recommender API',
       version: '1.0.0',
-      description: 'Cross-sell, up-sell and personal recommendations; catalogue, inventory and event ingestion; model versions.',
+      description:
+        'Cross-sell, up-sell and personal recommendations; catalogue, inventory and event ingestion; model versions. ' +
+        'A method a path does not declare answers 405 with an `Allow` header; errors are RFC 9457 problem details.',
     },
-    security: [{ bearer: [] }],
     components: {
-      securitySchemes: { bearer: { type: 'http', scheme: 'bearer' } },
+      securitySchemes: {
+        bearer: {
+          type: 'http',
+          scheme: 'bearer',
+          description: 'An API key with scopes (recommend:read, events:write, catalog:write, admin); each operation lists the one it needs.',
+        },
+      },
       schemas: { Problem: json(Problem) },
     },
     paths,

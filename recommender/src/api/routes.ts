@@ -5,12 +5,14 @@
 import type { TSchema } from '@sinclair/typebox';
 import { Type } from '@sinclair/typebox';
 import type { Request, Response } from 'express';
+import type { Scope } from '../auth/keys.js';
 import type { ModelStore } from '../model/store.js';
-import { ArtifactError } from '../model/artifact.js';
+import { ArtifactError, VersionNotFoundError } from '../model/artifact.js';
 import type { Metrics } from './metrics.js';
 import { HttpError } from './errors.js';
 import { JsonText, recommendationJson } from './recommendation-json.js';
-import { NotReadyError, type RecommenderService } from '../service.js';
+import { NotReadyError, type Decision, type RecommenderService } from '../service.js';
+import { trustRoutes } from './trust-routes.js';
 import {
   BatchResult,
   CatalogBatch,
@@ -30,6 +32,8 @@ export interface RouteInput {
   query: Record<string, unknown>;
   params: Record<string, string>;
   body: unknown;
+  /** The name of the caller's API key (routes with a scope). */
+  caller: string | undefined;
 }
 
 export interface RouteResponse {
@@ -37,15 +41,23 @@ export interface RouteResponse {
   schema?: TSchema;
   /** Defaults to application/json. */
   contentType?: string;
+  /** Response headers worth documenting, name → description. */
+  headers?: Record<string, string>;
 }
 
 export interface RouteDef {
-  method: 'get' | 'post' | 'patch';
+  method: 'get' | 'post' | 'patch' | 'delete';
   /** OpenAPI-style path, e.g. `/v1/models/{version}/activate`. */
   path: string;
   operationId: string;
   summary: string;
-  auth: boolean;
+  /**
+   * The scope a caller's API key needs; public without one (probes, metrics, the OpenAPI document).
+   * `responses` lists what the handler answers; openapi.ts adds what the shell answers for every route
+   * (400 for bad input, 401/403/429 for a scope, 413 for a body, 500). An undeclared method on the path
+   * answers 405 (app.ts).
+   */
+  scope?: Scope;
   query?: TSchema;
   params?: TSchema;
   body?: TSchema;
@@ -57,39 +69,51 @@ export interface RouteDeps {
   service: RecommenderService;
   store: ModelStore;
   metrics: Metrics;
+  /** Counts an answer for /metrics (see observe.ts). */
+  countAnswer: (decision: Decision) => void;
   openapi: () => unknown;
 }
 
+/** What a use case that needs a model answers before one is loaded (see `notReady`). */
+export const NOT_READY: RouteResponse = { description: 'No model is loaded yet.', headers: { 'Retry-After': 'Seconds to wait.' } };
+
 const recommendationResponses = {
   200: { description: 'Recommendations, best first.', schema: RecommendationResponse },
+  503: NOT_READY,
 };
 
+function notReadyError(err: unknown): unknown {
+  return err instanceof NotReadyError ? new HttpError(503, err.message, undefined, { 'Retry-After': '5' }) : err;
+}
+
+/** Runs a use case; "no model yet" becomes a 503 with Retry-After. */
 function notReady<T>(fn: () => T): T {
   try {
-    return fn();
+    const out = fn();
+    return (out instanceof Promise ? out.catch((err: unknown) => Promise.reject(notReadyError(err))) : out) as T;
   } catch (err) {
-    if (err instanceof NotReadyError) throw new HttpError(503, err.message, undefined, { 'Retry-After': '5' });
-    throw err;
+    throw notReadyError(err);
   }
 }
 
 export function buildRoutes(deps: RouteDeps): RouteDef[] {
-  const { service, store, metrics } = deps;
-  const itemsHistogram = {
-    'cross-sell': metrics.items.labels({ intent: 'cross-sell' }),
-    'up-sell': metrics.items.labels({ intent: 'up-sell' }),
-    personal: metrics.items.labels({ intent: 'personal' }),
-  };
+  const { service, store, metrics, countAnswer } = deps;
   const counted = <R extends { accepted: number; rejected: number }>(kind: string, result: R): R => {
     metrics.ingested.inc({ kind, outcome: 'accepted' }, result.accepted);
     metrics.ingested.inc({ kind, outcome: 'rejected' }, result.rejected);
     return result;
   };
-  const recommend = (intent: Intent, items: string[], q: Record<string, unknown>): JsonText => {
-    const decision = notReady(() =>
-      service.recommend({ intent, items, user: q.user as string | undefined, limit: (q.limit as number | undefined) ?? 10 }),
+  const recommend = async (intent: Intent, items: string[], q: Record<string, unknown>): Promise<JsonText> => {
+    const decision = await notReady(() =>
+      service.recommend({
+        intent,
+        items,
+        user: q.user as string | undefined,
+        session: q.session as string | undefined,
+        limit: (q.limit as number | undefined) ?? 10,
+      }),
     );
-    itemsHistogram[intent].observe(decision.items.length);
+    countAnswer(decision);
     return new JsonText(recommendationJson(decision));
   };
   return [
@@ -98,7 +122,7 @@ export function buildRoutes(deps: RouteDeps): RouteDef[] {
       path: '/v1/recommendations/cross-sell',
       operationId: 'crossSell',
       summary: 'Frequently bought together / others also bought, for a basket.',
-      auth: true,
+      scope: 'recommend:read',
       query: CrossSellQuery,
       responses: recommendationResponses,
       handler: ({ query }) => recommend('cross-sell', String(query.items).split(','), query),
@@ -108,7 +132,7 @@ export function buildRoutes(deps: RouteDeps): RouteDef[] {
       path: '/v1/recommendations/up-sell',
       operationId: 'upSell',
       summary: 'Higher-value alternatives to an item, priced within the up-sell band.',
-      auth: true,
+      scope: 'recommend:read',
       query: UpSellQuery,
       responses: recommendationResponses,
       handler: ({ query }) => recommend('up-sell', [String(query.item)], query),
@@ -118,7 +142,7 @@ export function buildRoutes(deps: RouteDeps): RouteDef[] {
       path: '/v1/recommendations/personal',
       operationId: 'personal',
       summary: 'You may also like: item-kNN over the shopper’s recent history, popularity fallback.',
-      auth: true,
+      scope: 'recommend:read',
       query: PersonalQuery,
       responses: recommendationResponses,
       handler: ({ query }) => recommend('personal', [], query),
@@ -128,7 +152,7 @@ export function buildRoutes(deps: RouteDeps): RouteDef[] {
       path: '/v1/catalog/items',
       operationId: 'upsertItems',
       summary: 'Upsert catalogue items (batch). Good records are kept; bad ones are listed by index and field.',
-      auth: true,
+      scope: 'catalog:write',
       body: CatalogBatch,
       responses: { 200: { description: 'Accepted and rejected counts.', schema: BatchResult } },
       handler: ({ body }) => counted('item', service.upsertItems(body as unknown[])),
@@ -138,7 +162,7 @@ export function buildRoutes(deps: RouteDeps): RouteDef[] {
       path: '/v1/inventory',
       operationId: 'patchInventory',
       summary: 'Set stock levels, `{itemId: stock}`. Applies on the very next request.',
-      auth: true,
+      scope: 'catalog:write',
       body: InventoryPatch,
       responses: { 200: { description: 'Accepted and rejected counts.', schema: BatchResult } },
       handler: ({ body }) => counted('inventory', service.patchInventory(body as Record<string, unknown>)),
@@ -148,9 +172,9 @@ export function buildRoutes(deps: RouteDeps): RouteDef[] {
       path: '/v1/events',
       operationId: 'ingestEvents',
       summary: 'Ingest events (batch); purchases update co-occurrence counts online.',
-      auth: true,
+      scope: 'events:write',
       body: EventBatch,
-      responses: { 200: { description: 'Accepted and rejected counts.', schema: BatchResult } },
+      responses: { 200: { description: 'Accepted and rejected counts.', schema: BatchResult }, 503: NOT_READY },
       handler: ({ body }) => counted('event', notReady(() => service.ingestEvents(body as unknown[]))),
     },
     {
@@ -158,7 +182,7 @@ export function buildRoutes(deps: RouteDeps): RouteDef[] {
       path: '/v1/models',
       operationId: 'listModels',
       summary: 'The active model version and the available ones.',
-      auth: true,
+      scope: 'admin',
       responses: { 200: { description: 'Model versions.', schema: ModelsResponse } },
       handler: () => store.list(),
     },
@@ -167,30 +191,30 @@ export function buildRoutes(deps: RouteDeps): RouteDef[] {
       path: '/v1/models/{version}/activate',
       operationId: 'activateModel',
       summary: 'Verify and activate a model version (hot swap, or rollback to an older one); it holds until a newer version is trained.',
-      auth: true,
+      scope: 'admin',
       params: VersionParams,
       responses: {
         200: { description: 'The version now active, and the model list.', schema: ModelsResponse },
+        404: { description: 'No such version in the model directory.' },
         409: { description: 'The artifact is corrupt or mismatched; the active model is unchanged.' },
       },
       handler: async ({ params }) => {
         try {
           await store.activateAndHold(params.version!);
         } catch (err) {
-          if (err instanceof ArtifactError) {
-            throw new HttpError(/does not exist/.test(err.message) ? 404 : 409, `model ${params.version} refused: ${err.message}`);
-          }
+          if (err instanceof VersionNotFoundError) throw new HttpError(404, err.message);
+          if (err instanceof ArtifactError) throw new HttpError(409, `model ${params.version} refused: ${err.message}`);
           throw err;
         }
         return store.list();
       },
     },
+    ...trustRoutes(service),
     {
       method: 'get',
       path: '/healthz',
       operationId: 'healthz',
       summary: 'Liveness.',
-      auth: false,
       responses: { 200: { description: 'The process is alive.', schema: Health } },
       handler: () => ({ status: 'ok' }),
     },
@@ -199,7 +223,6 @@ export function buildRoutes(deps: RouteDeps): RouteDef[] {
       path: '/readyz',
       operationId: 'readyz',
       summary: 'Readiness: ready once a model is loaded.',
-      auth: false,
       responses: {
         200: { description: 'A model is loaded.', schema: Health },
         503: { description: 'No model is loaded yet.' },
@@ -215,7 +238,6 @@ export function buildRoutes(deps: RouteDeps): RouteDef[] {
       path: '/metrics',
       operationId: 'metrics',
       summary: 'Prometheus metrics.',
-      auth: false,
       responses: { 200: { description: 'Prometheus text exposition.', schema: Type.String(), contentType: 'text/plain' } },
       handler: async (_input, _req, res) => {
         res.type(metrics.registry.contentType).send(await metrics.registry.metrics());
@@ -227,7 +249,6 @@ export function buildRoutes(deps: RouteDeps): RouteDef[] {
       path: '/openapi.json',
       operationId: 'openapi',
       summary: 'This OpenAPI 3.1 document.',
-      auth: false,
       responses: { 200: { description: 'OpenAPI 3.1 document.', schema: Type.Object({}) } },
       handler: () => deps.openapi(),
     },

@@ -3,18 +3,23 @@
  *  1. Training on a generated shop of 100k items and 5M events (own process: time, peak RSS),
  *     plus in-process µs per 5-item basket score.
  *  2. Serving: autocannon against the service (loaded from that artifact) for each intent, and
- *     against bare node:http and bare express servers returning a fixed JSON of the same size.
+ *     against bare node:http and bare express servers returning a fixed JSON of the same size;
+ *     cross-sell also with the Redis tier (a redis-server started here), with Redis hits only (a
+ *     one-entry memory tier), and with no cache.
  * Prints a table, writes recommender/bench/results.json and the README's bench block.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import autocannon from 'autocannon';
+import { startRedisServer, type RedisServer } from '../../../hack/redis-server.js';
 import { mulberry32, randInt } from '../prng.js';
 import { DEFAULT_POD_NODE_OPTIONS } from './production.js';
+import { DEMO_HMAC_KEY } from '../privacy/privacy.js';
+import { auditFiles, verifyFiles } from '../audit/verify.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const root = join(here, '..', '..', '..');
@@ -142,6 +147,7 @@ async function load(
 async function main(): Promise<void> {
   const work = await mkdtemp(join(tmpdir(), 'tandem-bench-'));
   const children: ChildProcess[] = [];
+  let redis: RedisServer | undefined;
   try {
     log('compiling the recommender (tsc -p recommender/tsconfig.build.json → build/)…');
     await build();
@@ -150,19 +156,38 @@ async function main(): Promise<void> {
     const training = JSON.parse(await collect(node(join(here, 'train-bench.ts'), trainArgs))) as Record<string, unknown>;
     log(`trained in ${training.trainMs} ms, peak RSS ${training.peakRssMb} MB`);
 
-    log('starting the service on the trained artifact…');
-    const svc = node(join(root, 'recommender/src/main.ts'), ['serve', '--model-dir', join(work, 'models'), '--watch-seconds', '0'], {
-      PORT: '0',
-      TANDEM_API_KEY: KEY,
-      LOG_LEVEL: 'info',
-      NODE_OPTIONS: DEFAULT_POD_NODE_OPTIONS,
-    });
-    children.push(svc);
-    const port = await waitFor(svc, /"port":(\d+)/);
-    const base = `http://127.0.0.1:${port}`;
-    await waitReady(base);
-    svc.stdout!.resume();
-    svc.stderr!.resume();
+    log('starting redis-server and the services on the trained artifact (memory cache; Redis tier; Redis hits only; no cache; audit trail on)…');
+    redis = await startRedisServer();
+    /** One service process on the artifact; `config` is its config file, `env` adds to its environment. */
+    const serve = async (config: unknown, env: NodeJS.ProcessEnv = {}): Promise<{ base: string; child: ChildProcess }> => {
+      const configFile = join(work, `config-${children.length}.json`);
+      await writeFile(configFile, JSON.stringify(config));
+      const child = node(join(root, 'recommender/src/main.ts'), ['serve', '--model-dir', join(work, 'models'), '--watch-seconds', '0', '--config', configFile], {
+        PORT: '0',
+        TANDEM_API_KEY: KEY,
+        LOG_LEVEL: 'info',
+        NODE_OPTIONS: DEFAULT_POD_NODE_OPTIONS,
+        REDIS_URL: '',
+        // The bench's model is trained on shoppers pseudonymised with this key (train-bench.ts).
+        TANDEM_HMAC_KEY: DEMO_HMAC_KEY,
+        TANDEM_AUDIT_ENABLED: 'false',
+        ...env,
+      });
+      children.push(child);
+      const base = `http://127.0.0.1:${await waitFor(child, /"port":(\d+)/)}`;
+      await waitReady(base);
+      child.stdout!.resume();
+      child.stderr!.resume();
+      return { base, child };
+    };
+    const { base, child: svc } = await serve({});
+    const withRedis = await serve({}, { REDIS_URL: redis.url });
+    // Its memory tier holds one list, so nearly every request is a Redis hit: the cost of the shared tier.
+    const redisHits = await serve({ cache: { maxEntries: 1 } }, { REDIS_URL: redis.url });
+    const noCache = await serve({ cache: { enabled: false } });
+    const auditDir = join(work, 'audit');
+    // As a scoring pod writes it: hash-chained JSON Lines files, one decision record per answer.
+    const withAudit = await serve({}, { TANDEM_AUDIT_ENABLED: 'true', TANDEM_AUDIT_DIR: auditDir });
 
     const auth = { authorization: `Bearer ${KEY}` };
     const popular = ((await (await fetch(`${base}/v1/recommendations/personal?user=nobody&limit=100`, { headers: auth })).json()) as {
@@ -201,19 +226,27 @@ async function main(): Promise<void> {
       [base, crossPaths],
       [base, upPaths],
       [base, personalPaths],
+      [withRedis.base, crossPaths],
+      [redisHits.base, crossPaths],
+      [noCache.base, crossPaths],
+      [withAudit.base, crossPaths],
     ] as const) {
       await load(url, paths, { duration: 2 });
     }
     const fixed: Record<string, Load> = {};
-    for (const [name, paths] of [
-      ['healthz', healthPaths],
-      ['cross-sell', crossPaths],
-      ['up-sell', upPaths],
-      ['personal', personalPaths],
-      ['cross-sell-distinct', distinctCrossPaths],
+    for (const [name, url, paths] of [
+      ['healthz', base, healthPaths],
+      ['cross-sell', base, crossPaths],
+      ['up-sell', base, upPaths],
+      ['personal', base, personalPaths],
+      ['cross-sell-distinct', base, distinctCrossPaths],
+      ['cross-sell-redis', withRedis.base, crossPaths],
+      ['cross-sell-redis-hits', redisHits.base, crossPaths],
+      ['cross-sell-no-cache', noCache.base, crossPaths],
+      ['cross-sell-distinct-redis', withRedis.base, distinctCrossPaths],
     ] as const) {
       log(`1,000 req/s: ${name}…`);
-      fixed[name] = await load(base, paths, { rate: 1000, connections: 20 });
+      fixed[name] = await load(url, paths, { rate: 1000, connections: 20 });
     }
     // Max throughput: ROUNDS round-robin passes over the targets, the median run per target, so a burst
     // from a neighbour on the shared machine hits every target alike rather than one of them.
@@ -224,9 +257,16 @@ async function main(): Promise<void> {
         ['express', expressUrl, crossPaths, expressBase.pid],
         ['healthz', base, healthPaths, svc.pid],
         ['cross-sell', base, crossPaths, svc.pid],
+        // Right after its baseline, so the two see the same load from the rest of the machine.
+        ['cross-sell-audit', withAudit.base, crossPaths, withAudit.child.pid],
         ['up-sell', base, upPaths, svc.pid],
         ['personal', base, personalPaths, svc.pid],
         ['cross-sell-distinct', base, distinctCrossPaths, svc.pid],
+        ['cross-sell-distinct-audit', withAudit.base, distinctCrossPaths, withAudit.child.pid],
+        ['cross-sell-redis', withRedis.base, crossPaths, withRedis.child.pid],
+        ['cross-sell-redis-hits', redisHits.base, crossPaths, redisHits.child.pid],
+        ['cross-sell-no-cache', noCache.base, crossPaths, noCache.child.pid],
+        ['cross-sell-distinct-redis', withRedis.base, distinctCrossPaths, withRedis.child.pid],
       ] as const) {
         log(`max throughput, round ${round}/${ROUNDS}: ${name}…`);
         (rounds[name] ??= []).push(await load(url, paths, { duration: MAX_RUN_SECONDS, pid }));
@@ -240,6 +280,7 @@ async function main(): Promise<void> {
       if (cpus.length) results[name].cpuUsPerReq = median(cpus);
     }
     const rss = Number(/VmRSS:\s+(\d+)/.exec(await readFile(`/proc/${svc.pid}/status`, 'utf8'))?.[1] ?? 0);
+    const audit = await auditFigures(withAudit.base, auditDir);
     const report = {
       date: new Date().toISOString(),
       machine: 'shared 2-core VM',
@@ -250,7 +291,7 @@ async function main(): Promise<void> {
         rounds: ROUNDS,
         maxRuns: rounds,
         errorsTotal: [...Object.values(rounds).flat(), ...Object.values(fixed)].reduce((a, m) => a + m.errors + m.non2xx, 0),
-        connections: CONNECTIONS, responseBytes: Buffer.byteLength(sample), serviceRssMb: Math.round(rss / 1024), max: results, at1000: fixed },
+        connections: CONNECTIONS, responseBytes: Buffer.byteLength(sample), serviceRssMb: Math.round(rss / 1024), max: results, at1000: fixed, audit },
     };
     await writeFile(join(root, 'recommender/bench/results.json'), JSON.stringify(report, null, 2) + '\n');
     const md = markdown(report);
@@ -258,8 +299,20 @@ async function main(): Promise<void> {
     if (!values['no-readme']) await writeReadme(md);
   } finally {
     for (const c of children) c.kill('SIGTERM');
+    await redis?.close();
     await rm(work, { recursive: true, force: true });
   }
+}
+
+/** What the audit trail wrote during the runs: records, bytes, and the service's own counters of drops. */
+async function auditFigures(base: string, dir: string): Promise<{ records: number; bytesPerRecord: number; dropped: number; chainIntact: boolean }> {
+  await new Promise((r) => setTimeout(r, 500)); // the last batch
+  const metrics = await (await fetch(`${base}/metrics`)).text();
+  const count = (outcome: string): number => Number(new RegExp(`tandem_audit_records_total\\{outcome="${outcome}"\\} (\\d+)`).exec(metrics)?.[1] ?? 0);
+  const report = await verifyFiles([dir]);
+  let bytes = 0;
+  for (const f of await auditFiles([dir])) bytes += (await stat(f)).size;
+  return { records: count('written'), bytesPerRecord: Math.round(bytes / Math.max(1, report.records)), dropped: count('dropped'), chainIntact: report.ok };
 }
 
 function markdown(r: {
@@ -275,6 +328,7 @@ function markdown(r: {
     errorsTotal: number;
     max: Record<string, Load>;
     at1000: Record<string, Load>;
+    audit: { records: number; bytesPerRecord: number; dropped: number; chainIntact: boolean };
   };
 }): string {
   const t = r.training;
@@ -313,8 +367,14 @@ function markdown(r: {
     'up-sell': 'service up-sell',
     personal: 'service personal',
     'cross-sell-distinct': 'service cross-sell, every basket new (cache misses)',
+    'cross-sell-redis': 'service cross-sell, Redis tier on (memory tier in front)',
+    'cross-sell-redis-hits': 'service cross-sell, Redis hits (memory tier of 1 entry)',
+    'cross-sell-no-cache': 'service cross-sell, no cache',
+    'cross-sell-distinct-redis': 'service cross-sell, every basket new, Redis tier on',
+    'cross-sell-audit': 'service cross-sell, audit trail on',
+    'cross-sell-distinct-audit': 'service cross-sell, every basket new, audit trail on',
   };
-  for (const name of ['node:http', 'express', 'healthz', 'cross-sell', 'up-sell', 'personal', 'cross-sell-distinct']) {
+  for (const name of Object.keys(label)) {
     const m = s.max[name]!;
     const f = s.at1000[name];
     lines.push(
@@ -322,9 +382,30 @@ function markdown(r: {
         `${m.cpuUsPerReq && expressCpu ? pct(expressCpu, m.cpuUsPerReq) : '–'} | ${f ? `${f.p50} / ${f.p99}` : '–'} |`,
     );
   }
+  const on = s.max['cross-sell-audit']!;
+  const off = s.max['cross-sell']!;
+  const onNew = s.max['cross-sell-distinct-audit']!;
+  const offNew = s.max['cross-sell-distinct']!;
+  const cpuCost = (a: Load, b: Load): string => {
+    if (!a.cpuUsPerReq || !b.cpuUsPerReq) return '–';
+    const d = Math.round(((a.cpuUsPerReq - b.cpuUsPerReq) / b.cpuUsPerReq) * 100);
+    return `${d >= 0 ? '+' : ''}${d}%`;
+  };
   lines.push(
     '',
-    'req/s ratios swing with whatever else runs on the shared machine; the CPU columns (server process time per ' +
+    `**Audit trail on vs off** (a second service, the same model, writing one hash-chained decision record per answer to JSON Lines files): ` +
+      `cross-sell throughput **${pct(on.rps, off.rps)}** of audit off (${cpuCost(on, off)} server CPU per request); every basket new ${pct(onNew.rps, offNew.rps)} (${cpuCost(onNew, offNew)} CPU: each answer then writes its own outcome, ≈ 5 KB); target ≥ 90%. ` +
+      `${s.audit.records.toLocaleString('en')} records written, ≈ ${s.audit.bytesPerRecord} bytes each, ${s.audit.dropped} dropped, chain ${s.audit.chainIntact ? 'intact' : 'BROKEN'} (\`npm run audit:verify\`).`,
+  );
+  const cpu = (name: string): string => String(s.max[name]?.cpuUsPerReq ?? '–');
+  lines.push(
+    '',
+    `**Cross-sell by cache set-up** (the same 500 baskets): memory only ${s.max['cross-sell']!.rps} req/s (${cpu('cross-sell')} µs CPU/request), ` +
+      `Redis tier on ${s.max['cross-sell-redis']!.rps} (${cpu('cross-sell-redis')} µs: the memory tier in front answers the hot keys without a round trip), ` +
+      `Redis hits with no memory tier to speak of ${s.max['cross-sell-redis-hits']!.rps} (${cpu('cross-sell-redis-hits')} µs: a GET and a decode per request), ` +
+      `no cache ${s.max['cross-sell-no-cache']!.rps} (${cpu('cross-sell-no-cache')} µs). A redis-server started by the bench on the same 2 cores.`,
+    '',
+    'The machine is shared with other work, so every figure is noisy: req/s ratios swing with whatever else runs; the CPU columns (server process time per ' +
       'request, from /proc, median of the rounds) compare the work per request and are the steadier ratio.',
     '',
     `Errors and non-2xx answers across all runs: ${s.errorsTotal}.`,

@@ -47,6 +47,13 @@ function formatWhy(w: Why, catalog: Catalog): string[] {
   }
 }
 
+/** All reasons of a candidate, like reasonsOf, without memoising them on it (for a one-off record of every candidate). */
+export function reasonsText(c: { reasons: string[]; why?: Why; whyText?: string[] }, catalog: Catalog): string[] {
+  if (!c.why) return c.reasons;
+  const text = c.whyText ?? formatWhy(c.why, catalog);
+  return c.reasons.length === 0 ? text : [...text, ...c.reasons];
+}
+
 /** All reasons of a candidate: the engine's, then the ones added later. */
 export function reasonsOf(c: { reasons: string[]; why?: Why; whyText?: string[] }, catalog: Catalog): string[] {
   if (!c.why) return c.reasons;

@@ -35,7 +35,15 @@ interface Meta {
 
 /** Raised when an artifact is corrupt, tampered with or of another format. */
 export class ArtifactError extends Error {
-  override readonly name = 'ArtifactError';
+  override readonly name: string = 'ArtifactError';
+}
+
+/** Raised when the version asked for is not in the model directory (nor trained in memory). */
+export class VersionNotFoundError extends ArtifactError {
+  override readonly name = 'VersionNotFoundError';
+  constructor(readonly version: string) {
+    super(`model version '${version}' does not exist`);
+  }
 }
 
 const BYTES = { f32: 4, i32: 4, u8: 1 } as const;
@@ -194,6 +202,7 @@ export async function readManifest(dir: string): Promise<Manifest> {
 /** Reads and verifies one version: format, version id, per-file and overall sha256, consistency. */
 export async function readArtifact(outDir: string, version: string): Promise<{ manifest: Manifest; data: ModelData }> {
   const dir = join(outDir, version);
+  if (!(await exists(dir))) throw new VersionNotFoundError(version);
   const manifest = await readManifest(dir);
   if (manifest.version !== version) throw new ArtifactError(`manifest names version '${manifest.version}', directory is '${version}'`);
   let meta: Buffer;

@@ -2,15 +2,18 @@
  * The versioned model store: lists the versions in a model directory (and any trained in
  * memory), verifies a version before activating it, swaps the active model in one assignment
  * (requests in flight keep the model they started with), and rolls back by activating an
- * older version. A refused version never replaces the active one.
+ * older version. A refused version never replaces the active one: a corrupt one never, one the
+ * gate refuses (worse than the active version, see gate.ts) unless an operator activates it by hand.
  */
+import { EventEmitter } from 'node:events';
 import type { Logger } from 'pino';
-import type { EngineConfig } from '../config.js';
+import type { EngineConfig, GateConfig } from '../config.js';
 import type { Catalog } from '../engine/catalog.js';
 import type { ModelData } from '../engine/model.js';
 import { bindModel, type ServingModel } from '../engine/serving.js';
 import type { ModelsResponse } from '../schemas.js';
-import { ArtifactError, buildManifest, listVersions, readArtifact, readManifest, serialize, type Manifest } from './artifact.js';
+import { ArtifactError, buildManifest, listVersions, readArtifact, readManifest, serialize, VersionNotFoundError, type Manifest } from './artifact.js';
+import { gateVerdict } from './gate.js';
 import { join } from 'node:path';
 
 export interface ModelStoreOptions {
@@ -19,11 +22,17 @@ export interface ModelStoreOptions {
   catalog: Catalog;
   engine: EngineConfig;
   logger?: Logger;
-  onActivate?: (manifest: Manifest) => void;
   /** Serve this version only (`TANDEM_MODEL_VERSION`) instead of following the newest; `latest` or unset follows. */
   pinned?: string;
   /** Fills `dir` before each look at it (an object-store mirror, `S3ModelSource`); when it fails, `dir` is read as it is. */
   source?: { sync(): Promise<unknown> };
+  /** Refuse automatic activations of versions worse than the active one; no gate without it. */
+  gate?: GateConfig;
+}
+
+/** Raised when the gate refuses a version (see gate.ts); `activate(version, { force: true })` overrides it. */
+export class GateError extends ArtifactError {
+  override readonly name = 'GateError';
 }
 
 /** The newest of some version ids (they sort by creation time), or undefined if none. */
@@ -31,7 +40,16 @@ function newest(...versions: (string | undefined)[]): string | undefined {
   return versions.filter((v) => v !== undefined).sort().at(-1);
 }
 
-export class ModelStore {
+/** What the store tells its listeners: a version became active (after `previous`), or one was refused. */
+export interface ModelStoreEvents {
+  activate: [manifest: Manifest, previous: Manifest | null];
+  /** `kind`: `corrupt` (unreadable, checksum, format) or `gate` (worse than the active version). */
+  refuse: [version: string, reason: string, kind: RefusalKind];
+}
+
+export type RefusalKind = 'corrupt' | 'gate';
+
+export class ModelStore extends EventEmitter<ModelStoreEvents> {
   private current: { model: ServingModel; manifest: Manifest } | null = null;
   private readonly memory = new Map<string, { manifest: Manifest; data: ModelData }>();
   /** Versions refused at activation, with the reason. */
@@ -45,7 +63,9 @@ export class ModelStore {
   /** A pinned version is activated once; after that (or after a hand-made activation) following stops. */
   private pinSettled = false;
 
-  constructor(private readonly opts: ModelStoreOptions) {}
+  constructor(private readonly opts: ModelStoreOptions) {
+    super();
+  }
 
   get active(): ServingModel | null {
     return this.current?.model ?? null;
@@ -56,15 +76,18 @@ export class ModelStore {
   }
 
   /** Registers a model trained in this process (not written to disk). */
-  addInMemory(data: ModelData, extra: { metrics: Record<string, number>; config: unknown }): Manifest {
+  addInMemory(data: ModelData, extra: { metrics: Record<string, number>; config: unknown; createdAt?: Date }): Manifest {
     const manifest = buildManifest(serialize(data), data, extra);
     this.memory.set(manifest.version, { manifest, data });
     return manifest;
   }
 
-  /** Verifies and activates `version`. Throws ArtifactError (and keeps the active model) if refused. */
-  activate(version: string): Promise<Manifest> {
-    const run = this.queue.then(() => this.doActivate(version));
+  /**
+   * Verifies and activates `version`. Throws ArtifactError (and keeps the active model) if refused:
+   * VersionNotFoundError, GateError (unless `force`: an operator's choice), or corrupt.
+   */
+  activate(version: string, opts: { force?: boolean } = {}): Promise<Manifest> {
+    const run = this.queue.then(() => this.doActivate(version, opts.force ?? false));
     this.queue = run.catch(() => undefined);
     return run;
   }
@@ -74,7 +97,7 @@ export class ModelStore {
    * known now, and moves on only when a newer one is trained.
    */
   async activateAndHold(version: string): Promise<Manifest> {
-    const manifest = await this.activate(version);
+    const manifest = await this.activate(version, { force: true });
     this.heldThrough = newest(this.heldThrough, (await this.versions()).at(-1));
     this.pinSettled = true;
     return manifest;
@@ -88,7 +111,7 @@ export class ModelStore {
     if (pin === undefined || pin === 'latest') return this.activateLatest();
     if (this.pinSettled) return null;
     try {
-      const manifest = await this.activate(pin);
+      const manifest = await this.activate(pin, { force: true });
       this.pinSettled = true;
       return manifest;
     } catch (err) {
@@ -152,33 +175,47 @@ export class ModelStore {
     };
   }
 
+  private refuse(version: string, reason: string, kind: RefusalKind): void {
+    this.refused.set(version, reason);
+    this.emit('refuse', version, reason, kind);
+  }
+
   private async versions(): Promise<string[]> {
     const set = new Set<string>(this.memory.keys());
     if (this.opts.dir) for (const v of await listVersions(this.opts.dir)) set.add(v);
     return [...set].sort();
   }
 
-  private async doActivate(version: string): Promise<Manifest> {
+  private async doActivate(version: string, force: boolean): Promise<Manifest> {
     const log = this.opts.logger;
+    const active = this.current?.manifest.version ?? null;
     let loaded: { manifest: Manifest; data: ModelData };
     try {
       const mem = this.memory.get(version);
       if (mem) loaded = mem;
       else if (this.opts.dir) loaded = await readArtifact(this.opts.dir, version);
-      else throw new ArtifactError(`model version '${version}' does not exist`);
+      else throw new VersionNotFoundError(version);
     } catch (err) {
-      const reason = (err as Error).message;
-      if (err instanceof ArtifactError && !/does not exist|ENOENT/.test(reason)) this.refused.set(version, reason);
-      log?.error({ version, reason, active: this.current?.manifest.version ?? null }, 'refused model artifact; keeping the active model');
-      if (/ENOENT/.test(reason)) throw new ArtifactError(`model version '${version}' does not exist`);
+      if (err instanceof VersionNotFoundError) {
+        log?.warn({ version, active }, 'model version does not exist; keeping the active model');
+      } else if (err instanceof ArtifactError) {
+        this.refuse(version, err.message, 'corrupt');
+        log?.error({ version, reason: err.message, active }, 'refused model artifact; keeping the active model');
+      }
       throw err;
     }
+    const verdict = force || !this.current || !this.opts.gate ? undefined : gateVerdict(loaded.manifest, this.current.manifest, this.opts.gate);
+    if (verdict) {
+      this.refuse(version, `gate: ${verdict}`, 'gate');
+      log?.warn({ version, reason: verdict, active }, 'refused model version by the gate (activate it by hand to override); keeping the active model');
+      throw new GateError(`gate: ${verdict}`);
+    }
     const model = bindModel(version, loaded.data, this.opts.catalog, this.opts.engine.historySize);
-    const previous = this.current?.manifest.version ?? null;
+    const previous = this.current?.manifest ?? null;
     this.current = { model, manifest: loaded.manifest };
     this.refused.delete(version);
-    log?.info({ version, previous, counts: loaded.manifest.counts }, 'activated model');
-    this.opts.onActivate?.(loaded.manifest);
+    log?.info({ version, previous: previous?.version ?? null, counts: loaded.manifest.counts }, 'activated model');
+    this.emit('activate', loaded.manifest, previous);
     return loaded.manifest;
   }
 }

@@ -1,13 +1,13 @@
 /**
- * An in-memory cache (CLOCK, an LRU approximation) of candidate lists, keyed by the request and
- * bounded both in entries and in candidates held (its memory); a list is stored when its request
- * comes a second time (see `seenBefore`). It sits before the business rules, so stock, promotions
- * and the other rules always apply to fresh data. An entry is valid for the model version and
- * catalogue generation it was computed on, and for the online-update generation too unless
- * `maxStaleMs` allows it to lag.
+ * The in-process tier: a CLOCK cache (an LRU approximation) of candidate lists, keyed by the request and
+ * bounded both in entries and in candidates held (its memory); a list is stored when its request comes a
+ * second time (see `seenBefore`). An entry is valid for the model version and catalogue generation it was
+ * computed on, for `ttlSeconds`, and for the online-update generation too unless `maxStaleMs` allows it to lag.
  */
-import type { CacheConfig } from './config.js';
-import type { ServingModel } from './engine/serving.js';
+import type { CacheConfig } from '../config.js';
+import type { ServingModel } from '../engine/serving.js';
+
+export type MemoryTierOptions = Pick<CacheConfig, 'maxEntries' | 'maxCandidates' | 'admitOnRepeat' | 'maxStaleMs' | 'ttlSeconds'>;
 
 interface Entry<V> {
   version: string;
@@ -18,48 +18,52 @@ interface Entry<V> {
   used: boolean;
 }
 
-export class CandidateCache<V> {
+export class MemoryTier<V> {
   private readonly map = new Map<string, Entry<V>>();
   /** Candidates held across all entries (see `maxCandidates`). */
   private candidates = 0;
   private readonly doorkeeper = new Int32Array(1 << 16);
+  private readonly ttlMs: number;
   hits = 0;
   misses = 0;
 
   /** `weigh` counts the candidates of a value (see `maxCandidates`). */
   constructor(
-    private readonly cfg: CacheConfig,
+    private readonly cfg: MemoryTierOptions,
     private readonly weigh: (value: V) => number,
     private readonly clock: () => number = () => performance.now(),
-  ) {}
+  ) {
+    this.ttlMs = cfg.ttlSeconds * 1000;
+  }
 
   get(key: string, model: ServingModel, catalogGeneration: number): V | undefined {
-    if (!this.cfg.enabled) return undefined;
     const e = this.map.get(key);
-    if (
-      e &&
-      e.version === model.version &&
-      e.catalogGeneration === catalogGeneration &&
-      (e.onlineGeneration === model.online.generation || this.clock() - e.at < this.cfg.maxStaleMs)
-    ) {
-      this.hits++;
-      e.used = true;
-      return e.value;
+    if (e && e.version === model.version && e.catalogGeneration === catalogGeneration) {
+      const age = this.clock() - e.at;
+      if (age < this.ttlMs && (e.onlineGeneration === model.online.generation || age < this.cfg.maxStaleMs)) {
+        this.hits++;
+        e.used = true;
+        return e.value;
+      }
     }
     this.misses++;
     return undefined;
   }
 
-  set(key: string, model: ServingModel, catalogGeneration: number, value: V): void {
-    if (!this.cfg.enabled) return;
-    if (this.cfg.admitOnRepeat && !this.map.has(key) && !this.seenBefore(key)) return;
+  /**
+   * Stores `value` unless the doorkeeper turns it away (first sighting of the key). `admit` skips the
+   * doorkeeper (a list the shared tier already holds); `ageMs` is how long ago the list was computed, so
+   * the TTL counts from then. Returns whether it was stored.
+   */
+  set(key: string, model: ServingModel, catalogGeneration: number, value: V, opts: { admit?: boolean; ageMs?: number } = {}): boolean {
+    if (!opts.admit && this.cfg.admitOnRepeat && !this.map.has(key) && !this.seenBefore(key)) return false;
     this.drop(key);
     this.candidates += this.weigh(value);
     this.map.set(key, {
       version: model.version,
       catalogGeneration,
       onlineGeneration: model.online.generation,
-      at: this.clock(),
+      at: this.clock() - (opts.ageMs ?? 0),
       value,
       used: false,
     });
@@ -73,6 +77,13 @@ export class CandidateCache<V> {
         this.map.set(oldKey, old);
       } else this.drop(oldKey);
     }
+    return true;
+  }
+
+  /** Drops every entry (a new model version is active: they are all stale, free their memory now). */
+  clear(): void {
+    this.map.clear();
+    this.candidates = 0;
   }
 
   /**
@@ -88,6 +99,19 @@ export class CandidateCache<V> {
     if (this.doorkeeper[slot] === h) return true;
     this.doorkeeper[slot] = h;
     return false;
+  }
+
+  /** Drops a shopper's lists (keys end with ` <user>`, see key.ts), on erasure; returns how many. */
+  dropUser(user: string): number {
+    const suffix = ` ${user}`;
+    let n = 0;
+    for (const key of [...this.map.keys()]) {
+      if (key.endsWith(suffix)) {
+        this.drop(key);
+        n++;
+      }
+    }
+    return n;
   }
 
   private drop(key: string): void {

@@ -1,0 +1,53 @@
+/**
+ * Who may call what: the bearer key's scopes and its rate limit, as a decision the API layer turns into
+ * 401, 403 or 429. Failures are tallied by reason for /metrics; nothing here logs, and no decision
+ * carries the presented key.
+ */
+import type { AuthConfig } from '../config.js';
+import { findKey, type ApiKey, type Scope } from './keys.js';
+import { RateLimiter } from './rate-limit.js';
+
+export const AUTH_FAILURES = ['missing', 'unknown', 'scope', 'rate_limited'] as const;
+export type AuthFailure = (typeof AUTH_FAILURES)[number];
+
+export type AuthDecision =
+  | { ok: true; key: ApiKey }
+  | { ok: false; reason: 'missing' | 'unknown' }
+  | { ok: false; reason: 'scope'; key: ApiKey; scope: Scope }
+  | { ok: false; reason: 'rate_limited'; key: ApiKey; ratePerSecond: number; retryAfterSeconds: number };
+
+const BEARER = /^Bearer +(\S+) *$/i;
+
+export class Authenticator {
+  /** Refused calls since start, by reason. */
+  readonly failures: Record<AuthFailure, number> = { missing: 0, unknown: 0, scope: 0, rate_limited: 0 };
+  private readonly limiter: RateLimiter;
+
+  /** `keys` is read on every call, so a reloaded keys file applies to the next request. */
+  constructor(
+    private readonly keys: () => readonly ApiKey[],
+    private readonly cfg: AuthConfig,
+    clock?: () => number,
+  ) {
+    this.limiter = new RateLimiter(clock);
+  }
+
+  check(authorization: string | undefined, scope: Scope): AuthDecision {
+    const presented = authorization === undefined ? undefined : BEARER.exec(authorization)?.[1];
+    if (presented === undefined) return this.fail({ ok: false, reason: 'missing' });
+    const key = findKey(this.keys(), presented);
+    if (!key) return this.fail({ ok: false, reason: 'unknown' });
+    if (!key.scopes.has(scope)) return this.fail({ ok: false, reason: 'scope', key, scope });
+    const rate = key.ratePerSecond ?? this.cfg.ratePerSecond;
+    if (rate > 0) {
+      const wait = this.limiter.take(key.name, rate, key.burst ?? this.cfg.burst ?? Math.max(1, Math.ceil(rate)));
+      if (wait !== undefined) return this.fail({ ok: false, reason: 'rate_limited', key, ratePerSecond: rate, retryAfterSeconds: Math.max(1, Math.ceil(wait)) });
+    }
+    return { ok: true, key };
+  }
+
+  private fail<D extends AuthDecision & { ok: false }>(d: D): D {
+    this.failures[d.reason]++;
+    return d;
+  }
+}
