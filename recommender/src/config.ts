@@ -30,11 +30,11 @@ export const EngineConfig = Type.Object(
      * Default 0: any uplift is kept, as the score already leaves items that ride along at their base rate near 0.
      */
     minSignificance: Type.Number({ minimum: 0, default: 0 }),
-    /** bm25: BM25 weighting of shoppers' items for the item-kNN of "you may also like" (saturation k1, length norm b). */
+    /** bm25: BM25 weighting of shoppers' items for the item-kNN of "you may also like": saturation k1 (default 5), length norm b (0.5). */
     bm25: Type.Object(
       {
-        k1: Type.Number({ minimum: 0, default: 2.4 }),
-        b: Type.Number({ minimum: 0, maximum: 1, default: 0.75 }),
+        k1: Type.Number({ minimum: 0, default: 5 }),
+        b: Type.Number({ minimum: 0, maximum: 1, default: 0.5 }),
       },
       { default: {} },
     ),
@@ -58,6 +58,8 @@ export const EngineConfig = Type.Object(
       },
       { default: {} },
     ),
+    /** knnHistory: most recent distinct items per shopper in the item-kNN of "you may also like". Default 100, 1–1000. */
+    knnHistory: Type.Integer({ minimum: 1, maximum: 1000, default: 100 }),
     /** historySize: most recent distinct items kept per shopper. Default 30. */
     historySize: Type.Integer({ minimum: 1, maximum: 500, default: 30 }),
     /** upsellBand: price band of up-sell candidates as multiples of the item's price. Default 1.05–1.6. */

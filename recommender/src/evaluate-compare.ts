@@ -68,14 +68,14 @@ export type PeerParams = Pick<PeerRequest, 'als' | 'knn'>;
 export const PEER_PARAMS: PeerParams = {
   als: {
     baskets: { factors: 64, iterations: 15, regularization: 300, alpha: 1000 },
-    users: { factors: 64, iterations: 15, regularization: 10, alpha: 0.3 },
+    users: { factors: 64, iterations: 15, regularization: 10, alpha: 0.1 },
   },
   knn: { baskets: { K: 50, K1: 1.2, B: 0.3 }, users: { K: 50, K1: 2.4, B: 0.75 } },
 };
 
 /** The grid `--tune-peer` searches: ALS confidence and regularisation; neighbours, K1 and B for BM25 (and K for cosine). */
 export const PEER_GRID = {
-  als: [0.3, 1, 10, 100, 1000].flatMap((alpha) => [0.01, 1, 10, 100, 300].map((regularization) => ({ alpha, regularization }))),
+  als: [0.03, 0.1, 0.3, 1, 10, 100, 1000, 3000].flatMap((alpha) => [1, 3, 10, 30, 100, 300].map((regularization) => ({ alpha, regularization }))),
   knn: [20, 50, 100].flatMap((K) => [1.2, 2.4].flatMap((K1) => [0.3, 0.75, 1].map((B) => ({ K, K1, B })))),
 };
 

@@ -59,9 +59,19 @@ export function verdictTable(vs: Verdict[]): string {
   return lines.join('\n');
 }
 
-/** One line for the README: how many targets were met, over which shops. */
+/** One line for the README: how many targets were met, and each target's range over the shops (Tandem, then the bar). */
 export function summaryLine(vs: Verdict[]): string {
   const all = vs.flatMap((v) => v.checks);
   const met = all.filter((k) => k.pass).length;
-  return `${met} of ${all.length} targets met on ${vs.map((v) => v.shop).join(', ')}`;
+  const range = (xs: number[]): string => {
+    const lo = Math.min(...xs).toFixed(3);
+    const hi = Math.max(...xs).toFixed(3);
+    return lo === hi ? lo : `${lo}–${hi}`;
+  };
+  const names = [...new Set(all.map((k) => k.name))];
+  const parts = names.map((name) => {
+    const ks = all.filter((k) => k.name === name);
+    return `${name}: ${range(ks.map((k) => k.tandem))} (bar ${range(ks.map((k) => k.bar))})`;
+  });
+  return `${met} of ${all.length} targets met on ${vs.length} shop${vs.length === 1 ? '' : 's'} (${vs.map((v) => v.shop).join(', ')}); ${parts.join('; ')}`;
 }

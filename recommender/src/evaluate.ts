@@ -8,11 +8,14 @@
  * prints one table per shop and the verdict, and rewrites docs/quality.md and the README's summary line.
  *
  * `npm run evaluate -- --tune-peer [--seeds 1]`: searches the peer's parameter grid on the noisy shop.
+ *
+ * `npm run evaluate -- --ablation [--seeds 1,2,3] [--no-docs]`: Tandem with one part of its engine changed at a
+ * time, on the noisy shops (no peer); writes the table into docs/quality.md.
  */
 import { readFile } from 'node:fs/promises';
 import { parseArgs } from 'node:util';
 import { docPath, replaceReadmeSection } from '../../hack/readme.js';
-import { loadConfigFile, type TandemConfig } from './config.js';
+import { loadConfigFile, parseConfig, type EngineConfig, type TandemConfig } from './config.js';
 import { loadInputs } from './cli/inputs.js';
 import { fmtMs, progressPrinter } from './cli/progress.js';
 import { shopSpec } from './data/demo-files.js';
@@ -83,6 +86,40 @@ async function compareCommand(cfg: TandemConfig, values: Parameters<typeof shops
   }
 }
 
+/** One change to the engine at a time, to see what each part of it is worth. */
+export const ABLATIONS: { name: string; engine: Partial<EngineConfig> }[] = [
+  { name: 'Tandem (defaults)', engine: {} },
+  { name: 'own rate only (λ = 0)', engine: { neighbourWeight: 0 } },
+  { name: 'no substitutes to borrow from (neighbours = 0)', engine: { neighbours: 0 } },
+  { name: 'half-life 90 days (was the default)', engine: { halfLifeDays: 90 } },
+  { name: 'orders only (cartSessionWeight = 0)', engine: { cartSessionWeight: 0 } },
+  { name: 'shrinkage β = 0.5', engine: { shrinkage: 0.5 } },
+  { name: 'significance floor z = 2', engine: { minSignificance: 2 } },
+];
+
+async function ablationCommand(cfg: TandemConfig, values: Parameters<typeof shops>[0] & { 'no-docs'?: boolean }): Promise<void> {
+  const noisy = await shops({ ...values, shops: 'noisy' });
+  const mean = (xs: number[]): number => xs.reduce((a, b) => a + b, 0) / xs.length;
+  const lines = [
+    `Mean over ${noisy.map((s) => s.name).join(', ')} (\`npm run evaluate -- --ablation\`):`,
+    '',
+    '| engine | cross-sell HR@10 | recall@5 planted | noise share | personal HR@10 |',
+    '|---|---|---|---|---|',
+  ];
+  for (const a of ABLATIONS) {
+    const engine = parseConfig({ engine: { ...cfg.engine, ...a.engine } }).engine;
+    const rows = await Promise.all(noisy.map((shop) => compare(shop, engine, { peer: false })));
+    const pick = (intent: string) => rows.map((c) => c.rows.find((r) => r.intent === intent && r.method.startsWith('Tandem'))!);
+    const cross = pick('cross-sell');
+    const pers = pick('personal');
+    lines.push(`| ${a.name} | ${mean(cross.map((r) => r.hr10)).toFixed(3)} | ${mean(cross.map((r) => r.recall5!)).toFixed(3)} | ${mean(cross.map((r) => r.noise!)).toFixed(3)} | ${mean(pers.map((r) => r.hr10)).toFixed(3)} |`);
+    log(`ablation: ${a.name} done`);
+  }
+  const md = lines.join('\n');
+  process.stdout.write(`${md}\n`);
+  if (!values['no-docs'] && !values.catalog) replaceReadmeSection('quality-ablation', md, docPath('quality.md'));
+}
+
 async function tuneCommand(cfg: TandemConfig, values: Parameters<typeof shops>[0]): Promise<void> {
   for (const shop of await shops({ ...values, shops: 'noisy' })) {
     log(`${shop.name}: ${Math.max(PEER_GRID.als.length, PEER_GRID.knn.length)} fits of each model`);
@@ -102,6 +139,7 @@ async function main(): Promise<void> {
       json: { type: 'boolean' },
       compare: { type: 'boolean' },
       'tune-peer': { type: 'boolean' },
+      ablation: { type: 'boolean' },
       shops: { type: 'string', default: 'demo,noisy' },
       seeds: { type: 'string', default: '1,2,3' },
       'no-peer': { type: 'boolean' },
@@ -110,6 +148,7 @@ async function main(): Promise<void> {
   });
   const cfg = loadConfigFile(values.config);
   if (values.compare) return compareCommand(cfg, values);
+  if (values.ablation) return ablationCommand(cfg, values);
   if (values['tune-peer']) return tuneCommand(cfg, { ...values, seeds: values.seeds === '1,2,3' ? '1' : values.seeds });
   const inputs = await loadInputs(values);
   const t0 = performance.now();

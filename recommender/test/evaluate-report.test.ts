@@ -22,7 +22,10 @@ describe('the verdict against the issue’s targets', () => {
       ['cross-sell HR@10 ≥ best', 'implicit ALS', true],
       ['personal HR@10 ≥ 95% of ALS', 'implicit ALS × 0.95', true],
     ]);
-    expect(summaryLine([v])).toBe('4 of 4 targets met on noisy');
+    expect(summaryLine([v])).toBe(
+      '4 of 4 targets met on 1 shop (noisy); cross-sell recall@5 ≥ best: 0.930 (bar 0.920); cross-sell noise share ≤ 0.10: 0.020 (bar 0.100); ' +
+        'cross-sell HR@10 ≥ best: 0.600 (bar 0.590); personal HR@10 ≥ 95% of ALS: 0.096 (bar 0.095)',
+    );
   });
 
   it('When Tandem trails by a hair or shows too much noise, Then those targets are not met', () => {
@@ -35,6 +38,8 @@ describe('the verdict against the issue’s targets', () => {
       ]),
     );
     expect(v.checks.map((k) => k.pass)).toEqual([false, false, false, false]);
-    expect(summaryLine([v])).toBe('0 of 4 targets met on noisy');
+    expect(summaryLine([v, { ...v, shop: 'noisy 2', checks: v.checks.map((k) => ({ ...k, tandem: k.tandem + 0.01 })) }])).toMatch(
+      /^0 of 8 targets met on 2 shops \(noisy, noisy 2\); cross-sell recall@5 ≥ best: 0.900–0.910 \(bar 0.900\);/,
+    );
   });
 });

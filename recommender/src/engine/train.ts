@@ -17,7 +17,6 @@ export type Progress = (stage: string, done: number, total: number) => void;
 
 const DAY_MS = 86_400_000;
 const POPULAR_SIZE = 1000;
-const KNN_ITEMS_PER_USER = 50;
 
 class IntList {
   data: Int32Array;
@@ -153,7 +152,7 @@ interface Csr {
 
 /**
  * Pass 2: for each item a, the candidates of its own list and of its first `cfg.neighbours` substitutes'
- * lists, scored by complementEvidence with q_ab from those substitutes; the top K are kept with c_ab and q_ab.
+ * lists, scored by complementScore with q_ab from those substitutes; the top K are kept with c_ab and q_ab.
  */
 function complementLists(
   catalog: Catalog,
@@ -339,9 +338,9 @@ export function train(catalog: Catalog, ev: EventColumns, cfg: EngineConfig, pro
     }
   }
 
-  // Sessions per shopper: cart sessions (buy signal), view sessions (substitute signal), histories.
+  // Sessions per shopper: abandoned carts (buy signal), view sessions (substitute signal), histories.
   const view = new RowsBuilder(n, cfg.maxBasketSize);
-  const userVec = new RowsBuilder(n, KNN_ITEMS_PER_USER);
+  const userVec = new RowsBuilder(n, cfg.knnHistory);
   const histOff = new IntList(U + 1);
   const histItem = new IntList();
   const histWeight = new FloatList();
@@ -349,8 +348,8 @@ export function train(catalog: Catalog, ev: EventColumns, cfg: EngineConfig, pro
   histOff.push(0);
   const sessItems = new Int32Array(Math.max(16, cfg.maxBasketSize * 8));
   const histW = new Map<number, { w: number; bought: boolean; last: number }>();
-  const userItemsRev = new Int32Array(KNN_ITEMS_PER_USER);
-  const userItemsW = new Float64Array(KNN_ITEMS_PER_USER);
+  const userItemsRev = new Int32Array(cfg.knnHistory);
+  const userItemsW = new Float64Array(cfg.knnHistory);
   let cartSessions = 0;
   let viewSessions = 0;
   const counts = { views: 0, carts: 0, purchases };
@@ -401,10 +400,10 @@ export function train(catalog: Catalog, ev: EventColumns, cfg: EngineConfig, pro
       const w = wOf[type]!;
       let h = histW.get(item);
       if (!h) {
-        if (histW.size >= cfg.historySize && vecLen >= KNN_ITEMS_PER_USER) continue;
+        if (histW.size >= cfg.historySize && vecLen >= cfg.knnHistory) continue;
         h = { w: 0, bought: false, last: vecLen };
         histW.set(item, h);
-        if (vecLen < KNN_ITEMS_PER_USER) {
+        if (vecLen < cfg.knnHistory) {
           userItemsRev[vecLen] = item;
           userItemsW[vecLen] = 0;
           vecLen++;
