@@ -32,8 +32,16 @@ const generateMs = performance.now() - t;
 const rssAfterGenerate = mb(process.resourceUsage().maxRSS);
 
 t = performance.now();
-const data = train(Catalog.from(shop.items), shop.events, cfg.engine, progressPrinter('bench training'));
+// Time per training stage (sessions; neighbours = co-bought lists, substitutes and the item-kNN; complements).
+const stageStart = new Map<string, number>();
+const printer = progressPrinter('bench training');
+const data = train(Catalog.from(shop.items), shop.events, cfg.engine, (stage, done, total) => {
+  if (!stageStart.has(stage)) stageStart.set(stage, performance.now());
+  printer(stage, done, total);
+});
 const trainMs = performance.now() - t;
+const starts = [...stageStart.values(), t + trainMs];
+const stagesMs = Object.fromEntries([...stageStart.keys()].map((stage, k) => [stage, Math.round(starts[k + 1]! - starts[k]!)]));
 const peakRssMb = mb(process.resourceUsage().maxRSS);
 
 let writeMs = 0;
@@ -91,6 +99,7 @@ process.stdout.write(
     generateMs: Math.round(generateMs),
     rssAfterGenerateMb: rssAfterGenerate,
     trainMs: Math.round(trainMs),
+    stagesMs,
     peakRssMb,
     writeMs: Math.round(writeMs),
     version,

@@ -514,6 +514,7 @@ export function train(catalog: Catalog, ev: EventColumns, cfg: EngineConfig, pro
   progress('neighbours', n, n);
 
   // Pass 2: complements, each item's own list blended with its first substitutes' (complements.ts).
+  progress('complements', 0, n);
   const own = { off: ownOff, nbr: ownNbr.toArray(), co: ownCo.toArray() };
   const subst = { off: substOff, nbr: substNbr.toArray() };
   const cross = complementLists(catalog, own, subst, cb, N, cfg);
