@@ -61,6 +61,15 @@ def similar(model, items, n):
     return [[int(j) for j in row if j != q and j >= 0][:n] for q, row in zip(items, ids)]
 
 
+def fit(make, X, key, seconds):
+    """Fits a fresh model on X, recording how long it took under `key`."""
+    t0 = time.perf_counter()
+    m = make()
+    m.fit(X, show_progress=False)
+    seconds[key] = round(time.perf_counter() - t0, 3)
+    return m
+
+
 def main():
     with open(sys.argv[1]) as f:
         req = json.load(f)
@@ -70,17 +79,11 @@ def main():
     out = {"implicit": implicit.__version__, "similar": {}, "userSimilar": {}, "recommend": {}, "fitSeconds": {}}
     with threadpool_limits(req["threads"], "blas"):
         for name, make in models(req, "baskets").items():
-            t0 = time.perf_counter()
-            m = make()
-            m.fit(baskets, show_progress=False)
-            out["fitSeconds"]["baskets:" + name] = round(time.perf_counter() - t0, 3)
+            m = fit(make, baskets, "baskets:" + name, out["fitSeconds"])
             out["similar"][name] = similar(m, req["similar"], n)
 
         for name, make in models(req, "users").items():
-            t0 = time.perf_counter()
-            m = make()
-            m.fit(users, show_progress=False)
-            out["fitSeconds"]["users:" + name] = round(time.perf_counter() - t0, 3)
+            m = fit(make, users, "users:" + name, out["fitSeconds"])
             out["userSimilar"][name] = similar(m, req["userSimilar"], n)
             recs = []
             if req["recommend"]:

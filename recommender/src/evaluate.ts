@@ -5,7 +5,8 @@
  * `npm run evaluate -- --compare [--shops demo,noisy] [--seeds 1,2,3] [--no-peer] [--no-docs] [--json]`: Tandem,
  * the baselines and the peer (PyPI `implicit`, installed on first use into ~/.cache/tandem-venvs) side by side on
  * the demo shop and the noisy shop at each seed (or on `--catalog F --events F [--truth ground-truth.json]`);
- * prints one table per shop and the verdict, and rewrites docs/quality.md and the README's summary line.
+ * prints one table per shop and the verdict; the standard run (default shops and seeds) rewrites docs/quality.md
+ * and the README's summary line.
  *
  * `npm run evaluate -- --tune-peer [--seeds 1]`: searches the peer's parameter grid on the noisy shop.
  *
@@ -76,7 +77,9 @@ async function compareCommand(cfg: TandemConfig, values: Parameters<typeof shops
     ...(peer ? [`The peer's parameters (tuned for it by \`--tune-peer\` on the noisy shop, seed 1): \`${JSON.stringify(peer.params)}\`.`] : []),
   ].join('\n\n');
   process.stdout.write(`${md}\n`);
-  if (!values['no-docs'] && !values.catalog && peer) {
+  // The docs hold the standard run only: the default shops and seeds, with the peer.
+  const standard = !values.catalog && values.shops === 'demo,noisy' && values.seeds === '1,2,3';
+  if (!values['no-docs'] && standard && peer) {
     const stamp = `Measured ${new Date().toISOString().slice(0, 16).replace('T', ' ')} UTC by \`npm run evaluate -- --compare\` (implicit ${peer.implicit}).`;
     replaceReadmeSection('quality-compare', `${stamp}\n\n${md}`, docPath('quality.md'));
     if (verdicts.length > 0) {
@@ -117,7 +120,7 @@ async function ablationCommand(cfg: TandemConfig, values: Parameters<typeof shop
   }
   const md = lines.join('\n');
   process.stdout.write(`${md}\n`);
-  if (!values['no-docs'] && !values.catalog) replaceReadmeSection('quality-ablation', md, docPath('quality.md'));
+  if (!values['no-docs'] && !values.catalog && values.seeds === '1,2,3') replaceReadmeSection('quality-ablation', md, docPath('quality.md'));
 }
 
 async function tuneCommand(cfg: TandemConfig, values: Parameters<typeof shops>[0]): Promise<void> {
