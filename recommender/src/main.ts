@@ -2,10 +2,10 @@
  * The recommender's one entry point, with two commands:
  *   serve  [--catalog F --events F] [--model-dir DIR] [--watch-seconds N] [--config F]
  *   train  --catalog F --events F --out DIR [--config F] [--skip-metrics] [--keep N] [--history-days N] [--prune-events]
- * and a helper, `demo-data --out DIR`, that writes the demo shop as JSON Lines.
+ * and a helper, `demo-data --out DIR [--shop demo|noisy] [--seed N]`, that writes a generated shop as JSON Lines
+ * with its ground truth beside it.
  * `serve` with no inputs generates the demo shop, trains on it and serves it from memory.
  */
-import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { pino, type Logger } from 'pino';
@@ -23,6 +23,7 @@ import { RedisTier } from './cache/redis.js';
 import { Env } from '../../cdk8s/constants.js';
 import { DEMO_SHOP, eventRecords, generateShop } from './data/demo-shop.js';
 import { writeJsonl } from './data/jsonl.js';
+import { shopSpec, writeShopFiles } from './data/demo-files.js';
 import { Catalog } from './engine/catalog.js';
 import type { ModelData } from './engine/model.js';
 import { lastDays } from './engine/events.js';
@@ -132,13 +133,10 @@ async function trainCommand(args: string[]): Promise<void> {
 }
 
 async function demoDataCommand(args: string[]): Promise<void> {
-  const { values } = parseArgs({ args, options: { out: { type: 'string' } } });
-  if (!values.out) throw new ConfigError('usage: main.ts demo-data --out DIR');
-  await mkdir(values.out, { recursive: true });
-  const shop = generateShop(DEMO_SHOP);
-  await writeJsonl(join(values.out, 'catalog.jsonl'), shop.items);
-  await writeJsonl(join(values.out, 'events.jsonl'), eventRecords(shop.events, shop.catalog));
-  out(`wrote ${shop.items.length} items and ${shop.events.length} events to ${values.out}/catalog.jsonl and events.jsonl`);
+  const { values } = parseArgs({ args, options: { out: { type: 'string' }, shop: { type: 'string', default: 'demo' }, seed: { type: 'string' } } });
+  if (!values.out) throw new ConfigError('usage: main.ts demo-data --out DIR [--shop demo|noisy] [--seed N]');
+  const w = await writeShopFiles(values.out, shopSpec(values.shop, values.seed === undefined ? undefined : Number(values.seed)));
+  out(`wrote ${w.items} items and ${w.events} events to ${w.files.join(', ')}`);
 }
 
 async function banner(port: number, demoKey: string | undefined, service: RecommenderService, logger: Logger): Promise<void> {

@@ -38,8 +38,16 @@ const rssAfterGenerate = mb(process.resourceUsage().maxRSS);
 t = performance.now();
 // As the trainer does: shopper ids become pseudonyms first (the bench's service uses the same key).
 const events = privatiseEvents(shop.events, { pseudonymiser: Pseudonymiser.fromText(DEMO_HMAC_KEY), erased: new MemorySubjectSet() }).events;
-const data = train(Catalog.from(shop.items), events, cfg.engine, progressPrinter('bench training'));
+// Time per training stage (sessions; neighbours = co-bought lists, substitutes and the item-kNN; complements).
+const stageStart = new Map<string, number>();
+const printer = progressPrinter('bench training');
+const data = train(Catalog.from(shop.items), events, cfg.engine, (stage, done, total) => {
+  if (!stageStart.has(stage)) stageStart.set(stage, performance.now());
+  printer(stage, done, total);
+});
 const trainMs = performance.now() - t;
+const starts = [...stageStart.values(), t + trainMs];
+const stagesMs = Object.fromEntries([...stageStart.keys()].map((stage, k) => [stage, Math.round(starts[k + 1]! - starts[k]!)]));
 const peakRssMb = mb(process.resourceUsage().maxRSS);
 
 let writeMs = 0;
@@ -107,6 +115,7 @@ process.stdout.write(
     generateMs: Math.round(generateMs),
     rssAfterGenerateMb: rssAfterGenerate,
     trainMs: Math.round(trainMs),
+    stagesMs,
     peakRssMb,
     writeMs: Math.round(writeMs),
     version,

@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { ARRAY_TYPES, checkModel, type ModelArrays, type ModelData } from '../engine/model.js';
 import type { CatalogItem } from '../schemas.js';
 
-export const ARTIFACT_FORMAT = 'tandem-model/1';
+export const ARTIFACT_FORMAT = 'tandem-model/2';
 
 export interface Manifest {
   format: string;
