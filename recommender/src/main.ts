@@ -21,8 +21,6 @@ import { parseKeysFile, plainKey, type ApiKey } from './auth/keys.js';
 import { SecretFile } from './auth/secret-file.js';
 import { RedisTier } from './cache/redis.js';
 import { Env } from '../../cdk8s/constants.js';
-import { DEMO_SHOP, eventRecords, generateShop } from './data/demo-shop.js';
-import { writeJsonl } from './data/jsonl.js';
 import { shopSpec, writeShopFiles } from './data/demo-files.js';
 import { Catalog } from './engine/catalog.js';
 import type { ModelData } from './engine/model.js';
