@@ -39,7 +39,7 @@ async function ask(podIp: string, items: string): Promise<number> {
 }
 
 async function redisKeys(): Promise<string[]> {
-  const out = await k(['-n', ns, 'exec', `${NAME}-redis-0`, '--', 'sh', '-c', 'REDISCLI_AUTH="$(cat "$REDIS_PASSWORD_FILE")" redis-cli --scan --count 1000']);
+  const out = await k(['-n', ns, 'exec', `${NAME}-redis-0`, '--', 'sh', '-c', 'REDISCLI_AUTH="$(cat "$REDIS_PASSWORD_FILE")" redis-cli --scan']);
   return out.split('\n').filter(Boolean);
 }
 

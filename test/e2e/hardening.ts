@@ -14,13 +14,14 @@ interface Pod {
 }
 
 /**
- * Every pod Tandem created in `namespace` (the operator's children and the Jobs of its CronJob) runs
+ * Every pod Tandem created in `namespace` (the operator's children and the Jobs of its CronJob; or the pods
+ * `selector` picks, e.g. the operator's own) runs
  * non-root with a read-only root filesystem, no privilege escalation, no capabilities and the runtime's
  * seccomp profile, without a service-account token, and none of its containers restarted. The namespace
  * enforces Pod Security `restricted` too, so the API server admitted them only because they comply.
  */
-export async function expectHardenedAndStable(namespace: string): Promise<void> {
-  const pods = (await kJson<{ items: Pod[] }>(['-n', namespace, 'get', 'pods', '-l', `${LABEL_MANAGED_BY}=${MANAGED_BY}`])).items;
+export async function expectHardenedAndStable(namespace: string, selector = `${LABEL_MANAGED_BY}=${MANAGED_BY}`): Promise<void> {
+  const pods = (await kJson<{ items: Pod[] }>(['-n', namespace, 'get', 'pods', '-l', selector])).items;
   expect(pods.length, `Tandem pods in ${namespace}`).toBeGreaterThan(0);
   for (const pod of pods) {
     const where = `${namespace}/${pod.metadata.name}`;

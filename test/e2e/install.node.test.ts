@@ -24,6 +24,7 @@ import {
   waitRecommenderReady,
   installOperatorChart,
 } from './stack.js';
+import { expectHardenedAndStable } from './hardening.js';
 
 const MODEL_VERSION = /^\d{8}T\d{6}Z?-[0-9a-f]+$/;
 const created: string[] = [];
@@ -63,6 +64,8 @@ async function recommenderConverges(prefix: string): Promise<void> {
   expect(rec.status?.modelVersion).toMatch(MODEL_VERSION);
   expect(rec.status?.readyReplicas).toBe(1);
   expect(names.scoring).toBe(name);
+  await expectHardenedAndStable(ns);
+  await expectHardenedAndStable(OPERATOR_NAMESPACE, Object.entries(OPERATOR_POD_LABELS).map(([k, v]) => `${k}=${v}`).join(','));
 }
 
 describe.sequential('Installing the operator on a real node', () => {

@@ -8,6 +8,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { API_PORT, REDIS_PORT } from '../../cdk8s/constants.js';
+import { expectHardenedAndStable } from './hardening.js';
 import { BLOCKED, eventuallyConnects, httpProbeScript, probeFromInside, probePod, serverPod, tcpProbeScript } from './probe.js';
 import { API_KEY, createRecommender, deleteNamespace, pods, restrictedNamespace, seedAndTrain, waitRecommenderReady, ensureOperator } from './stack.js';
 
@@ -42,6 +43,7 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
+  if (ns.shop) await expectHardenedAndStable(ns.shop);
   for (const name of Object.values(ns)) if (name) await deleteNamespace(name);
 });
 
