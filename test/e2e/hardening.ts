@@ -15,17 +15,20 @@ interface Pod {
 
 /**
  * Every pod Tandem created in `namespace` (the operator's children and the Jobs of its CronJob; or the pods
- * `selector` picks, e.g. the operator's own) runs
+ * `selector` picks, e.g. the operator's own, which needs its `token`) runs
  * non-root with a read-only root filesystem, no privilege escalation, no capabilities and the runtime's
- * seccomp profile, without a service-account token, and none of its containers restarted. The namespace
+ * seccomp profile, without a service-account token unless it needs one, and none of its containers restarted. The namespace
  * enforces Pod Security `restricted` too, so the API server admitted them only because they comply.
  */
-export async function expectHardenedAndStable(namespace: string, selector = `${LABEL_MANAGED_BY}=${MANAGED_BY}`): Promise<void> {
+export async function expectHardenedAndStable(
+  namespace: string,
+  { selector = `${LABEL_MANAGED_BY}=${MANAGED_BY}`, token = false }: { selector?: string; token?: boolean } = {},
+): Promise<void> {
   const pods = (await kJson<{ items: Pod[] }>(['-n', namespace, 'get', 'pods', '-l', selector])).items;
   expect(pods.length, `Tandem pods in ${namespace}`).toBeGreaterThan(0);
   for (const pod of pods) {
     const where = `${namespace}/${pod.metadata.name}`;
-    expect(pod.spec.automountServiceAccountToken, `${where} mounts no token`).toBe(false);
+    if (!token) expect(pod.spec.automountServiceAccountToken, `${where} mounts no token`).toBe(false);
     expect(pod.spec.securityContext?.seccompProfile?.type, `${where} seccomp`).toBe('RuntimeDefault');
     for (const c of pod.spec.containers) {
       expect(c.securityContext?.readOnlyRootFilesystem, `${where}/${c.name} read-only root`).toBe(true);

@@ -65,7 +65,8 @@ async function recommenderConverges(prefix: string): Promise<void> {
   expect(rec.status?.readyReplicas).toBe(1);
   expect(names.scoring).toBe(name);
   await expectHardenedAndStable(ns);
-  await expectHardenedAndStable(OPERATOR_NAMESPACE, Object.entries(OPERATOR_POD_LABELS).map(([k, v]) => `${k}=${v}`).join(','));
+  const operatorPods = Object.entries(OPERATOR_POD_LABELS).map(([k, v]) => `${k}=${v}`).join(',');
+  await expectHardenedAndStable(OPERATOR_NAMESPACE, { selector: operatorPods, token: true });
 }
 
 describe.sequential('Installing the operator on a real node', () => {
