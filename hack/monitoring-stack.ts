@@ -6,6 +6,7 @@
  * generator. Faults are injected through test/fault-injection.ts, which only the harness loads.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
+import { startRedisServer, type RedisServer } from './redis-server.js';
 import { closeSync, mkdirSync, openSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { stringify } from 'yaml';
@@ -75,6 +76,9 @@ async function terminate(proc: ChildProcess): Promise<void> {
   clearTimeout(timer);
 }
 
+/** The A/B experiment the service runs here (the business dashboard's variables select it). */
+export const EXPERIMENT = { name: 'ranking', control: 'control' } as const;
+
 /** The Prometheus configuration: both processes as static targets, labelled as their ServiceMonitors label them. */
 export function prometheusConfig(p: { namespace: string; recommender: string; servicePort: number; operatorPort: number; ruleFile: string }) {
   return {
@@ -107,13 +111,21 @@ export async function startMonitoringStack(o: MonitoringStackOptions): Promise<M
   const node = [process.execPath, '--import', 'tsx'];
   const stop = async () => {
     await Promise.all(procs.map(terminate));
+    await redis?.stop('SIGTERM');
   };
+  let redis: RedisServer | undefined;
   try {
+    // The cache tier and an A/B experiment, so their metrics have series as in production.
+    redis = await startRedisServer();
+    const experiments = join(o.dir, 'experiments.json');
+    writeFileSync(experiments, JSON.stringify({ experiments: [{ name: EXPERIMENT.name, variants: [{ name: EXPERIMENT.control, weight: 50 }, { name: 'sharp', weight: 50 }] }] }));
     log('starting the scoring service on the demo shop');
     const service = start('service', [...node, '--import', './test/fault-injection.ts', 'recommender/src/main.ts', 'serve', '--skip-metrics'], {
       PORT: String(apiPort),
       METRICS_PORT: String(metricsPort),
       LOG_LEVEL: 'warn',
+      REDIS_URL: redis.url,
+      TANDEM_EXPERIMENTS_FILE: experiments,
       TANDEM_TEST_FAULT_FILE: faultFile,
     }, o.dir);
     procs.push(service);
@@ -160,6 +172,17 @@ export async function startMonitoringStack(o: MonitoringStackOptions): Promise<M
     { type: 'view', userId: `u-${i % 50}`, itemId: 'sku-0001', timestamp: new Date().toISOString() },
     { type: 'teleport', userId: 'u-1', itemId: 'sku-0001', timestamp: 'yesterday' },
   ];
+  /** Events for an answer's first item, carrying its recommendationId: a view, every other time a cart, every third a purchase. */
+  let acted = 0;
+  const feedback = (body: string | undefined, i: number) => {
+    const answer = JSON.parse(body ?? '{}') as { recommendationId?: string; items?: { id: string }[] };
+    const item = answer.items?.[0]?.id;
+    if (!answer.recommendationId || !item) return undefined;
+    const n = acted++;
+    const at = new Date().toISOString();
+    const event = (type: string, extra = {}) => ({ type, userId: `u-${i % 50}`, itemId: item, recommendationId: answer.recommendationId, timestamp: at, ...extra });
+    return [event('view'), ...(n % 2 === 0 ? [event('add_to_cart')] : []), ...(n % 3 === 0 ? [event('purchase', { orderId: `o-${i}`, price: 20, quantity: 1 })] : [])];
+  };
   return {
     prometheusUrl,
     serviceUrl,
@@ -178,7 +201,10 @@ export async function startMonitoringStack(o: MonitoringStackOptions): Promise<M
             ? fetch(`${serviceUrl}/v1/events`, { method: 'POST', headers, body: JSON.stringify(events(i)) })
             : fetch(serviceUrl + paths[i % paths.length]!, { headers })
           ).catch(() => undefined);
-          await res?.arrayBuffer();
+          const body = await res?.text();
+          // Shoppers act on some answers (a click, a cart, a purchase), credited to the answer's variant.
+          const shown = res?.ok ? feedback(body, i) : undefined;
+          if (shown) await fetch(`${serviceUrl}/v1/events`, { method: 'POST', headers, body: JSON.stringify(shown) }).then((r) => r.arrayBuffer(), () => undefined);
           state.sent++;
           if (!res || res.status >= 500) state.failed++;
           await new Promise((r) => setTimeout(r, Math.max(0, 1000 / rps - (Date.now() - t0))));

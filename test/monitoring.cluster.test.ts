@@ -17,7 +17,7 @@ import { recommender } from '../cdk8s/test/fixtures.js';
 import { dashboardQueries, expandVariables, metricNames } from '../dashboards/inspect.js';
 import { EXTERNAL_SERIES, PENDING_SERVICE_METRICS } from '../dashboards/metric-names.js';
 import { DASHBOARDS } from '../dashboards/render.js';
-import { startMonitoringStack, type MonitoringStack } from '../hack/monitoring-stack.js';
+import { EXPERIMENT, startMonitoringStack, type MonitoringStack } from '../hack/monitoring-stack.js';
 import { createTestNamespace, deleteNamespace, eventually, testKubeConfig } from './kube.js';
 import { recommenders } from './operator.js';
 
@@ -78,7 +78,12 @@ describe('a real Prometheus scraping the running service and operator', () => {
   });
 
   it.each(DASHBOARDS.map((s) => [s.file, s.build()] as const))('answers every query of %s without error, and with data unless it reads a series no process here exports', async (_file, d) => {
-    const variables = { namespace, recommender: 'storefront', ...(d.uid === 'tandem-operator' ? { job: 'tandem-operator-metrics', pod: '.*' } : {}) };
+    const variables = {
+      namespace,
+      recommender: 'storefront',
+      ...(d.uid === 'tandem-operator' ? { job: 'tandem-operator-metrics', pod: '.*' } : {}),
+      ...(d.uid === 'tandem-business' ? { experiment: EXPERIMENT.name, control: EXPERIMENT.control } : {}),
+    };
     const empty: string[] = [];
     let answered = 0;
     for (const q of dashboardQueries(d)) {
