@@ -8,6 +8,7 @@ import { candidateKey } from './cache/key.js';
 import { TieredCache } from './cache/tiered.js';
 import type { SharedTier } from './cache/types.js';
 import type { TandemConfig } from './config.js';
+import type { MaybePromise } from './maybe-promise.js';
 import type { Catalog } from './engine/catalog.js';
 import { boughtBy, crossSell, personal, reasonsOf, upSell, type EngineView, type Scored } from './engine/score.js';
 import type { ServingModel } from './engine/serving.js';
@@ -87,11 +88,16 @@ interface Ranked {
   served: Served;
 }
 
-type MaybePromise<T> = T | Promise<T>;
-
-/** `f(x)`, after `x` resolves if it is a promise: synchronous code stays synchronous. */
-function then<T, U>(x: MaybePromise<T>, f: (value: T) => MaybePromise<U>): MaybePromise<U> {
-  return x instanceof Promise ? x.then(f) : f(x);
+/** Where the search for the candidate depth an answer needs stands (see `rank`). */
+interface DepthSearch {
+  /** The shallow list (over-fetched at `base`), which remembers the depth found. */
+  readonly root: CandidateList;
+  readonly base: number;
+  /** The depth remembered on the root, while stock is unchanged. */
+  readonly hint: number | undefined;
+  want: number;
+  best: Ranked | undefined;
+  readonly promotionsKey: string;
 }
 
 /** No model is active yet (the service is not ready). */
@@ -137,16 +143,17 @@ export class RecommenderService {
   /**
    * Candidates (through the cache), then the business rules, then the answer. Candidates are
    * over-fetched (2×limit + 10) so the rules have room to filter; if they filter so much that the
-   * list runs short, it retries with a deeper candidate list.
+   * list runs short, it retries with a deeper candidate list. Synchronous while the lists come from
+   * memory, a promise once Redis is asked (see maybe-promise.ts); throws NotReadyError without a model.
    */
-  async recommend(req: RecommendRequest): Promise<Decision> {
+  recommend(req: RecommendRequest): MaybePromise<Decision> {
     const model = this.deps.store.active;
     if (!model) throw new NotReadyError('no model is loaded yet');
     const basket = this.basket(req, model);
     const ctx: RuleContext = { catalog: this.deps.catalog, rules: this.deps.config.rules, intent: req.intent, now: this.now(), limit: req.limit };
     const ranked = this.rank(req.intent, model, basket, ctx);
-    const { list, served } = ranked instanceof Promise ? await ranked : ranked;
-    return this.answer(req.intent, model, basket, list, served);
+    if (ranked instanceof Promise) return ranked.then((r) => this.answer(req.intent, model, basket, r.list, r.served));
+    return this.answer(req.intent, model, basket, ranked.list, ranked.served);
   }
 
   private basket(req: RecommendRequest, model: ServingModel): Basket {
@@ -166,30 +173,47 @@ export class RecommenderService {
   /**
    * Over-fetch; go deeper (×4) while the rules leave the answer short and a deeper list helps. The
    * depth found is remembered on the shallow (cached) list and reused while stock is unchanged.
-   * Synchronous while the lists come from memory (no promise on the hot path); async once Redis is asked.
+   * Synchronous while the lists come from memory (nothing is allocated for the steps then); it turns
+   * async only when a list must come from Redis.
    */
   private rank(intent: Intent, model: ServingModel, basket: Basket, ctx: RuleContext): MaybePromise<Ranked> {
-    const { catalog } = this.deps;
-    const promotionsKey = activePromotionsKey(ctx);
     const base = Math.min(ctx.limit * 2 + 10, MAX_CANDIDATES);
-    return then(this.candidates(intent, model, basket, base), (root) => {
-      const hint = root.deeper !== undefined && root.deeperAtStock === catalog.stockGeneration ? root.deeper : undefined;
-      const atDepth = (want: number, best?: Ranked): MaybePromise<Ranked> =>
-        then(want === base ? root : this.candidates(intent, model, basket, want), (list) => {
-          const served = this.serve(list, ctx, promotionsKey);
-          if (best && served.items.length <= best.served.items.length) return best; // deeper did not help
-          const here = { want, list, served };
-          if (hint !== undefined || served.items.length >= ctx.limit || list.scored.candidates.length < want || want >= MAX_CANDIDATES) return here;
-          return atDepth(Math.min(want * 4, MAX_CANDIDATES), here);
-        });
-      return then(atDepth(hint ?? base), (best) => {
-        if (hint === undefined && (best.want !== base || best.served.items.length < ctx.limit)) {
-          root.deeper = best.want;
-          root.deeperAtStock = catalog.stockGeneration;
-        }
-        return best;
-      });
-    });
+    const first = this.candidates(intent, model, basket, base);
+    if (first instanceof Promise) return first.then((root) => this.deepen(this.depthSearch(root, base, ctx), intent, model, basket, ctx));
+    return this.deepen(this.depthSearch(first, base, ctx), intent, model, basket, ctx);
+  }
+
+  private depthSearch(root: CandidateList, base: number, ctx: RuleContext): DepthSearch {
+    const stock = this.deps.catalog.stockGeneration;
+    const hint = root.deeper !== undefined && root.deeperAtStock === stock ? root.deeper : undefined;
+    return { root, base, hint, want: hint ?? base, best: undefined, promotionsKey: activePromotionsKey(ctx) };
+  }
+
+  private deepen(s: DepthSearch, intent: Intent, model: ServingModel, basket: Basket, ctx: RuleContext): MaybePromise<Ranked> {
+    for (;;) {
+      const next = s.want === s.base ? s.root : this.candidates(intent, model, basket, s.want);
+      if (next instanceof Promise) return next.then((list) => (this.tryDepth(s, list, ctx) ? this.found(s, ctx) : this.deepen(s, intent, model, basket, ctx)));
+      if (this.tryDepth(s, next, ctx)) return this.found(s, ctx);
+    }
+  }
+
+  /** Serves `list` at the current depth; true when the search is over (else `s.want` is the next depth). */
+  private tryDepth(s: DepthSearch, list: CandidateList, ctx: RuleContext): boolean {
+    const served = this.serve(list, ctx, s.promotionsKey);
+    if (s.best && served.items.length <= s.best.served.items.length) return true; // deeper did not help
+    s.best = { want: s.want, list, served };
+    if (s.hint !== undefined || served.items.length >= ctx.limit || list.scored.candidates.length < s.want || s.want >= MAX_CANDIDATES) return true;
+    s.want = Math.min(s.want * 4, MAX_CANDIDATES);
+    return false;
+  }
+
+  private found(s: DepthSearch, ctx: RuleContext): Ranked {
+    const best = s.best!;
+    if (s.hint === undefined && (best.want !== s.base || best.served.items.length < ctx.limit)) {
+      s.root.deeper = best.want;
+      s.root.deeperAtStock = this.deps.catalog.stockGeneration;
+    }
+    return best;
   }
 
   private answer(intent: Intent, model: ServingModel, basket: Basket, list: CandidateList, served: Served): Decision {

@@ -4,13 +4,13 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createApp } from '../src/api/app.js';
 import { Authenticator } from '../src/auth/authenticator.js';
-import { findKey, parseKeysFile, plainKey, sha256, type ApiKey } from '../src/auth/keys.js';
+import { constantTimeEqual, findKey, parseKeysFile, plainKey, sha256, type ApiKey } from '../src/auth/keys.js';
 import { SecretFile, SecretFileError } from '../src/auth/secret-file.js';
 import { parseConfig } from '../src/config.js';
 import { startServer, type Running } from '../src/server.js';
 import { buildShop, CAMERA_SHOP, capturingLogger, eventually, ordersToEvents, repeat } from './fixtures.js';
 
-const hex = (key: string): string => sha256(key).toString('hex');
+const hex = sha256;
 const OLD = 'old-storefront-key-1';
 const NEW = 'new-storefront-key-2';
 const entry = (name: string, key: string, scopes = ['recommend:read']) => ({ name, sha256: hex(key), scopes });
@@ -25,6 +25,14 @@ describe('the keys file', () => {
     expect(findKey(keys, OLD)?.name).toBe('storefront');
     expect(findKey(keys, NEW)?.name).toBe('ops');
     expect(findKey(keys, 'neither-of-them')).toBeUndefined();
+  });
+
+  it.each([
+    ['equal digests', sha256(OLD), sha256(OLD), true],
+    ['digests differing in the last character', sha256(OLD), sha256(OLD).slice(0, 63) + (sha256(OLD).endsWith('0') ? '1' : '0'), false],
+    ['strings of other lengths', sha256(OLD), sha256(OLD).slice(1), false],
+  ])('When the comparison sees %s, Then it answers %s', (_what, a, b, equal) => {
+    expect(constantTimeEqual(a, b)).toBe(equal);
   });
 
   it('When it holds one plain key (a Secret made for TANDEM_API_KEY), Then that key has every scope', () => {

@@ -16,12 +16,20 @@ export type AuthDecision =
   | { ok: false; reason: 'scope'; key: ApiKey; scope: Scope }
   | { ok: false; reason: 'rate_limited'; key: ApiKey; ratePerSecond: number; retryAfterSeconds: number };
 
-const BEARER = /^Bearer +(\S+) *$/i;
+/** The token of `Bearer <token>` (scheme case-insensitive), or undefined. */
+function bearerToken(authorization: string | undefined): string | undefined {
+  if (authorization === undefined || authorization.length < 8) return undefined;
+  if (!authorization.startsWith('Bearer ') && authorization.slice(0, 7).toLowerCase() !== 'bearer ') return undefined;
+  const token = authorization.slice(7).trim();
+  return token === '' || /\s/.test(token) ? undefined : token;
+}
 
 export class Authenticator {
   /** Refused calls since start, by reason. */
   readonly failures: Record<AuthFailure, number> = { missing: 0, unknown: 0, scope: 0, rate_limited: 0 };
   private readonly limiter: RateLimiter;
+  /** One decision object per key, so an allowed call allocates nothing. */
+  private readonly allowed = new WeakMap<ApiKey, AuthDecision & { ok: true }>();
 
   /** `keys` is read on every call, so a reloaded keys file applies to the next request. */
   constructor(
@@ -33,7 +41,7 @@ export class Authenticator {
   }
 
   check(authorization: string | undefined, scope: Scope): AuthDecision {
-    const presented = authorization === undefined ? undefined : BEARER.exec(authorization)?.[1];
+    const presented = bearerToken(authorization);
     if (presented === undefined) return this.fail({ ok: false, reason: 'missing' });
     const key = findKey(this.keys(), presented);
     if (!key) return this.fail({ ok: false, reason: 'unknown' });
@@ -43,7 +51,9 @@ export class Authenticator {
       const wait = this.limiter.take(key.name, rate, key.burst ?? this.cfg.burst ?? Math.max(1, Math.ceil(rate)));
       if (wait !== undefined) return this.fail({ ok: false, reason: 'rate_limited', key, ratePerSecond: rate, retryAfterSeconds: Math.max(1, Math.ceil(wait)) });
     }
-    return { ok: true, key };
+    let ok = this.allowed.get(key);
+    if (!ok) this.allowed.set(key, (ok = { ok: true, key }));
+    return ok;
   }
 
   private fail<D extends AuthDecision & { ok: false }>(d: D): D {
