@@ -123,6 +123,19 @@ describe('rotating keys in a running service', () => {
 });
 
 describe('the authenticator', () => {
+  it('When a connection presents again the key it proved, Then it is that key; a new header or a reloaded key set is checked afresh', () => {
+    let keys = [plainKey(OLD, 'a')];
+    const auth = new Authenticator(() => keys, parseConfig({}).auth);
+    const connection = {};
+    expect(auth.check(`Bearer ${OLD}`, 'admin', connection)).toMatchObject({ ok: true, key: { name: 'a' } });
+    expect(auth.check(`Bearer ${OLD}`, 'admin', connection)).toMatchObject({ ok: true, key: { name: 'a' } });
+    expect(auth.check(`Bearer ${NEW}`, 'admin', connection)).toMatchObject({ ok: false, reason: 'unknown' });
+    expect(auth.check(undefined, 'admin', connection)).toMatchObject({ ok: false, reason: 'missing' });
+    keys = [plainKey(NEW, 'b')]; // rotated: the old key is gone
+    expect(auth.check(`Bearer ${OLD}`, 'admin', connection)).toMatchObject({ ok: false, reason: 'unknown' });
+    expect(auth.check(`Bearer ${NEW}`, 'admin', connection)).toMatchObject({ ok: true, key: { name: 'b' } });
+  });
+
   it('When the rate limit is configured for every key, Then a key without its own limit gets the default, refilled over time', () => {
     let now = 0;
     const auth = new Authenticator(() => [plainKey('some-long-key')], parseConfig({ auth: { ratePerSecond: 2, burst: 2 } }).auth, () => now);
