@@ -1,7 +1,9 @@
 import { defineConfig } from 'vitest/config';
 
-// Two projects: fast unit tests, and integration tests that share one real control plane
-// (etcd + kube-apiserver + kube-controller-manager) started once per run by the global setup.
+// Three projects: fast unit tests; integration tests that share one real control plane (etcd +
+// kube-apiserver + kube-controller-manager) started once per run by the global setup; and end-to-end
+// tests on a real kubelet node (hack/node/, root only), sharing one control plane and node, one file at a
+// time (their pods share the machine's two cores).
 export default defineConfig({
   test: {
     projects: [
@@ -9,7 +11,7 @@ export default defineConfig({
         test: {
           name: 'unit',
           include: ['**/*.test.ts'],
-          exclude: ['**/*.cluster.test.ts', 'node_modules/**', 'build/**', 'dist/**'],
+          exclude: ['**/*.cluster.test.ts', '**/*.node.test.ts', 'node_modules/**', 'build/**', 'dist/**'],
         },
       },
       {
@@ -20,6 +22,17 @@ export default defineConfig({
           globalSetup: ['test/cluster-global-setup.ts'],
           testTimeout: 60_000,
           hookTimeout: 120_000,
+        },
+      },
+      {
+        test: {
+          name: 'node',
+          include: ['**/*.node.test.ts'],
+          exclude: ['node_modules/**', 'build/**', 'dist/**'],
+          globalSetup: ['test/node-global-setup.ts'],
+          fileParallelism: false,
+          testTimeout: 300_000,
+          hookTimeout: 600_000,
         },
       },
     ],

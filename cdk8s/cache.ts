@@ -5,15 +5,16 @@
  * Redis gets `maxmemory` at 80% of `spec.cache.memory` (the container's memory limit) with
  * `allkeys-lru`, so LRU eviction starts before the OOM killer would: Redis needs headroom beyond
  * maxmemory for fragmentation and client buffers. The password comes from `spec.cache.passwordSecretRef`
- * through the environment and a config read from stdin, so it never appears in the manifest nor in argv.
+ * as a mounted file, fed to redis-server as config on stdin, so it never appears in the manifest, the
+ * environment or argv.
  */
 import { ApiObject, Duration, JsonPatch, Size } from 'cdk8s';
 import * as kplus from 'cdk8s-plus-28';
 import { Construct } from 'constructs';
 import type { RecommenderSpec } from './api/v1alpha1/recommender.js';
-import { Component, Env, REDIS_GID, REDIS_PORT, REDIS_PORT_NAME, REDIS_UID } from './constants.js';
+import { Component, Env, REDIS_GID, REDIS_PASSWORD_DIR, REDIS_PORT, REDIS_PORT_NAME, REDIS_UID } from './constants.js';
 import { podSelectorLabels, type RecommenderNames } from './names.js';
-import { componentIdentity, finishPodTemplate, restrictedContainer, restrictedPod, selectPods } from './pod-defaults.js';
+import { componentIdentity, finishPodTemplate, restrictedContainer, restrictedPod, selectPods, withEphemeralStorage } from './pod-defaults.js';
 import { quantityValue } from './quantity.js';
 
 /** Share of the memory limit given to Redis as `maxmemory`. */
@@ -29,7 +30,10 @@ export function redisMaxMemoryBytes(memory: string): number {
   return Math.floor(quantityValue(memory, 'spec.cache.memory') * REDIS_MAXMEMORY_RATIO);
 }
 
-/** The shell script that starts redis-server; the password, if any, is fed as config on stdin. */
+/** The Redis `/data` emptyDir (nothing is persisted; Redis only needs a working directory). */
+export const REDIS_DATA_BYTES = 64 * 2 ** 20;
+
+/** The shell script that starts redis-server; the password file, if any, is fed as config on stdin. */
 export function redisStartScript(spec: RecommenderSpec): string {
   const args = [
     `--port ${REDIS_PORT}`,
@@ -45,7 +49,7 @@ export function redisStartScript(spec: RecommenderSpec): string {
   }
   // Redis reads a double-quoted config value with backslash escapes: escape `\` and `"` first.
   return [
-    `pw=$(printf '%s' "$${Env.REDIS_PASSWORD}" | sed 's/[\\\\"]/\\\\&/g')`,
+    `pw=$(sed 's/[\\\\"]/\\\\&/g' "$${Env.REDIS_PASSWORD_FILE}")`,
     `exec redis-server ${args.join(' ')} - <<EOF`,
     'requirepass "$pw"',
     'EOF',
@@ -81,15 +85,10 @@ export class Cache extends Construct {
     this.statefulSet.select(kplus.LabelSelector.of({ labels: selector }));
     selectPods(service, selector);
 
-    const passwordEnv: Record<string, kplus.EnvValue> = {};
-    if (spec.cache.passwordSecretRef) {
-      const ref = spec.cache.passwordSecretRef;
-      const secret = kplus.Secret.fromSecretName(this, 'Password', ref.name);
-      const value = () => kplus.EnvValue.fromSecretValue({ secret, key: ref.key }, { optional: false });
-      passwordEnv[Env.REDIS_PASSWORD] = value();
-      // redis-cli (the readiness probe) reads this one.
-      passwordEnv.REDISCLI_AUTH = value();
-    }
+    const passwordFile = `${REDIS_PASSWORD_DIR}/password`;
+    const passwordEnv: Record<string, kplus.EnvValue> = spec.cache.passwordSecretRef ? { [Env.REDIS_PASSWORD_FILE]: kplus.EnvValue.fromValue(passwordFile) } : {};
+    // redis-cli (the readiness probe) reads REDISCLI_AUTH.
+    const auth = spec.cache.passwordSecretRef ? `REDISCLI_AUTH="$(cat "$${Env.REDIS_PASSWORD_FILE}")" ` : '';
 
     const container = this.statefulSet.addContainer({
       name: 'redis',
@@ -101,18 +100,23 @@ export class Cache extends Construct {
       resources: {},
       securityContext: restrictedContainer(REDIS_UID, REDIS_GID),
       liveness: kplus.Probe.fromTcpSocket({ port: REDIS_PORT, periodSeconds: Duration.seconds(10), failureThreshold: 3 }),
-      readiness: kplus.Probe.fromCommand(['sh', '-c', `redis-cli -p ${REDIS_PORT} ping | grep -q PONG`], {
+      readiness: kplus.Probe.fromCommand(['sh', '-c', `${auth}redis-cli -p ${REDIS_PORT} ping | grep -q PONG`], {
         periodSeconds: Duration.seconds(5),
         timeoutSeconds: Duration.seconds(2),
         failureThreshold: 2,
       }),
       startup: kplus.Probe.fromTcpSocket({ port: REDIS_PORT, periodSeconds: Duration.seconds(2), failureThreshold: 30 }),
     });
-    container.mount('/data', kplus.Volume.fromEmptyDir(this, 'Data', 'data', { sizeLimit: Size.mebibytes(64) }));
+    container.mount('/data', kplus.Volume.fromEmptyDir(this, 'Data', 'data', { sizeLimit: Size.mebibytes(REDIS_DATA_BYTES / 2 ** 20) }));
+    if (spec.cache.passwordSecretRef) {
+      const ref = spec.cache.passwordSecretRef;
+      const secret = kplus.Secret.fromSecretName(this, 'Password', ref.name);
+      container.mount(REDIS_PASSWORD_DIR, kplus.Volume.fromSecret(this, 'PasswordVolume', secret, { name: 'password', items: { [ref.key]: { path: 'password' } } }), { readOnly: true });
+    }
 
     const memory = String(spec.cache.memory);
     const sts = ApiObject.of(this.statefulSet);
-    finishPodTemplate(sts, '/spec/template', [{ requests: { cpu: '50m', memory }, limits: { memory } }]);
+    finishPodTemplate(sts, '/spec/template', [withEphemeralStorage({ requests: { cpu: '50m', memory }, limits: { memory } }, REDIS_DATA_BYTES, 'spec.cache')]);
     sts.addJsonPatch(JsonPatch.add('/spec/revisionHistoryLimit', 5));
 
     new kplus.k8s.KubePodDisruptionBudget(this, 'DisruptionBudget', {

@@ -32,6 +32,8 @@ export const Component = {
   TRAINER: 'trainer',
   /** The model PersistentVolumeClaim. */
   MODEL: 'model',
+  /** The state PersistentVolumeClaim (audit trail, erasures, opt-outs, experiment counts). */
+  STATE: 'state',
   /** The NetworkPolicies. */
   NETWORK: 'network',
   /** The PrometheusRule and the ServiceMonitor. */
@@ -83,6 +85,13 @@ export const HMAC_KEY_FILE = 'hmac-key';
 export const REDIS_PASSWORD_FILE = 'redis-password';
 /** Where the model volume is mounted: read-only in scoring pods, read-write in the trainer. */
 export const MODEL_MOUNT = '/models';
+/**
+ * Where the state volume is mounted, read-write, in scoring pods and the trainer: what must outlive a pod
+ * and be seen by all of them (`privacy/erased`, `privacy/opt-out`, `experiments/<pod>.json`).
+ */
+export const STATE_MOUNT = '/state';
+/** The audit trail on the state volume: one directory per scoring pod, so no file has two writers. */
+export const AUDIT_DIR = `${STATE_MOUNT}/audit`;
 /** Versioned model artifacts (`train --out`, and what scoring loads). */
 export const MODEL_DIR = `${MODEL_MOUNT}/versions`;
 /** Training input files on the model volume (JSON Lines, ARCHITECTURE.md "Data files"). */
@@ -95,9 +104,26 @@ export const MODEL_WATCH_SECONDS = 30;
 
 /** The non-root identity of the recommender image. */
 export const RECOMMENDER_UID = 10001;
-/** The `redis` user and group of the official Redis images (alpine and debian). */
-export const REDIS_UID = 999;
-export const REDIS_GID = 1000;
+/**
+ * Redis runs as a high uid, not the image's own `redis` user (999): redis-server needs only its binary and
+ * the `/data` emptyDir (group-owned through fsGroup), and a uid below 10000 may collide with a host user.
+ */
+export const REDIS_UID = 10999;
+export const REDIS_GID = 10999;
+/** Where the Redis password Secret is mounted in the Redis pod (read by its start script and probe). */
+export const REDIS_PASSWORD_DIR = '/run/secrets/redis';
+
+/**
+ * In `spec.model.storage.type: s3`, where the credentials Secret is mounted (files `access-key-id` and
+ * `secret-access-key`, re-read on every sync so a rotated Secret is picked up).
+ */
+export const MODEL_S3_CREDENTIALS_DIR = '/run/secrets/tandem-s3';
+/** Ephemeral storage a container gets on top of its emptyDirs: its logs (the kubelet keeps 5 × 10Mi by default). */
+export const LOG_STORAGE_BYTES = 64 * 2 ** 20;
+/** The scoring pods' writable /tmp. */
+export const SCORING_TMP_BYTES = 256 * 2 ** 20;
+/** The trainer's scratch volume when `spec.training.resources.requests.ephemeral-storage` is unset. */
+export const TRAINER_SCRATCH_DEFAULT = '2Gi';
 
 /**
  * Environment variables the recommender reads. The service's reader (`recommender/src/env.ts`) has one
@@ -112,6 +138,16 @@ export const Env = {
   CACHE_TTL_SECONDS: 'TANDEM_CACHE_TTL_SECONDS',
   AUDIT_ENABLED: 'TANDEM_AUDIT_ENABLED',
   AUDIT_RETENTION_DAYS: 'TANDEM_AUDIT_RETENTION_DAYS',
+  /** Where the audit files go: `<dir>/<pod name>/`, on the state volume. */
+  AUDIT_DIR: 'TANDEM_AUDIT_DIR',
+  /** `true`: every audit record is also written to stdout (for a SIEM). */
+  AUDIT_STDOUT: 'TANDEM_AUDIT_STDOUT',
+  AUDIT_MAX_FILE_BYTES: 'TANDEM_AUDIT_MAX_FILE_BYTES',
+  AUDIT_ROTATE_SECONDS: 'TANDEM_AUDIT_ROTATE_SECONDS',
+  /** The state volume: erasures, opt-outs, experiment counts (and the audit directory under it). */
+  STATE_DIR: 'TANDEM_STATE_DIR',
+  /** Events older than this are dropped at ingestion and training, and pruned from the events file. */
+  EVENT_RETENTION_DAYS: 'TANDEM_EVENT_RETENTION_DAYS',
   HISTORY_WINDOW_DAYS: 'TANDEM_HISTORY_WINDOW_DAYS',
   KEEP_VERSIONS: 'TANDEM_KEEP_VERSIONS',
   /** `redis://<name>-redis:6379`; unset when the cache is disabled (the service then caches in memory). */
@@ -130,6 +166,15 @@ export const Env = {
   HMAC_KEY_FILE: 'TANDEM_HMAC_KEY_FILE',
   /** `--max-old-space-size` from the memory limit (see SCORING_HEAP_RATIO); read by node itself. */
   NODE_OPTIONS: 'NODE_OPTIONS',
+  /** `spec.model.storage.type: s3`: the bucket; its presence switches the service and trainer to the object store. */
+  MODEL_S3_BUCKET: 'TANDEM_MODEL_S3_BUCKET',
+  MODEL_S3_PREFIX: 'TANDEM_MODEL_S3_PREFIX',
+  /** Unset for AWS S3. */
+  MODEL_S3_ENDPOINT: 'TANDEM_MODEL_S3_ENDPOINT',
+  MODEL_S3_REGION: 'TANDEM_MODEL_S3_REGION',
+  MODEL_S3_FORCE_PATH_STYLE: 'TANDEM_MODEL_S3_FORCE_PATH_STYLE',
+  /** MODEL_S3_CREDENTIALS_DIR when a credentials Secret is given; the SDK's default chain otherwise. */
+  MODEL_S3_CREDENTIALS_DIR: 'TANDEM_MODEL_S3_CREDENTIALS_DIR',
   /** pino level of the service's JSON logs (local runs; the render leaves the default, `info`). */
   LOG_LEVEL: 'LOG_LEVEL',
   /** The variant named in answers when no experiment assigns one (local runs). */
@@ -148,7 +193,7 @@ export const SCORING_HEAP_RATIO = 0.5;
 export const Metrics = {
   /** Requests by `route`, `method`, `status`: the request histogram's own count series. */
   REQUESTS_TOTAL: 'tandem_http_request_duration_seconds_count',
-  /** Histogram (seconds) with labels `route`, `method`, `status`. */
+  /** Histogram (seconds) with labels `route`, `method`, `status`, buckets REQUEST_DURATION_BUCKETS. */
   REQUEST_DURATION_SECONDS: 'tandem_http_request_duration_seconds',
   /** Pods metric for the HPA (via prometheus-adapter), from `spec.autoscaling.targetRequestsPerSecondPerPod`. */
   REQUESTS_PER_SECOND: 'tandem_http_requests_per_second',
@@ -184,10 +229,40 @@ export const Metrics = {
   /** Counters by `experiment`, `variant`: answers shown, clicks, conversions, attributed revenue. */
   EXPERIMENT_IMPRESSIONS_TOTAL: 'tandem_experiment_impressions_total',
   EXPERIMENT_CLICKS_TOTAL: 'tandem_experiment_clicks_total',
+  /** Answers with an add_to_cart event that carried their recommendationId (the business dashboard's add-to-cart rate). */
+  EXPERIMENT_ADD_TO_CARTS_TOTAL: 'tandem_experiment_add_to_carts_total',
   EXPERIMENT_CONVERSIONS_TOTAL: 'tandem_experiment_conversions_total',
   EXPERIMENT_REVENUE_TOTAL: 'tandem_experiment_revenue_total',
   /** Counter, refused API calls by `reason` (missing, unknown, scope, rate_limited). */
   AUTH_FAILURES_TOTAL: 'tandem_auth_failures_total',
+} as const;
+
+/**
+ * Upper bounds (seconds) of the REQUEST_DURATION_SECONDS buckets. The latency SLO counts a request as fast when it
+ * falls in the largest bucket at or below `spec.slo.latencyThresholdMs`, so these are part of the contract too.
+ */
+export const REQUEST_DURATION_BUCKETS = [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1] as const;
+
+/** The operator's own metrics (`operator/metrics.ts` registers them), named after controller-runtime's. */
+export const OperatorMetricNames = {
+  /** Counter by `controller`, `result` (success, error). */
+  RECONCILE_TOTAL: 'tandem_operator_reconcile_total',
+  /** Counter by `controller`. */
+  RECONCILE_ERRORS_TOTAL: 'tandem_operator_reconcile_errors_total',
+  /** Histogram (seconds) by `controller`. */
+  RECONCILE_TIME_SECONDS: 'tandem_operator_reconcile_time_seconds',
+  /** Gauge by `name` (the queue). */
+  WORKQUEUE_DEPTH: 'tandem_operator_workqueue_depth',
+  WORKQUEUE_ADDS_TOTAL: 'tandem_operator_workqueue_adds_total',
+  WORKQUEUE_RETRIES_TOTAL: 'tandem_operator_workqueue_retries_total',
+  WORKQUEUE_QUEUE_DURATION_SECONDS: 'tandem_operator_workqueue_queue_duration_seconds',
+  WORKQUEUE_UNFINISHED_WORK: 'tandem_operator_workqueue_unfinished_work',
+  /** Counter by `kind`, `verb`. */
+  API_WRITES_TOTAL: 'tandem_operator_api_writes_total',
+  /** Gauge by `name` (the Lease): 1 on the leader, 0 on a standby. */
+  LEADER: 'tandem_operator_leader_election_master_status',
+  /** Counter by `informer`. */
+  INFORMER_RESTARTS_TOTAL: 'tandem_operator_informer_restarts_total',
 } as const;
 
 // ── The operator install bundle ─────────────────────────────────────────────────────────────────
@@ -201,3 +276,12 @@ export const OPERATOR_METRICS_PORT = 8080;
 /** `/healthz` and `/readyz` of the operator. */
 export const OPERATOR_HEALTH_PORT = 8081;
 export const OPERATOR_UID = 65532;
+/** The labels of the operator's pods (what its Service, PDB and the Recommenders' NetworkPolicies select). */
+export const OPERATOR_POD_LABELS: Readonly<Record<string, string>> = { [LABEL_COMPONENT]: 'operator', [LABEL_NAME]: APP_NAME };
+/** The scoring pods' labels that do not depend on the Recommender: what the operator may reach on METRICS_PORT. */
+export const SCORING_POD_LABELS: Readonly<Record<string, string>> = { [LABEL_COMPONENT]: Component.SCORING, [LABEL_NAME]: APP_NAME };
+/** The operator container's resources (the chart's `resources` default is the same). */
+export const OPERATOR_RESOURCES = {
+  requests: { cpu: '100m', memory: '128Mi', 'ephemeral-storage': '64Mi' },
+  limits: { memory: '512Mi', 'ephemeral-storage': '128Mi' },
+} as const;

@@ -1,6 +1,7 @@
 /**
- * Golden file: the full render of testdata/storefront.yaml. A change to any construct shows up here as a
- * reviewable YAML diff. Regenerate with `UPDATE_GOLDEN=1 npx vitest run --project unit cdk8s/golden`.
+ * Golden files: the full render of each testdata/<name>.yaml (storefront: most features on a model volume;
+ * storefront-s3: models in object storage). A change to any construct shows up here as a reviewable YAML
+ * diff. Regenerate with `UPDATE_GOLDEN=1 npx vitest run --project unit cdk8s/golden`.
  */
 import { readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
@@ -12,9 +13,9 @@ import { toYaml } from './render.js';
 const dir = join(dirname(fileURLToPath(import.meta.url)), 'testdata');
 
 describe('the golden render', () => {
-  it('of testdata/storefront.yaml equals testdata/storefront.golden.yaml', () => {
-    const input = join(dir, 'storefront.yaml');
-    const golden = join(dir, 'storefront.golden.yaml');
+  it.each(['storefront', 'storefront-s3'])('of testdata/%s.yaml equals testdata/%s.golden.yaml', (name) => {
+    const input = join(dir, `${name}.yaml`);
+    const golden = join(dir, `${name}.golden.yaml`);
     const actual = toYaml(renderRecommenderFile(readFileSync(input, 'utf8'), input));
     if (process.env.UPDATE_GOLDEN) writeFileSync(golden, actual);
     expect(actual).toBe(readFileSync(golden, 'utf8'));

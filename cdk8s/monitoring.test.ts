@@ -1,53 +1,135 @@
-import { spawnSync } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { stringify } from 'yaml';
-import { toolPath } from '../hack/control-plane.js';
 import { createMetrics } from '../recommender/src/api/metrics.js';
-import { Metrics } from './constants.js';
-import { prometheusAdapterRule, recommenderAlertRules } from './monitoring.js';
+import type { RecommenderSpecInput } from './api/v1alpha1/recommender.js';
+import { validateRecommender } from './api/v1alpha1/validate.js';
+import { operatorRuleGroups } from './alerts/operator.js';
+import { recommenderAlertRules, ruleFile } from './alerts/render.js';
+import { retrainingPeriodSeconds } from './alerts/schedule.js';
+import { latencyBucket, leMatcher } from './alerts/series.js';
+import { SLO_ALERTS, SLO_WINDOWS, SloSeries } from './alerts/slo.js';
+import { SymptomAlerts } from './alerts/symptoms.js';
+import { isAlert, type RecordingRule, type RuleGroup } from './alerts/types.js';
+import { Metrics, REQUEST_DURATION_BUCKETS } from './constants.js';
+import { prometheusAdapterRule } from './monitoring.js';
 import { recommenderNames } from './names.js';
 import { renderRecommender } from './recommender-chart.js';
 import { find, recommender } from './test/fixtures.js';
+import { promtoolDir } from './test/promtool.js';
 
-const dir = mkdtempSync(join(tmpdir(), 'tandem-rules-'));
-afterAll(() => rmSync(dir, { recursive: true, force: true }));
+const tools = promtoolDir();
+afterAll(() => tools.cleanup());
 
-/** Writes a promtool unit-test file and runs `promtool test rules` on it; every test in it must pass. */
-function promtoolTestRules(name: string, tests: object): void {
-  const testFile = join(dir, name);
-  writeFileSync(testFile, stringify(tests, { version: '1.1' }));
-  const run = spawnSync(toolPath('promtool'), ['test', 'rules', testFile], { encoding: 'utf8' });
-  expect(run.stdout + run.stderr).toContain('SUCCESS');
-  expect(run.status).toBe(0);
-}
+const names = recommenderNames('storefront', 'shop');
+const groupsOf = (spec: RecommenderSpecInput = {}) => find(renderRecommender(recommender(spec)), 'PrometheusRule').spec.groups as RuleGroup[];
+const alertNames = (spec: RecommenderSpecInput = {}) => [...new Set(recommenderAlertRules(names, recommender(spec).spec).map((r) => r.alert))];
+const exprOf = (spec: RecommenderSpecInput, alert: string, long?: string) =>
+  recommenderAlertRules(names, recommender(spec).spec).find((r) => r.alert === alert && (long === undefined || r.labels.long === long))?.expr;
 
-describe('the alert rules', () => {
-  const names = recommenderNames('storefront', 'shop');
+const EVERYTHING_OFF: RecommenderSpecInput = { cache: { enabled: false }, autoscaling: { enabled: false }, audit: { enabled: false }, training: { suspend: true } };
 
-  it('pass promtool check rules', () => {
-    const rules = find(renderRecommender(recommender()), 'PrometheusRule').spec;
-    const file = join(dir, 'rules.yaml');
-    writeFileSync(file, stringify(rules, { version: '1.1' }));
-    const run = spawnSync(toolPath('promtool'), ['check', 'rules', file], { encoding: 'utf8' });
-    expect(run.stdout + run.stderr).toContain('SUCCESS: 3 rules found');
+describe('the PrometheusRule of a Recommender', () => {
+  it.each([
+    ['the defaults', {}],
+    ['every optional part switched off', EVERYTHING_OFF],
+    ['a strict SLO and a weekday schedule', { slo: { availabilityTarget: 99.99, latencyThresholdMs: 7 }, training: { schedule: '30 2 * * 1-5' } }],
+  ])('When rendered with %s, Then promtool check rules passes on every rule', (_case, spec) => {
+    const groups = groupsOf(spec);
+    const count = groups.reduce((n, g) => n + g.rules.length, 0);
+    const run = tools.checkRules('rules.yaml', { groups });
+    expect(run.output).toContain(`SUCCESS: ${count} rules found`);
     expect(run.status).toBe(0);
   });
 
-  it('include an availability alert and a latency alert built from the SLO', () => {
-    const rules = recommenderAlertRules(names, recommender({ slo: { availabilityTarget: 99.5, latencyThresholdMs: 120 } }).spec);
-    const byName = Object.fromEntries(rules.map((r) => [r.alert, r]));
-    // 14.4 × (1 − 0.995): the fast-burn threshold of a 99.5% objective.
-    expect(byName.TandemRecommenderAvailabilityBurn?.expr).toContain('> 0.072');
-    expect(byName.TandemRecommenderAvailabilityBurn?.expr).toContain('tandem_http_request_duration_seconds_count{namespace="shop",service="storefront",route=~"/v1/.*",status=~"5.."}[1h]');
-    expect(byName.TandemRecommenderLatencyHigh?.expr).toBe(
-      'histogram_quantile(0.99, sum by (le) (rate(tandem_http_request_duration_seconds_bucket{namespace="shop",service="storefront",route=~"/v1/.*"}[5m]))) > 0.12',
-    );
-    for (const r of rules) expect(r.annotations.runbook_url).toMatch(/^https:\/\/.+#tandemrecommender/);
+  it("When the operator's rules are rendered, Then promtool check rules passes on them", () => {
+    const run = tools.checkRules('operator.yaml', ruleFile(operatorRuleGroups('tandem-system')));
+    expect(run.output).toContain('SUCCESS: 3 rules found');
+    expect(run.status).toBe(0);
   });
 
+  it('records the bad-request ratio of both SLIs over every window the alerts read, and the objectives', () => {
+    const records = groupsOf().flatMap((g) => g.rules.filter((r): r is RecordingRule => !isAlert(r)));
+    for (const slo of ['availability', 'latency']) {
+      const recorded = records.filter((r) => r.labels?.slo === slo).map((r) => r.record);
+      expect(recorded).toEqual(expect.arrayContaining([...SLO_WINDOWS.map(SloSeries.errorRatio), SloSeries.OBJECTIVE, SloSeries.ERROR_BUDGET]));
+      for (const r of records) expect(r.labels).toMatchObject({ recommender: 'storefront' });
+    }
+  });
+
+  it('builds the burn-rate thresholds from spec.slo: 14.4 × (1 − 0.995) for a 99.5% objective, and 1% of requests over the latency bucket', () => {
+    const spec = { slo: { availabilityTarget: 99.5, latencyThresholdMs: 120 } };
+    expect(exprOf(spec, SLO_ALERTS.availability, '1h')).toBe(
+      'tandem:slo_errors:ratio_rate1h{namespace="shop",service="storefront",slo="availability"} > 0.072\nand\ntandem:slo_errors:ratio_rate5m{namespace="shop",service="storefront",slo="availability"} > 0.072',
+    );
+    expect(exprOf(spec, SLO_ALERTS.latency, '3d')).toContain('tandem:slo_errors:ratio_rate3d{namespace="shop",service="storefront",slo="latency"} > 0.01');
+    const latency5m = groupsOf(spec).flatMap((g) => g.rules).find((r) => !isAlert(r) && r.record === SloSeries.errorRatio('5m') && r.labels?.slo === 'latency');
+    // 120 ms falls between buckets: the SLI counts at the 100 ms bucket below it.
+    expect(latency5m && 'expr' in latency5m ? latency5m.expr : '').toContain('le="0.1"');
+  });
+
+  it('When a part of the spec is switched off, Then the alerts about it are not rendered', () => {
+    const all = alertNames();
+    expect(all).toEqual([SLO_ALERTS.availability, SLO_ALERTS.latency, ...Object.values(SymptomAlerts)]);
+    expect(alertNames(EVERYTHING_OFF)).toEqual([SLO_ALERTS.availability, SLO_ALERTS.latency, SymptomAlerts.DOWN, SymptomAlerts.STOCK_FILTER_SPIKE]);
+    expect(alertNames({ model: { version: 'v20260101T000000Z' } })).not.toContain(SymptomAlerts.MODEL_STALE);
+    expect(alertNames({ replicas: { min: 3, max: 3 } })).not.toContain(SymptomAlerts.AUTOSCALER_AT_MAX);
+  });
+
+  it('calls the model stale after twice the longest gap of spec.training.schedule', () => {
+    expect(exprOf({}, SymptomAlerts.MODEL_STALE)).toBe(`max by (namespace, service) (${Metrics.MODEL_AGE_SECONDS}{namespace="shop",service="storefront"}) > 172800`);
+    expect(exprOf({ training: { schedule: '0 3 * * 1-5' } }, SymptomAlerts.MODEL_STALE)).toMatch(/ > 518400$/);
+  });
+
+  it('selects the retraining Jobs of its own CronJob and its own autoscaler in kube-state-metrics', () => {
+    expect(exprOf({}, SymptomAlerts.TRAINING_JOB_FAILED)).toContain('kube_job_owner{namespace="shop",owner_kind="CronJob",owner_name="storefront-retrain"}');
+    expect(exprOf({}, SymptomAlerts.AUTOSCALER_AT_MAX)).toContain('kube_horizontalpodautoscaler_spec_max_replicas{namespace="shop",horizontalpodautoscaler="storefront"}');
+  });
+});
+
+describe('the retraining period of a schedule', () => {
+  it.each([
+    ['0 3 * * *', 24 * 3600],
+    ['@daily', 24 * 3600],
+    ['@hourly', 3600],
+    ['*/15 * * * *', 15 * 60],
+    ['0 3 * * 1-5', 72 * 3600],
+    ['0 3 * * 0', 7 * 24 * 3600],
+    // Day of month OR day of week, as Kubernetes reads a schedule restricting both.
+    ['0 0 1 * 1', 7 * 24 * 3600],
+  ])('When the schedule is "%s", Then the period is its longest gap, %i s', (schedule, seconds) => {
+    expect(retrainingPeriodSeconds(schedule)).toBe(seconds);
+  });
+
+  it('When the schedule cannot be read, Then the error names the field', () => {
+    expect(() => retrainingPeriodSeconds('0 3 * *')).toThrow(/spec\.training\.schedule: Invalid value: "0 3 \* \*"/);
+  });
+});
+
+describe('the latency SLI bucket', () => {
+  it.each([
+    [50, 0.05],
+    [120, 0.1],
+    [1, 0.001],
+    [0.1, 0.0005],
+    [10000, 1],
+  ])('When the threshold is %s ms, Then the bucket counted is le=%s', (ms, bucket) => {
+    expect(latencyBucket(ms)).toBe(bucket);
+  });
+
+  it('matches an integer bound as Prometheus 2 and 3 both store it', () => {
+    expect(leMatcher(0.05)).toBe('le="0.05"');
+    expect(leMatcher(1)).toBe('le=~"1(\\\\.0)?"');
+  });
+
+  it('When the service registry is read, Then its request histogram has exactly the buckets of the contract', async () => {
+    const metrics = createMetrics();
+    metrics.duration.observe({ route: '/x', method: 'GET', status: '200' }, 0.001);
+    const [histogram] = (await metrics.registry.getMetricsAsJSON()).filter((m) => m.name === Metrics.REQUEST_DURATION_SECONDS);
+    const bounds = histogram!.values.filter((v) => v.labels.le !== undefined && v.labels.le !== '+Inf').map((v) => Number(v.labels.le));
+    expect(bounds).toEqual([...REQUEST_DURATION_BUCKETS]);
+  });
+});
+
+describe('the ServiceMonitor and PrometheusRule labels', () => {
   it('scrape the metrics port of the scoring Service in its own namespace', () => {
     const monitor = find(renderRecommender(recommender()), 'ServiceMonitor');
     expect(monitor.spec).toMatchObject({
@@ -57,61 +139,19 @@ describe('the alert rules', () => {
     });
   });
 
-  it('read only series the recommender exports', async () => {
-    const exported = new Set<string>();
-    for (const m of await createMetrics().registry.getMetricsAsJSON()) {
-      exported.add(m.name);
-      if (String(m.type) === 'histogram') for (const suffix of ['_bucket', '_count', '_sum']) exported.add(`${m.name}${suffix}`);
+  it('When spec.monitoring.labels sets release, Then both objects carry it next to the standard labels, so a kube-prometheus-stack selector picks them up', () => {
+    const objects = renderRecommender(recommender({ monitoring: { labels: { release: 'kube-prometheus-stack' } } }));
+    for (const kind of ['ServiceMonitor', 'PrometheusRule']) {
+      expect(find(objects, kind).metadata?.labels, kind).toMatchObject({ release: 'kube-prometheus-stack', 'app.kubernetes.io/managed-by': 'tandem-operator', 'app.kubernetes.io/component': 'monitoring' });
     }
-    const used = recommenderAlertRules(names, recommender().spec).flatMap((r) => [...r.expr.matchAll(/\b(tandem_[a-z_]+)\{/g)].map((m) => m[1]!));
-    expect(used.length).toBeGreaterThan(0);
-    for (const metric of used) expect(exported, metric).toContain(metric);
+    // Nothing else gets them: they are for Prometheus's selectors.
+    expect(find(objects, 'Deployment').metadata?.labels).not.toHaveProperty('release');
   });
 
-  it('fire when promtool replays failing, slow and missing scoring pods, and stay quiet for healthy ones', () => {
-    const rules = find(renderRecommender(recommender()), 'PrometheusRule').spec;
-    const rulesFile = join(dir, 'alerts.yaml');
-    writeFileSync(rulesFile, stringify(rules, { version: '1.1' }));
-    const pod = (extra: string) => `{namespace="shop",service="storefront",route="/v1/recommendations/cross-sell",method="GET"${extra}}`;
-    const bucket = (le: string) => `${Metrics.REQUEST_DURATION_SECONDS}_bucket${pod(`,status="200",le="${le}"`)}`;
-    const tests = {
-      rule_files: [rulesFile],
-      evaluation_interval: '1m',
-      tests: [
-        {
-          name: 'a fifth of the requests fail, half are slower than 50 ms, and no pod is up',
-          interval: '1m',
-          input_series: [
-            { series: `${Metrics.REQUESTS_TOTAL}${pod(',status="200"')}`, values: '0+800x90' },
-            { series: `${Metrics.REQUESTS_TOTAL}${pod(',status="500"')}`, values: '0+200x90' },
-            // Probes never count towards the objectives.
-            { series: `${Metrics.REQUESTS_TOTAL}{namespace="shop",service="storefront",route="/readyz",method="GET",status="503"}`, values: '0+5000x90' },
-            { series: bucket('0.025'), values: '0+400x90' },
-            { series: bucket('0.1'), values: '0+800x90' },
-            { series: bucket('+Inf'), values: '0+800x90' },
-            { series: 'up{namespace="shop",service="storefront"}', values: '0x90' },
-          ],
-          alert_rule_test: recommenderAlertRules(names, recommender().spec).map((r) => ({
-            eval_time: '30m',
-            alertname: r.alert,
-            exp_alerts: [{ exp_labels: { namespace: 'shop', recommender: 'storefront', severity: r.labels.severity }, exp_annotations: r.annotations }],
-          })),
-        },
-        {
-          name: 'healthy, fast pods raise nothing, however many probes fail',
-          interval: '1m',
-          input_series: [
-            { series: `${Metrics.REQUESTS_TOTAL}${pod(',status="200"')}`, values: '0+1000x90' },
-            { series: `${Metrics.REQUESTS_TOTAL}{namespace="shop",service="storefront",route="/readyz",method="GET",status="503"}`, values: '0+5000x90' },
-            { series: bucket('0.025'), values: '0+1000x90' },
-            { series: bucket('+Inf'), values: '0+1000x90' },
-            { series: 'up{namespace="shop",service="storefront"}', values: '1x90' },
-          ],
-          alert_rule_test: ['TandemRecommenderAvailabilityBurn', 'TandemRecommenderLatencyHigh', 'TandemRecommenderDown'].map((alertname) => ({ eval_time: '60m', alertname, exp_alerts: [] })),
-        },
-      ],
-    };
-    promtoolTestRules('alerts.test.yaml', tests);
+  it('When spec.monitoring.labels sets an app.kubernetes.io/ label, Then the Recommender is rejected', () => {
+    const result = validateRecommender({ apiVersion: 'tandem.dev/v1alpha1', kind: 'Recommender', metadata: { name: 'x', namespace: 'y' }, spec: { monitoring: { labels: { 'app.kubernetes.io/managed-by': 'me' } } } });
+    expect(result.ok).toBe(false);
+    expect(result.ok ? [] : result.errors.join('\n')).toMatch(/monitoring\.labels must not set app\.kubernetes\.io\/ labels/);
   });
 });
 
@@ -131,8 +171,7 @@ describe('the prometheus-adapter rule behind the HPA requests-per-second metric'
       .replace('<<.Series>>', Metrics.REQUESTS_TOTAL)
       .replace('<<.LabelMatchers>>', 'namespace="shop",pod=~"storefront-a|storefront-b"')
       .replace('<<.GroupBy>>', 'pod');
-    const rulesFile = join(dir, 'adapter.yaml');
-    writeFileSync(rulesFile, stringify({ groups: [{ name: 'adapter', rules: [{ record: rule.name.as, expr: query }] }] }, { version: '1.1' }));
+    const rulesFile = tools.write('adapter.yaml', { groups: [{ name: 'adapter', rules: [{ record: rule.name.as, expr: query }] }] });
     const series = (pod: string, route: string, status = '200', namespace = 'shop') =>
       `${Metrics.REQUESTS_TOTAL}{namespace="${namespace}",pod="${pod}",route="${route}",method="GET",status="${status}"}`;
     const tests = {
@@ -161,6 +200,8 @@ describe('the prometheus-adapter rule behind the HPA requests-per-second metric'
         },
       ],
     };
-    promtoolTestRules('adapter.test.yaml', tests);
+    const run = tools.testRules('adapter.test.yaml', tests);
+    expect(run.output).toContain('SUCCESS');
+    expect(run.status).toBe(0);
   });
 });

@@ -28,6 +28,7 @@ export interface RecommenderNames {
   readonly scoring: string;
   readonly config: string;
   readonly models: string;
+  readonly state: string;
   readonly redis: string;
   readonly retrain: string;
   readonly scoringServiceAccount: string;
@@ -55,6 +56,7 @@ export function recommenderNames(name: string, namespace: string): RecommenderNa
     scoring: name,
     config: `${name}-config`,
     models: `${name}-models`,
+    state: `${name}-state`,
     redis: `${name}-redis`,
     retrain: `${name}-retrain`,
     scoringServiceAccount: `${name}-scoring`,

@@ -6,6 +6,10 @@ import { find, recommender, type Obj } from './test/fixtures.js';
 
 const NOT_PAYMENTS = { key: 'tandem.dev/zone', operator: 'NotIn', values: ['payments'] };
 const inNamespace = (name: string) => ({ matchLabels: { 'kubernetes.io/metadata.name': name }, matchExpressions: [NOT_PAYMENTS] });
+const METRICS_READERS = [
+  { namespaceSelector: inNamespace('monitoring') },
+  { namespaceSelector: inNamespace('tandem-system'), podSelector: { matchLabels: { 'app.kubernetes.io/component': 'operator', 'app.kubernetes.io/name': 'tandem' } } },
+];
 const pods = (component: string) => ({
   matchLabels: { 'app.kubernetes.io/component': component, 'app.kubernetes.io/instance': 'storefront', 'app.kubernetes.io/name': 'tandem' },
 });
@@ -27,7 +31,7 @@ describe('the NetworkPolicies', () => {
     });
   });
 
-  it('let scoring accept the allowed callers on the API port and the monitoring namespace on the metrics port only', () => {
+  it('let scoring accept the allowed callers on the API port, and the monitoring namespace and the operator on the metrics port only', () => {
     expect(policy('scoring-ingress').spec).toEqual({
       podSelector: pods('scoring'),
       policyTypes: ['Ingress'],
@@ -36,7 +40,7 @@ describe('the NetworkPolicies', () => {
           from: [{ namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': 'storefront' }, matchExpressions: [NOT_PAYMENTS] }, podSelector: { matchLabels: { app: 'web' } } }],
           ports: [tcp(8080)],
         },
-        { from: [{ namespaceSelector: inNamespace('monitoring') }], ports: [tcp(9090)] },
+        { from: METRICS_READERS, ports: [tcp(9090)] },
       ],
     });
   });
@@ -69,9 +73,9 @@ describe('the NetworkPolicies', () => {
     expect(policy('trainer-egress').spec.egress).toEqual([{ to: [{ namespaceSelector: inNamespace('shop'), podSelector: pods('cache') }], ports: [tcp(6379)] }, DNS]);
   });
 
-  it('When there are no allowed callers, Then scoring accepts only the monitoring namespace', () => {
+  it('When there are no allowed callers, Then scoring accepts only the monitoring namespace and the operator, on the metrics port', () => {
     const ingress = find(renderRecommender(recommender()), 'NetworkPolicy', 'storefront-scoring-ingress').spec.ingress;
-    expect(ingress).toEqual([{ from: [{ namespaceSelector: inNamespace('monitoring') }], ports: [tcp(9090)] }]);
+    expect(ingress).toEqual([{ from: METRICS_READERS, ports: [tcp(9090)] }]);
   });
 
   it('When a caller has only a podSelector, Then it is pinned to the Recommender namespace', () => {
@@ -83,6 +87,35 @@ describe('the NetworkPolicies', () => {
     const off = renderRecommender(recommender({ cache: { enabled: false } }));
     expect(off.filter((o) => o.kind === 'NetworkPolicy').map((o) => o.metadata?.name)).not.toContain('storefront-cache-ingress');
     expect(find(off, 'NetworkPolicy', 'storefront-scoring-egress').spec.egress).toEqual([DNS]);
+  });
+
+  it('When the cluster runs NodeLocal DNSCache, Then scoring and the trainer may also query its link-local address', () => {
+    const rendered = renderRecommender(recommender({ network: { dns: { cidrs: ['169.254.20.10/32'] } } }));
+    const dns = { ...DNS, to: [...DNS.to, { ipBlock: { cidr: '169.254.20.10/32' } }] };
+    expect(find(rendered, 'NetworkPolicy', 'storefront-scoring-egress').spec.egress[1]).toEqual(dns);
+    expect(find(rendered, 'NetworkPolicy', 'storefront-trainer-egress').spec.egress[1]).toEqual(dns);
+  });
+
+  it('When the cluster runs OpenShift DNS, Then the DNS peer is its pods on the port they listen on', () => {
+    const dns = { namespace: 'openshift-dns', podSelector: { matchLabels: { 'dns.operator.openshift.io/daemonset-dns': 'default' } }, ports: [53, 5353] };
+    const egress = find(renderRecommender(recommender({ network: { dns } })), 'NetworkPolicy', 'storefront-scoring-egress').spec.egress;
+    expect(egress[1]).toEqual({
+      to: [{ namespaceSelector: inNamespace('openshift-dns'), podSelector: dns.podSelector }],
+      ports: [{ protocol: 'UDP', port: 53 }, tcp(53), { protocol: 'UDP', port: 5353 }, tcp(5353)],
+    });
+  });
+
+  it('When models live in an object store, Then scoring and the trainer may reach it on its ports, and protected namespaces still cannot be reached', () => {
+    const s3 = { bucket: 'models', endpoint: 'http://seaweedfs.storage:8333', egress: { cidrs: ['203.0.113.0/24'], namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': 'storage' } }, podSelector: { matchLabels: { app: 'seaweedfs' } }, ports: [8333] } };
+    const rendered = renderRecommender(recommender({ model: { storage: { type: 's3', s3 } } }));
+    const objectStore = {
+      to: [{ ipBlock: { cidr: '203.0.113.0/24' } }, { namespaceSelector: inNamespace('storage'), podSelector: { matchLabels: { app: 'seaweedfs' } } }],
+      ports: [tcp(8333)],
+    };
+    for (const name of ['scoring-egress', 'trainer-egress']) expect(find(rendered, 'NetworkPolicy', `storefront-${name}`).spec.egress).toContainEqual(objectStore);
+    const podOnly = renderRecommender(recommender({ model: { storage: { type: 's3', s3: { ...s3, egress: { podSelector: { matchLabels: { app: 'minio' } } } } } } }));
+    expect(find(podOnly, 'NetworkPolicy', 'storefront-scoring-egress').spec.egress[2]).toEqual({ to: [{ namespaceSelector: inNamespace('shop'), podSelector: { matchLabels: { app: 'minio' } } }], ports: [tcp(443)] });
+    expect(find(renderRecommender(recommender()), 'NetworkPolicy', 'storefront-scoring-egress').spec.egress).toHaveLength(2);
   });
 
   it('exclude every protected namespace from every peer, with a custom protected selector', () => {

@@ -1,10 +1,13 @@
 /**
  * The NetworkPolicies of one Recommender: default deny for all its pods, then the few allowed paths.
  *
- * - scoring ← allowed callers on the API port; ← the monitoring namespace on the metrics port;
- * - scoring → its Redis; → DNS (kube-system / k8s-app=kube-dns, 53 UDP and TCP);
+ * - scoring ← allowed callers on the API port; ← the monitoring namespace and the operator's pods on the
+ *   metrics port (the operator reads the model version the pods serve there);
+ * - scoring → its Redis; → DNS (`spec.network.dns`: kube-system / k8s-app=kube-dns, 53 UDP and TCP by
+ *   default; NodeLocal DNSCache and OpenShift DNS are peers and ports of their own); → the object store
+ *   (`spec.model.storage.s3.egress`, s3 mode only);
  * - Redis ← scoring and the trainer only;
- * - trainer → its Redis; → DNS.
+ * - trainer → its Redis; → DNS; → the object store.
  *
  * Every peer names its namespace with a namespaceSelector that is ANDed with the negation of
  * `spec.network.protectedNamespaces`, so no rule can admit a protected namespace, not even the
@@ -13,13 +16,15 @@
 import { Construct } from 'constructs';
 import * as kplus from 'cdk8s-plus-28';
 import type { LabelSelector, RecommenderSpec } from './api/v1alpha1/recommender.js';
-import { API_PORT, Component, METRICS_PORT, NAMESPACE_NAME_LABEL, REDIS_PORT } from './constants.js';
+import { API_PORT, Component, METRICS_PORT, NAMESPACE_NAME_LABEL, OPERATOR_NAMESPACE, OPERATOR_POD_LABELS, REDIS_PORT } from './constants.js';
+import { s3Storage } from './model-storage.js';
 import { instanceSelectorLabels, objectLabels, podSelectorLabels, type RecommenderNames } from './names.js';
 import { excluding, isEmptySelector, requirements, satisfiable, type Requirement } from './selectors.js';
 
 type Peer = kplus.k8s.NetworkPolicyPeer;
 type Port = kplus.k8s.NetworkPolicyPort;
 
+/** The cluster DNS of a kubeadm, GKE, EKS, AKS or kind cluster (the defaults of `spec.network.dns`). */
 export const DNS_NAMESPACE = 'kube-system';
 export const DNS_POD_LABELS: Readonly<Record<string, string>> = { 'k8s-app': 'kube-dns' };
 export const DNS_PORT = 53;
@@ -30,6 +35,8 @@ const udp = (port: number): Port => ({ protocol: 'UDP', port: kplus.k8s.IntOrStr
 export interface RecommenderNetworkPoliciesProps {
   readonly names: RecommenderNames;
   readonly spec: RecommenderSpec;
+  /** Where the operator runs. @default OPERATOR_NAMESPACE */
+  readonly operatorNamespace?: string;
 }
 
 /** Thrown when the spec could let a protected namespace in; the message names the fields. */
@@ -98,8 +105,22 @@ export class RecommenderNetworkPolicies extends Construct {
       peers(c.namespaceSelector ?? byName(names.namespace), c.podSelector),
     );
     const monitoring = peers(byName(spec.network.monitoringNamespace));
-    const dns = peers(byName(DNS_NAMESPACE), { matchLabels: { ...DNS_POD_LABELS } });
-    const dnsPorts = [udp(DNS_PORT), tcp(DNS_PORT)];
+    const operator = peers(byName(props.operatorNamespace ?? OPERATOR_NAMESPACE), { matchLabels: { ...OPERATOR_POD_LABELS } });
+    const dnsSpec = spec.network.dns;
+    const dns = [...peers(byName(dnsSpec.namespace), dnsSpec.podSelector as LabelSelector), ...ipBlocks(dnsSpec.cidrs)];
+    const dnsPorts = dnsSpec.ports.flatMap((p) => [udp(p), tcp(p)]);
+    const s3 = s3Storage(spec);
+    const objectStore = s3
+      ? [
+          {
+            to: [
+              ...ipBlocks(s3.egress.cidrs),
+              ...(s3.egress.namespaceSelector || s3.egress.podSelector ? peers(s3.egress.namespaceSelector ?? byName(names.namespace), s3.egress.podSelector) : []),
+            ],
+            ports: s3.egress.ports.map(tcp),
+          },
+        ]
+      : [];
 
     const policy = (id: string, name: string, podLabels: Record<string, string>, body: Partial<kplus.k8s.NetworkPolicySpec>) =>
       new kplus.k8s.KubeNetworkPolicy(this, id, {
@@ -115,7 +136,7 @@ export class RecommenderNetworkPolicies extends Construct {
 
     policy('ScoringIngress', names.policies.scoringIngress, podSelectorLabels(names.instance, Component.SCORING), {
       policyTypes: ['Ingress'],
-      ingress: rules({ from: callers, ports: [tcp(API_PORT)] }, { from: monitoring, ports: [tcp(METRICS_PORT)] }),
+      ingress: rules({ from: callers, ports: [tcp(API_PORT)] }, { from: [...monitoring, ...operator], ports: [tcp(METRICS_PORT)] }),
     });
 
     policy('ScoringEgress', names.policies.scoringEgress, podSelectorLabels(names.instance, Component.SCORING), {
@@ -123,6 +144,7 @@ export class RecommenderNetworkPolicies extends Construct {
       egress: rules(
         ...(cacheEnabled ? [{ to: ownPods(Component.CACHE), ports: [tcp(REDIS_PORT)] }] : []),
         { to: dns, ports: dnsPorts },
+        ...objectStore,
       ),
     });
 
@@ -138,9 +160,15 @@ export class RecommenderNetworkPolicies extends Construct {
       egress: rules(
         ...(cacheEnabled ? [{ to: ownPods(Component.CACHE), ports: [tcp(REDIS_PORT)] }] : []),
         { to: dns, ports: dnsPorts },
+        ...objectStore,
       ),
     });
   }
+}
+
+/** ipBlock peers for addresses that are not pods (node-local DNS, an object store outside the cluster). */
+function ipBlocks(cidrs: readonly string[]): Peer[] {
+  return cidrs.map((cidr) => ({ ipBlock: { cidr } }));
 }
 
 interface PathedRequirement {

@@ -7,8 +7,9 @@ import { ApiObject, JsonPatch, type ApiObjectMetadata } from 'cdk8s';
 import * as kplus from 'cdk8s-plus-28';
 import type { Construct } from 'constructs';
 import type { RecommenderSpec } from './api/v1alpha1/recommender.js';
-import type { Component } from './constants.js';
+import { LOG_STORAGE_BYTES, type Component } from './constants.js';
 import { objectLabels, type RecommenderNames } from './names.js';
+import { quantityValue } from './quantity.js';
 
 /** A container securityContext that satisfies the `restricted` Pod Security Standard. */
 export function restrictedContainer(uid: number, gid = uid): kplus.ContainerSecurityContextProps {
@@ -38,16 +39,37 @@ export function restrictedPod(uid: number, gid = uid): Pick<kplus.AbstractPodPro
   };
 }
 
+type ResourceSpec = RecommenderSpec['resources'] | RecommenderSpec['training']['resources'];
+
 /** Requests and limits exactly as written in the spec (quantities are passed through, never converted). */
-export function resourceRequirements(resources: RecommenderSpec['resources']): ResourceRequirements {
+export function resourceRequirements(resources: ResourceSpec): ResourceRequirements {
   const out: ResourceRequirements = {};
   for (const kind of ['requests', 'limits'] as const) {
-    const list = resources[kind];
+    const list = resources[kind] as Record<string, string | number | undefined> | undefined;
     if (!list) continue;
-    const entries = (['cpu', 'memory'] as const).filter((k) => list[k] !== undefined).map((k) => [k, String(list[k])] as const);
+    const entries = Object.entries(list).filter(([, v]) => v !== undefined).map(([k, v]) => [k, String(v)] as const);
     if (entries.length > 0) out[kind] = Object.fromEntries(entries);
   }
   return out;
+}
+
+/** Mebibytes, rounded up, as a quantity (how cdk8s-plus writes emptyDir sizes too). */
+export function mebibytes(bytes: number): string {
+  return `${Math.ceil(bytes / 2 ** 20)}Mi`;
+}
+
+/**
+ * Adds the ephemeral storage a container's pod uses: a request of `volumeBytes` (its emptyDirs), and a limit
+ * of that plus its logs (LOG_STORAGE_BYTES), unless the resources already name them. A limit below the
+ * request is refused with the field named, before the API server refuses the workload.
+ */
+export function withEphemeralStorage(resources: ResourceRequirements, volumeBytes: number, field: string): ResourceRequirements {
+  const request = resources.requests?.['ephemeral-storage'] ?? mebibytes(volumeBytes);
+  const limit = resources.limits?.['ephemeral-storage'] ?? mebibytes(quantityValue(request) + LOG_STORAGE_BYTES);
+  if (quantityValue(limit) < quantityValue(request)) {
+    throw new Error(`${field}.limits.ephemeral-storage: Invalid value: "${limit}": must be greater than or equal to ${field}.requests.ephemeral-storage ("${request}")`);
+  }
+  return { requests: { ...resources.requests, 'ephemeral-storage': request }, limits: { ...resources.limits, 'ephemeral-storage': limit } };
 }
 
 /** `{requests?: {cpu?, memory?}, limits?: {...}}` with quantities as strings. */

@@ -22,9 +22,9 @@ const RESTRICTED = {
 
 const repo = join(dirname(fileURLToPath(import.meta.url)), '..');
 
-/** The repository's every-field example, moved into `namespace`. */
-function exampleIn(namespace: string): Recommender {
-  const doc = parse(readFileSync(join(repo, 'examples', 'recommender.yaml'), 'utf8')) as { metadata: Record<string, unknown> };
+/** One of the repository's examples (by default the every-field one), moved into `namespace`. */
+function exampleIn(namespace: string, file = 'recommender.yaml'): Recommender {
+  const doc = parse(readFileSync(join(repo, 'examples', file), 'utf8')) as { metadata: Record<string, unknown> };
   const result = validateRecommender({ ...doc, metadata: { ...doc.metadata, namespace } });
   if (!result.ok) throw new Error(result.errors.join('\n'));
   return result.value;
@@ -80,6 +80,16 @@ describe('RecommenderChart on a real API server', () => {
   it('accepts a minimal Recommender without cache, autoscaling or its own model volume, with no warnings', async () => {
     const rec = recommender({ cache: { enabled: false }, autoscaling: { enabled: false }, model: { storage: { existingClaim: 'shared-models' } } }, 'minimal', namespace);
     expect(await applyAll(kc, renderRecommender(rec))).toEqual([]);
+  });
+
+  it('accepts every object of the object-storage example (no PersistentVolumeClaim), and admits its pods under restricted, with no warnings', async () => {
+    const objects = renderRecommender(exampleIn(namespace, 'recommender-s3.yaml'));
+    expect(objects.map((o) => o.kind)).not.toContain('PersistentVolumeClaim');
+    expect(await applyAll(kc, objects)).toEqual([]);
+    for (const pod of podsFromTemplates(objects)) {
+      const res = await dryRunCreate(kc, pod);
+      expect({ pod: pod.metadata?.name, status: res.status, warnings: res.warnings }).toEqual({ pod: pod.metadata?.name, status: 201, warnings: [] });
+    }
   });
 
   it('admits a Pod of every workload template under restricted Pod Security, with no warnings', async () => {

@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import { parseConfig } from '../recommender/src/config.js';
+import { S3_ENV } from '../recommender/src/model/s3-source.js';
 import { CHILD_KINDS } from './child-kinds.js';
 import {
   API_PORT,
@@ -16,13 +17,16 @@ import {
   LABEL_NAME,
   LABEL_PART_OF,
   METRICS_PORT,
+  LOG_STORAGE_BYTES,
   REDIS_PORT,
 } from './constants.js';
+import { quantityValue } from './quantity.js';
 import { redisMaxMemoryBytes } from './cache.js';
 import { MAX_NAME_LENGTH } from './names.js';
 import { renderRecommender } from './recommender-chart.js';
 import { toYaml } from './render.js';
 import { find, kinds, recommender } from './test/fixtures.js';
+import { parseExperiments } from '../recommender/src/experiments/config.js';
 
 const podSpec = (objects: ReturnType<typeof renderRecommender>, kind: string) => {
   const o = find(objects, kind);
@@ -39,6 +43,7 @@ describe('renderRecommender', () => {
       'ServiceAccount/storefront-trainer',
       'ConfigMap/storefront-config',
       'PersistentVolumeClaim/storefront-models',
+      'PersistentVolumeClaim/storefront-state',
       'NetworkPolicy/storefront-cache-ingress',
       'NetworkPolicy/storefront-default-deny',
       'NetworkPolicy/storefront-scoring-egress',
@@ -66,7 +71,7 @@ describe('renderRecommender', () => {
         [LABEL_MANAGED_BY]: 'tandem-operator',
         [LABEL_INSTANCE]: 'storefront',
       });
-      expect(o.metadata?.labels?.[LABEL_COMPONENT]).toMatch(/^(scoring|cache|trainer|model|network|monitoring)$/);
+      expect(o.metadata?.labels?.[LABEL_COMPONENT]).toMatch(/^(scoring|cache|trainer|model|state|network|monitoring)$/);
       expect(o.metadata?.ownerReferences).toBeUndefined();
     }
   });
@@ -130,8 +135,14 @@ describe('the scoring Deployment', () => {
     const custom = renderRecommender(recommender({ image: 'example.com/rec:1.2.3', resources: { requests: { cpu: '1.5', memory: '3Gi' }, limits: { cpu: 2, memory: '3Gi' } } }));
     const [c] = find(custom, 'Deployment').spec.template.spec.containers;
     expect(c.image).toBe('example.com/rec:1.2.3');
-    expect(c.resources).toEqual({ requests: { cpu: '1.5', memory: '3Gi' }, limits: { cpu: '2', memory: '3Gi' } });
-    expect(container.resources).toEqual({ requests: { cpu: '250m', memory: '512Mi' }, limits: { memory: '1Gi' } });
+    expect(c.resources).toEqual({ requests: { cpu: '1.5', memory: '3Gi', 'ephemeral-storage': '256Mi' }, limits: { cpu: '2', memory: '3Gi', 'ephemeral-storage': '320Mi' } });
+    expect(container.resources).toEqual({ requests: { cpu: '250m', memory: '512Mi', 'ephemeral-storage': '256Mi' }, limits: { memory: '1Gi', 'ephemeral-storage': '320Mi' } });
+  });
+
+  it('requests the ephemeral storage of its /tmp, and limits it to that plus room for logs', () => {
+    const tmp = pod.volumes.find((v: { name: string }) => v.name === 'tmp');
+    expect(quantityValue(container.resources.requests['ephemeral-storage'])).toBe(quantityValue(tmp.emptyDir.sizeLimit));
+    expect(quantityValue(container.resources.limits['ephemeral-storage']) - quantityValue(tmp.emptyDir.sizeLimit)).toBe(LOG_STORAGE_BYTES);
   });
 
   it('gives the V8 heap half the memory limit, and leaves node its default without a limit', () => {
@@ -162,15 +173,17 @@ describe('the scoring Deployment', () => {
     expect(deployment.spec.strategy).toEqual({ type: 'RollingUpdate', rollingUpdate: { maxSurge: '25%', maxUnavailable: 0 } });
   });
 
-  it('mounts the config read-only, the model volume read-only, the secrets read-only, and a writable /tmp', () => {
+  it('mounts the config read-only, the model volume read-only, the secrets read-only, the state volume and /tmp writable', () => {
     expect(container.volumeMounts).toEqual([
       { mountPath: '/etc/tandem', name: 'config', readOnly: true },
       { mountPath: '/models', name: 'models', readOnly: true },
+      { mountPath: '/state', name: 'state' },
       { mountPath: '/tmp', name: 'tmp' },
       { mountPath: '/var/run/secrets/tandem', name: 'secrets', readOnly: true },
     ]);
     expect(pod.volumes).toContainEqual({ name: 'models', persistentVolumeClaim: { claimName: 'storefront-models', readOnly: true } });
     expect(pod.volumes).toContainEqual({ name: 'config', configMap: { name: 'storefront-config' } });
+    expect(pod.volumes).toContainEqual({ name: 'state', persistentVolumeClaim: { claimName: 'storefront-state', readOnly: false } });
   });
 
   it('mounts the API keys, HMAC key and Redis password Secrets as files, never as env, and never renders their values', () => {
@@ -275,21 +288,25 @@ describe('the Redis cache tier', () => {
 
   it('runs the configured image with maxmemory below its memory limit and allkeys-lru', () => {
     expect(container.image).toBe('registry.example/redis:7');
-    expect(container.resources).toEqual({ requests: { cpu: '50m', memory: '1Gi' }, limits: { memory: '1Gi' } });
+    expect(container.resources).toEqual({ requests: { cpu: '50m', memory: '1Gi', 'ephemeral-storage': '64Mi' }, limits: { memory: '1Gi', 'ephemeral-storage': '128Mi' } });
     const script = container.command[2] as string;
     expect(script).toContain(`--maxmemory ${redisMaxMemoryBytes('1Gi')} --maxmemory-policy allkeys-lru`);
     expect(redisMaxMemoryBytes('1Gi')).toBe(Math.floor(2 ** 30 * 0.8));
     expect(redisMaxMemoryBytes('500M')).toBe(400_000_000);
   });
 
-  it('reads the password from the Secret through the environment, never from argv or the manifest', () => {
-    expect(container.env).toContainEqual({ name: 'REDIS_PASSWORD', valueFrom: { secretKeyRef: { name: 'redis-auth', key: 'pw', optional: false } } });
+  it('reads the password from the Secret as a mounted file, never from the environment, argv or the manifest', () => {
+    expect(pod.volumes).toContainEqual({ name: 'password', secret: { secretName: 'redis-auth', items: [{ key: 'pw', path: 'password' }] } });
+    expect(container.volumeMounts).toContainEqual({ mountPath: '/run/secrets/redis', name: 'password', readOnly: true });
+    expect(container.env).toEqual([{ name: 'REDIS_PASSWORD_FILE', value: '/run/secrets/redis/password' }]);
+    expect(container.readinessProbe.exec.command[2]).toBe('REDISCLI_AUTH="$(cat "$REDIS_PASSWORD_FILE")" redis-cli -p 6379 ping | grep -q PONG');
     // Run the start script with a stand-in redis-server that reports its argv and its stdin config.
     const dir = mkdtempSync(join(tmpdir(), 'tandem-redis-'));
     try {
       writeFileSync(join(dir, 'redis-server'), '#!/bin/sh\nprintf "ARGV %s\\n" "$*"\ncat\n', { mode: 0o755 });
       const password = 'p@ss "quoted" \\ back';
-      const run = spawnSync('sh', ['-c', container.command[2]], { encoding: 'utf8', env: { PATH: `${dir}:${process.env.PATH}`, REDIS_PASSWORD: password } });
+      writeFileSync(join(dir, 'password'), password);
+      const run = spawnSync('sh', ['-c', container.command[2]], { encoding: 'utf8', env: { PATH: `${dir}:${process.env.PATH}`, REDIS_PASSWORD_FILE: join(dir, 'password') } });
       expect(run.status).toBe(0);
       const [argv, ...config] = run.stdout.trimEnd().split('\n');
       expect(argv).toBe(`ARGV --port 6379 --maxmemory ${redisMaxMemoryBytes('1Gi')} --maxmemory-policy allkeys-lru --save  --appendonly no --dir /data -`);
@@ -306,11 +323,15 @@ describe('the Redis cache tier', () => {
     expect(script).not.toContain('requirepass');
   });
 
-  it('runs as the non-root redis user with a read-only root filesystem and a writable /data', () => {
+  it('runs as a high non-root uid with a read-only root filesystem and a writable /data', () => {
     expect(pod.automountServiceAccountToken).toBe(false);
-    expect(pod.securityContext).toMatchObject({ runAsNonRoot: true, runAsUser: 999, fsGroup: 1000 });
-    expect(container.securityContext).toMatchObject({ readOnlyRootFilesystem: true, runAsNonRoot: true, capabilities: { drop: ['ALL'] } });
-    expect(container.volumeMounts).toEqual([{ mountPath: '/data', name: 'data' }]);
+    expect(pod.securityContext).toMatchObject({ runAsNonRoot: true, runAsUser: 10999, runAsGroup: 10999, fsGroup: 10999 });
+    expect(container.securityContext).toMatchObject({ readOnlyRootFilesystem: true, runAsNonRoot: true, runAsUser: 10999, capabilities: { drop: ['ALL'] } });
+    expect(container.volumeMounts[0]).toEqual({ mountPath: '/data', name: 'data' });
+  });
+
+  it('defaults to a Redis patch version pinned by digest', () => {
+    expect(find(renderRecommender(recommender()), 'StatefulSet').spec.template.spec.containers[0].image).toMatch(/^redis:7\.4\.\d+-alpine@sha256:[0-9a-f]{64}$/);
   });
 
   it('has a headless Service and a PDB that select the Redis pod', () => {
@@ -339,10 +360,20 @@ describe('the retraining CronJob', () => {
     expect(container.image).toBe(find(objects, 'Deployment').spec.template.spec.containers[0].image);
     expect([...container.command, ...container.args]).toEqual([
       'node', 'build/recommender/src/main.js', 'train', '--catalog', '/models/data/catalog.jsonl', '--events', '/models/data/events.jsonl', '--out', '/models/versions',
-      '--config', '/etc/tandem/config.yaml',
+      '--config', '/etc/tandem/config.yaml', '--prune-events',
     ]);
     expect(container.volumeMounts).toContainEqual({ mountPath: '/models', name: 'models' });
     expect(pod.volumes).toContainEqual({ name: 'models', persistentVolumeClaim: { claimName: 'storefront-models', readOnly: false } });
+  });
+
+  it('pseudonymises with the scoring pods\' HMAC key (a file, never env) and sees their erasures on the state volume', () => {
+    const env = Object.fromEntries((container.env as { name: string; value?: string }[]).map((e) => [e.name, e.value]));
+    expect(env).toMatchObject({ TANDEM_HMAC_KEY_FILE: '/var/run/secrets/tandem/hmac-key', TANDEM_STATE_DIR: '/state', TANDEM_AUDIT_DIR: '/state/audit' });
+    expect(env).not.toHaveProperty('TANDEM_HMAC_KEY');
+    expect(container.volumeMounts).toContainEqual({ mountPath: '/state', name: 'state' });
+    expect(container.volumeMounts).toContainEqual({ mountPath: '/var/run/secrets/tandem', name: 'secrets', readOnly: true });
+    const secrets = pod.volumes.find((v: { name: string }) => v.name === 'secrets');
+    expect(secrets.projected.sources).toEqual([{ secret: { name: 'storefront-auth', items: [{ key: 'hmac-key', path: 'hmac-key' }], optional: false } }]);
   });
 
   it('forbids concurrent runs, honours suspend, and keeps the schedule in UTC', () => {
@@ -364,17 +395,153 @@ describe('the retraining CronJob', () => {
   });
 });
 
+describe('the trainer\'s resources', () => {
+  const container = (spec: Parameters<typeof recommender>[0] = {}) => podSpec(renderRecommender(recommender(spec)), 'CronJob').containers[0];
+  const scratch = (spec: Parameters<typeof recommender>[0] = {}) => podSpec(renderRecommender(recommender(spec)), 'CronJob').volumes.find((v: { name: string }) => v.name === 'tmp');
+
+  it('are its own block, not the scoring pods\' (default 500m / 1Gi, limit 2Gi, 2Gi of scratch)', () => {
+    expect(container({ resources: { requests: { cpu: '4' } } }).resources).toEqual({
+      requests: { cpu: '500m', memory: '1Gi', 'ephemeral-storage': '2Gi' },
+      limits: { memory: '2Gi', 'ephemeral-storage': '2112Mi' },
+    });
+  });
+
+  it('request exactly the ephemeral storage of the scratch emptyDir, and limit it to that plus room for logs', () => {
+    for (const spec of [{}, { training: { resources: { requests: { 'ephemeral-storage': '20Gi' } } } }]) {
+      const c = container(spec);
+      const size = quantityValue(scratch(spec).emptyDir.sizeLimit);
+      expect(quantityValue(c.resources.requests['ephemeral-storage'])).toBe(size);
+      expect(quantityValue(c.resources.limits['ephemeral-storage'])).toBe(size + LOG_STORAGE_BYTES);
+    }
+  });
+
+  it('When the spec leaves out ephemeral storage, Then the scratch volume keeps its 2Gi and the request is added', () => {
+    const spec = { training: { resources: { requests: { cpu: 2, memory: '4Gi' }, limits: { memory: '4Gi' } } } };
+    expect(container(spec).resources).toEqual({ requests: { cpu: '2', memory: '4Gi', 'ephemeral-storage': '2048Mi' }, limits: { memory: '4Gi', 'ephemeral-storage': '2112Mi' } });
+    expect(scratch(spec).emptyDir.sizeLimit).toBe('2048Mi');
+  });
+
+  it('refuse an ephemeral-storage limit below the request, naming both fields', () => {
+    expect(() => renderRecommender(recommender({ training: { resources: { requests: { 'ephemeral-storage': '4Gi' }, limits: { 'ephemeral-storage': '1Gi' } } } }))).toThrow(
+      'spec.training.resources.limits.ephemeral-storage: Invalid value: "1Gi": must be greater than or equal to spec.training.resources.requests.ephemeral-storage ("4Gi")',
+    );
+  });
+});
+
 describe('the model volume', () => {
   it('is a ReadWriteMany PVC of the spec size and class', () => {
-    const pvc = find(renderRecommender(recommender({ model: { storage: { size: '20Gi', storageClassName: 'nfs' } } })), 'PersistentVolumeClaim');
+    const pvc = find(renderRecommender(recommender({ model: { storage: { size: '20Gi', storageClassName: 'nfs' } } })), 'PersistentVolumeClaim', 'storefront-models');
     expect(pvc.spec).toEqual({ accessModes: ['ReadWriteMany'], resources: { requests: { storage: '20Gi' } }, storageClassName: 'nfs' });
   });
 
   it('When an existing claim is given, Then no PVC is rendered and the pods mount that claim', () => {
     const objects = renderRecommender(recommender({ model: { storage: { existingClaim: 'shared-models' } } }));
-    expect(objects.map((o) => o.kind)).not.toContain('PersistentVolumeClaim');
+    expect(kinds(objects)).not.toContain('PersistentVolumeClaim/storefront-models');
     expect(podSpec(objects, 'Deployment').volumes).toContainEqual({ name: 'models', persistentVolumeClaim: { claimName: 'shared-models', readOnly: true } });
     expect(podSpec(objects, 'CronJob').volumes).toContainEqual({ name: 'models', persistentVolumeClaim: { claimName: 'shared-models', readOnly: false } });
+  });
+});
+
+describe('models in S3-compatible object storage', () => {
+  const s3 = { bucket: 'shop-models', prefix: 'storefront/', endpoint: 'http://seaweedfs.storage:8333', forcePathStyle: true, credentialsSecretRef: { name: 'model-store' }, egress: { cidrs: ['10.20.0.0/16'], ports: [8333] } };
+  const objects = renderRecommender(recommender({ model: { storage: { type: 's3', size: '2Gi', s3 } } }));
+  const scoring = podSpec(objects, 'Deployment');
+  const trainer = podSpec(objects, 'CronJob');
+  const env = (c: { env: { name: string; value?: string }[] }) => Object.fromEntries(c.env.filter((e) => e.name.startsWith('TANDEM_MODEL_S3_')).map((e) => [e.name, e.value]));
+
+  it('renders no model PersistentVolumeClaim: the models need no ReadWriteMany (the state volume is its own, see docs/privacy.md)', () => {
+    expect(objects.filter((o) => o.kind === 'PersistentVolumeClaim').map((o) => o.metadata?.name)).toEqual(['storefront-state']);
+    for (const pod of [scoring, trainer]) {
+      const claims = pod.volumes.filter((v: { persistentVolumeClaim?: unknown }) => v.persistentVolumeClaim).map((v: { name: string }) => v.name);
+      expect(claims).toEqual(['state']);
+    }
+  });
+
+  it('points scoring and the trainer at the bucket, with the credentials Secret mounted as files', () => {
+    const expected = {
+      TANDEM_MODEL_S3_BUCKET: 'shop-models',
+      TANDEM_MODEL_S3_PREFIX: 'storefront/',
+      TANDEM_MODEL_S3_ENDPOINT: 'http://seaweedfs.storage:8333',
+      TANDEM_MODEL_S3_REGION: 'us-east-1',
+      TANDEM_MODEL_S3_FORCE_PATH_STYLE: 'true',
+      TANDEM_MODEL_S3_CREDENTIALS_DIR: '/run/secrets/tandem-s3',
+    };
+    for (const pod of [scoring, trainer]) {
+      expect(env(pod.containers[0])).toEqual(expected);
+      expect(pod.volumes).toContainEqual({
+        name: 'model-store-credentials',
+        secret: { secretName: 'model-store', items: [{ key: 'AWS_ACCESS_KEY_ID', path: 'access-key-id' }, { key: 'AWS_SECRET_ACCESS_KEY', path: 'secret-access-key' }] },
+      });
+      expect(pod.containers[0].volumeMounts).toContainEqual({ mountPath: '/run/secrets/tandem-s3', name: 'model-store-credentials', readOnly: true });
+      expect(JSON.stringify(pod.containers[0].env)).not.toContain('secretKeyRef":{"name":"model-store');
+    }
+  });
+
+  it('gives each scoring pod a local model cache of the storage size, counted in its ephemeral-storage request', () => {
+    expect(scoring.volumes).toContainEqual({ name: 'models', emptyDir: { sizeLimit: '2048Mi' } });
+    expect(scoring.containers[0].volumeMounts).toContainEqual({ mountPath: '/models', name: 'models' });
+    expect(quantityValue(scoring.containers[0].resources.requests['ephemeral-storage'])).toBe(2 * 2 ** 30 + 256 * 2 ** 20);
+  });
+
+  it('keeps the trainer\'s data and new versions in its scratch volume, whose size is its whole ephemeral-storage request', () => {
+    expect(trainer.containers[0].volumeMounts).toEqual(
+      expect.arrayContaining([
+        { mountPath: '/models', name: 'tmp', subPath: 'models' },
+        { mountPath: '/tmp', name: 'tmp', subPath: 'tmp' },
+      ]),
+    );
+    expect(trainer.volumes.filter((v: { emptyDir?: unknown }) => v.emptyDir)).toEqual([{ name: 'tmp', emptyDir: { sizeLimit: '2048Mi' } }]);
+  });
+
+  it('sets exactly the variables the recommender reads for the object store', () => {
+    const rendered = Object.keys(env(scoring.containers[0])).sort();
+    expect(rendered).toEqual(Object.values(S3_ENV).sort());
+  });
+
+  it('runs the same commands as with a volume: the recommender finds the bucket in its environment', () => {
+    const pvc = renderRecommender(recommender());
+    expect(scoring.containers[0].args).toEqual(podSpec(pvc, 'Deployment').containers[0].args);
+    expect(trainer.containers[0].args).toEqual(podSpec(pvc, 'CronJob').containers[0].args);
+  });
+
+  it('When no credentials Secret is given, Then the SDK\'s default chain is left to find them', () => {
+    const rendered = renderRecommender(recommender({ model: { storage: { type: 's3', s3: { bucket: 'shop-models', egress: { cidrs: ['0.0.0.0/0'] } } } } }));
+    const c = podSpec(rendered, 'Deployment').containers[0];
+    expect(Object.keys(env(c))).toEqual(['TANDEM_MODEL_S3_BUCKET', 'TANDEM_MODEL_S3_PREFIX', 'TANDEM_MODEL_S3_REGION', 'TANDEM_MODEL_S3_FORCE_PATH_STYLE']);
+    expect(c.volumeMounts.map((m: { name: string }) => m.name)).not.toContain('model-store-credentials');
+  });
+});
+
+describe('the state volume', () => {
+  it('is a ReadWriteMany PVC of the spec size and class, mounted read-write by the scoring pods and the trainer', () => {
+    const objects = renderRecommender(recommender({ state: { storage: { size: '5Gi', storageClassName: 'nfs' } } }));
+    const pvc = find(objects, 'PersistentVolumeClaim', 'storefront-state');
+    expect(pvc.spec).toEqual({ accessModes: ['ReadWriteMany'], resources: { requests: { storage: '5Gi' } }, storageClassName: 'nfs' });
+    expect(pvc.metadata?.labels?.[LABEL_COMPONENT]).toBe('state');
+    for (const kind of ['Deployment', 'CronJob']) {
+      expect(podSpec(objects, kind).volumes).toContainEqual({ name: 'state', persistentVolumeClaim: { claimName: 'storefront-state', readOnly: false } });
+    }
+  });
+
+  it('When an existing claim is given, Then no state PVC is rendered and the pods mount that claim', () => {
+    const objects = renderRecommender(recommender({ state: { storage: { existingClaim: 'shop-state' } } }));
+    expect(kinds(objects)).not.toContain('PersistentVolumeClaim/storefront-state');
+    expect(podSpec(objects, 'Deployment').volumes).toContainEqual({ name: 'state', persistentVolumeClaim: { claimName: 'shop-state', readOnly: false } });
+  });
+});
+
+describe('the experiments file', () => {
+  it('When variants are set, Then the ConfigMap holds one named experiment with their weights, model versions and engine parameters', () => {
+    const objects = renderRecommender(
+      recommender({
+        experiments: { name: 'ranking', variants: [{ name: 'control', weight: 70 }, { name: 'sharp', weight: 30, engine: { shrinkage: 1 } }] },
+      }),
+    );
+    const file: unknown = JSON.parse(String(find(objects, 'ConfigMap', 'storefront-config').data?.['experiments.json']));
+    expect(file).toEqual({
+      experiments: [{ name: 'ranking', variants: [{ name: 'control', weight: 70 }, { name: 'sharp', weight: 30, engine: { shrinkage: 1 } }] }],
+    });
+    expect(parseExperiments(file)[0]!.variants[1]!.engine).toEqual({ shrinkage: 1 });
   });
 });
 

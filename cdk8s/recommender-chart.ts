@@ -15,9 +15,15 @@ import { objectLabels, recommenderNames, type RecommenderNames } from './names.j
 import { RecommenderNetworkPolicies, assertSafeNetworkSpec } from './network-policies.js';
 import { chartObjects } from './render.js';
 import { Scoring } from './scoring.js';
+import { addStateClaim, stateClaimName } from './state.js';
 import { Training } from './training.js';
 
-export interface RecommenderChartProps {
+export interface RenderOptions {
+  /** The namespace the operator runs in (its pods may read the scoring pods' metrics port). @default OPERATOR_NAMESPACE */
+  readonly operatorNamespace?: string;
+}
+
+export interface RecommenderChartProps extends RenderOptions {
   /** A defaulted Recommender: as the API server returns it, or `validateRecommender(doc).value`. */
   readonly recommender: Recommender;
 }
@@ -39,13 +45,12 @@ export class RecommenderChart extends Chart {
     const names = recommenderNames(rec.metadata.name, namespace);
     this.names = names;
 
-    const existingClaim = spec.model.storage.existingClaim;
-    const modelClaim = existingClaim ?? names.models;
-    if (!existingClaim) {
+    if (spec.model.storage.type === 'pvc' && !spec.model.storage.existingClaim) {
       new kplus.k8s.KubePersistentVolumeClaim(this, 'ModelClaim', {
         metadata: { name: names.models, namespace, labels: objectLabels(names.instance, Component.MODEL) },
         spec: {
-          // Many scoring pods read, on any node; the trainer writes. The storage class must support RWX.
+          // Many scoring pods read, on any node; the trainer writes. The storage class must support RWX
+          // (or use spec.model.storage.type s3, which needs none).
           accessModes: ['ReadWriteMany'],
           resources: { requests: { storage: kplus.k8s.Quantity.fromString(spec.model.storage.size) } },
           ...(spec.model.storage.storageClassName !== undefined ? { storageClassName: spec.model.storage.storageClassName } : {}),
@@ -53,10 +58,13 @@ export class RecommenderChart extends Chart {
       });
     }
 
-    new Scoring(this, 'Scoring', { names, spec, modelClaim });
+    addStateClaim(this, names, spec);
+    const stateClaim = stateClaimName(names, spec);
+
+    new Scoring(this, 'Scoring', { names, spec, stateClaim });
     if (spec.cache.enabled) new Cache(this, 'Cache', { names, spec });
-    new Training(this, 'Training', { names, spec, modelClaim, configMapName: names.config });
-    new RecommenderNetworkPolicies(this, 'NetworkPolicies', { names, spec });
+    new Training(this, 'Training', { names, spec, stateClaim, configMapName: names.config });
+    new RecommenderNetworkPolicies(this, 'NetworkPolicies', { names, spec, ...(props.operatorNamespace ? { operatorNamespace: props.operatorNamespace } : {}) });
     new Monitoring(this, 'Monitoring', { names, spec });
   }
 }
@@ -65,9 +73,9 @@ export class RecommenderChart extends Chart {
  * All the objects of one Recommender, in apply order. A fresh App per call; throws a clear Error
  * naming the fields when the spec is unsafe (an allowed caller that could match a protected namespace).
  */
-export function renderRecommender(rec: Recommender): KubernetesObject[] {
+export function renderRecommender(rec: Recommender, options: RenderOptions = {}): KubernetesObject[] {
   const app = new App();
-  const chart = new RecommenderChart(app, 'recommender', { recommender: rec });
+  const chart = new RecommenderChart(app, 'recommender', { ...options, recommender: rec });
   return chartObjects(chart);
 }
 

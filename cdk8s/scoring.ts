@@ -25,7 +25,6 @@ import {
   METRICS_PORT_NAME,
   Metrics,
   MODEL_DIR,
-  MODEL_MOUNT,
   MODEL_WATCH_SECONDS,
   READINESS_PATH,
   RECOMMENDER_COMMAND,
@@ -33,17 +32,20 @@ import {
   REDIS_PASSWORD_FILE,
   REDIS_PORT,
   SCORING_HEAP_RATIO,
+  SCORING_TMP_BYTES,
   SECRETS_DIR,
 } from './constants.js';
+import { mountModelStore } from './model-storage.js';
 import { podSelectorLabels, type RecommenderNames } from './names.js';
-import { componentIdentity, finishPodTemplate, resourceRequirements, restrictedContainer, restrictedPod, selectPods } from './pod-defaults.js';
+import { componentIdentity, finishPodTemplate, resourceRequirements, restrictedContainer, restrictedPod, selectPods, withEphemeralStorage } from './pod-defaults.js';
 import { quantityValue } from './quantity.js';
+import { mountState, stateEnv } from './state.js';
 
 export interface ScoringProps {
   readonly names: RecommenderNames;
   readonly spec: RecommenderSpec;
-  /** The model PVC (created by the chart, or `spec.model.storage.existingClaim`). */
-  readonly modelClaim: string;
+  /** The state PVC (see state.ts). */
+  readonly stateClaim: string;
 }
 
 /** The recommender's engine and rules config (its `TandemConfig` file format) built from the spec. */
@@ -58,7 +60,26 @@ export function recommenderConfig(spec: RecommenderSpec): Record<string, unknown
 export function configMapData(spec: RecommenderSpec): Record<string, string> {
   return {
     [CONFIG_FILE]: stringify(recommenderConfig(spec), { sortMapEntries: true }),
-    [EXPERIMENTS_FILE]: `${JSON.stringify(spec.experiments.variants.map((v) => ({ name: v.name, weight: v.weight, ...(v.modelVersion ? { modelVersion: v.modelVersion } : {}) })))}\n`,
+    [EXPERIMENTS_FILE]: `${JSON.stringify(experimentsFile(spec))}\n`,
+  };
+}
+
+/** The experiments file (the recommender's `ExperimentsFile` format): the spec's experiment, or none. */
+export function experimentsFile(spec: RecommenderSpec): { experiments: unknown[] } {
+  const { name, variants } = spec.experiments;
+  if (variants.length === 0) return { experiments: [] };
+  return {
+    experiments: [
+      {
+        name,
+        variants: variants.map((v) => ({
+          name: v.name,
+          weight: v.weight,
+          ...(v.modelVersion ? { modelVersion: v.modelVersion } : {}),
+          ...(v.engine && Object.keys(v.engine).length > 0 ? { engine: v.engine } : {}),
+        })),
+      },
+    ],
   };
 }
 
@@ -174,7 +195,10 @@ export class Scoring extends Construct {
       [Env.MODEL_VERSION]: kplus.EnvValue.fromValue(spec.model.version),
       [Env.CACHE_TTL_SECONDS]: kplus.EnvValue.fromValue(String(spec.cache.ttlSeconds)),
       [Env.AUDIT_ENABLED]: kplus.EnvValue.fromValue(String(spec.audit.enabled)),
-      [Env.AUDIT_RETENTION_DAYS]: kplus.EnvValue.fromValue(String(spec.audit.retentionDays)),
+      [Env.AUDIT_STDOUT]: kplus.EnvValue.fromValue(String(spec.audit.stdout)),
+      [Env.AUDIT_MAX_FILE_BYTES]: kplus.EnvValue.fromValue(String(spec.audit.maxFileMiB * 2 ** 20)),
+      [Env.AUDIT_ROTATE_SECONDS]: kplus.EnvValue.fromValue(String(spec.audit.rotateMinutes * 60)),
+      ...stateEnv(spec),
       ...(redis ? { [Env.REDIS_URL]: kplus.EnvValue.fromValue(redis) } : {}),
       ...(secretFiles.some((f) => f.path === REDIS_PASSWORD_FILE) ? { [Env.REDIS_PASSWORD_FILE]: secretPath(REDIS_PASSWORD_FILE) } : {}),
       [Env.API_KEYS_FILE]: secretPath(API_KEYS_FILE),
@@ -216,18 +240,13 @@ export class Scoring extends Construct {
       }),
     });
     container.mount(CONFIG_DIR, kplus.Volume.fromConfigMap(this, 'ConfigVolume', configMap, { name: 'config' }), { readOnly: true });
-    container.mount(
-      MODEL_MOUNT,
-      kplus.Volume.fromPersistentVolumeClaim(this, 'ModelVolume', kplus.PersistentVolumeClaim.fromClaimName(this, 'ModelClaim', props.modelClaim), {
-        name: 'models',
-        readOnly: true,
-      }),
-      { readOnly: true },
-    );
-    container.mount('/tmp', kplus.Volume.fromEmptyDir(this, 'TmpVolume', 'tmp', { sizeLimit: Size.mebibytes(256) }));
+    const modelCacheBytes = mountModelStore(this, container, { names, spec });
+    mountState(this, container, props.stateClaim);
+    container.mount('/tmp', kplus.Volume.fromEmptyDir(this, 'TmpVolume', 'tmp', { sizeLimit: Size.mebibytes(SCORING_TMP_BYTES / 2 ** 20) }));
 
     const deploymentObject = ApiObject.of(this.deployment);
-    finishPodTemplate(deploymentObject, '/spec/template', [resourceRequirements(spec.resources)]);
+    const resources = withEphemeralStorage(resourceRequirements(spec.resources), SCORING_TMP_BYTES + modelCacheBytes, 'spec.resources');
+    finishPodTemplate(deploymentObject, '/spec/template', [resources]);
     deploymentObject.addJsonPatch(
       // cdk8s-plus has no projected volumes.
       JsonPatch.add('/spec/template/spec/volumes/-', secretsVolume(secretFiles)),

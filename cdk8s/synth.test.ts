@@ -3,8 +3,9 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
-import { parseAllDocuments } from 'yaml';
+import { parse, parseAllDocuments } from 'yaml';
 import { renderRecommenderFile, runSynth } from './synth.js';
+import { promtoolDir } from './test/promtool.js';
 
 const repo = join(dirname(fileURLToPath(import.meta.url)), '..');
 const dirs: string[] = [];
@@ -14,6 +15,8 @@ const tempDir = () => {
   return d;
 };
 afterAll(() => dirs.forEach((d) => rmSync(d, { recursive: true, force: true })));
+const tools = promtoolDir();
+afterAll(() => tools.cleanup());
 
 /** A copy of the repository's examples in a fresh working directory. */
 function workdir(): string {
@@ -48,6 +51,28 @@ spec:
 `;
 
 describe('npm run synth', () => {
+  it('When namespaces are watched, Then install.yaml is the namespaced bundle: a Role in each, no ClusterRole, the API server pinned as given', () => {
+    const cwd = workdir();
+    const args = ['--watch-namespace', 'shop', '--watch-namespace', 'outlet', '--api-server-cidr', '192.0.2.10/32', '--api-server-port', '6443', '-o', 'namespaced'];
+    expect(runSynth(args, cwd, () => {})).toBe(0);
+    const docs = parseAllDocuments(readFileSync(join(cwd, 'namespaced', 'install.yaml'), 'utf8')).map((d) => d.toJS() as { kind: string; metadata: { name: string; namespace?: string }; spec?: { egress?: unknown[] } });
+    expect(docs.filter((d) => d.kind.startsWith('Cluster'))).toEqual([]);
+    expect(docs.filter((d) => d.kind === 'Role').map((d) => `${d.metadata.namespace}/${d.metadata.name}`)).toEqual(['outlet/tandem-operator', 'shop/tandem-operator', 'tandem-system/tandem-operator-leader-election']);
+    expect(docs.find((d) => d.kind === 'NetworkPolicy')?.spec?.egress?.[0]).toEqual({ to: [{ ipBlock: { cidr: '192.0.2.10/32' } }], ports: [{ protocol: 'TCP', port: 6443 }] });
+    expect(readdirSync(join(cwd, 'namespaced', 'examples')).length).toBeGreaterThan(0);
+  });
+
+  it.each([
+    [['--watch-namespace', 'Shop'], '--watch-namespace: Invalid value: "Shop"'],
+    [['--api-server-cidr', '10.0.0.1'], '--api-server-cidr: Invalid value: "10.0.0.1"'],
+    [['--api-server-port', '0'], '--api-server-port: Invalid value: "0"'],
+    [['--watch-namespace', 'shop', '-f', 'examples/recommender.yaml'], 'which -f does not write'],
+  ])('When the install bundle options are %j, Then synth exits 2 and says why', (args, says) => {
+    const errors: string[] = [];
+    expect(runSynth(args, workdir(), (l) => errors.push(l))).toBe(2);
+    expect(errors.join('\n')).toContain(says);
+  });
+
   it('writes dist/install.yaml and one dist/examples/<file>.yaml per example', () => {
     const cwd = workdir();
     const errors: string[] = [];
@@ -55,7 +80,21 @@ describe('npm run synth', () => {
     expect(errors).toEqual([]);
     const examples = readdirSync(join(cwd, 'examples')).filter((f) => f.endsWith('.yaml')).sort();
     expect(examples.length).toBeGreaterThan(0);
-    expect(Object.keys(readTree(join(cwd, 'dist')))).toEqual([...examples.map((e) => `examples/${e}`), 'install.yaml'].sort());
+    // One rule file per example Recommender (`<namespace>-<name>`) and the operator's.
+    const ruleFiles = [
+      ...examples.map((e) => {
+        const { metadata } = parse(readFileSync(join(cwd, 'examples', e), 'utf8')) as { metadata: { name: string; namespace: string } };
+        return `${metadata.namespace}-${metadata.name}`;
+      }),
+      'tandem-operator',
+    ];
+    expect(Object.keys(readTree(join(cwd, 'dist')))).toEqual(
+      [...examples.map((e) => `examples/${e}`), 'install.yaml', 'operator-monitoring.yaml', ...ruleFiles.map((r) => `rules/${r}.rules.yaml`)].sort(),
+    );
+    for (const rules of ruleFiles) {
+      const run = tools.checkRules(`${rules}.yaml`, parse(readFileSync(join(cwd, 'dist', 'rules', `${rules}.rules.yaml`), 'utf8')) as object);
+      expect(run.output, rules).toContain('SUCCESS');
+    }
     const docs = parseAllDocuments(readFileSync(join(cwd, 'dist', 'install.yaml'), 'utf8')).map((d) => d.toJS() as { kind: string });
     expect(docs[0]?.kind).toBe('Namespace');
     expect(docs.map((d) => d.kind)).toContain('CustomResourceDefinition');

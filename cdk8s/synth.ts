@@ -1,9 +1,12 @@
 /**
  * `npm run synth`: plain YAML for GitOps from the same constructs the operator runs.
  *
- *   npm run synth                              dist/install.yaml and dist/examples/<file>.yaml for examples/*.yaml
+ *   npm run synth                              dist/install.yaml and dist/examples/<file>.yaml for examples/*.yaml;
+ *                                              dist/operator-monitoring.yaml (opt-in) and dist/rules/*.rules.yaml
  *   npm run synth -- -f my.yaml [-f …] -o out/ out/<file>.yaml for each Recommender file
  *   options: -n/--namespace NS  for Recommenders without metadata.namespace
+ *            --watch-namespace NS (repeatable): a namespaced install.yaml (Roles, no ClusterRole)
+ *            --api-server-cidr CIDR, --api-server-port N (repeatable): the operator's egress to the API server
  *
  * Output is byte-for-byte deterministic. An invalid Recommender is reported with the errors the API
  * server would give (`validateRecommender`), an unsafe one with the render error, and the exit code is 1.
@@ -13,18 +16,27 @@ import { basename, join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
 import type { KubernetesObject } from '@kubernetes/client-node';
-import { parseAllDocuments } from 'yaml';
+import { parseAllDocuments, stringify } from 'yaml';
+import { renderDashboards } from '../dashboards/render.js';
+import { operatorRuleGroups } from './alerts/operator.js';
+import { ruleFile } from './alerts/render.js';
 import { KIND, type Recommender } from './api/v1alpha1/recommender.js';
 import { validateRecommender } from './api/v1alpha1/validate.js';
-import { renderInstallBundle } from './install-bundle.js';
+import { OPERATOR_NAME, OPERATOR_NAMESPACE } from './constants.js';
+import { renderInstallBundle, type InstallBundleOptions } from './install-bundle.js';
 import { renderRecommender } from './recommender-chart.js';
 import { toYaml } from './render.js';
 
-export const USAGE = `Usage: npm run synth -- [-f FILE ...] [-o DIR] [-n NAMESPACE]
-  (no -f)          render dist/install.yaml and dist/examples/<file>.yaml from examples/*.yaml
+export const USAGE = `Usage: npm run synth -- [-f FILE ...] [-o DIR] [-n NAMESPACE] [install bundle options]
+  (no -f)          render dist/install.yaml and dist/examples/<file>.yaml from examples/*.yaml, the operator's
+                   opt-in monitoring objects (dist/operator-monitoring.yaml) and plain rule files (dist/rules/)
   -f, --file FILE  a Recommender YAML file (several documents allowed); repeatable
   -o, --out DIR    output directory (default: dist, or dist/examples for the examples)
-  -n, --namespace  namespace for Recommenders that have none`;
+  -n, --namespace  namespace for Recommenders that have none
+install bundle options (no -f):
+  --watch-namespace NS   watch only NS, with a Role there instead of the ClusterRole; repeatable
+  --api-server-cidr CIDR the API server's addresses for the operator's NetworkPolicy; repeatable
+  --api-server-port N    its ports (default 443 and 6443); repeatable`;
 
 /** A file that could not be rendered; `messages` are one line each. */
 export class SynthError extends Error {
@@ -88,13 +100,62 @@ export function synthFile(file: string, outDir: string, defaultNamespace?: strin
 }
 
 /** The install bundle as YAML. */
-export function installYaml(): string {
-  return header('cdk8s/install-bundle.ts') + toYaml(renderInstallBundle());
+export function installYaml(options: InstallBundleOptions = {}): string {
+  return header('cdk8s/install-bundle.ts') + toYaml(renderInstallBundle(options));
+}
+
+const DNS_LABEL = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
+
+/** The install bundle options of the command line; throws with the flag named when one is malformed. */
+export function bundleOptions(values: { 'watch-namespace'?: string[]; 'api-server-cidr'?: string[]; 'api-server-port'?: string[] }): InstallBundleOptions {
+  const watchNamespaces = values['watch-namespace'] ?? [];
+  for (const ns of watchNamespaces) if (!DNS_LABEL.test(ns)) throw new Error(`--watch-namespace: Invalid value: "${ns}": must be a namespace name (a DNS-1123 label)`);
+  const cidrs = values['api-server-cidr'];
+  for (const c of cidrs ?? []) if (!/^[0-9a-fA-F.:]+\/\d{1,3}$/.test(c)) throw new Error(`--api-server-cidr: Invalid value: "${c}": must be a CIDR such as 10.0.0.1/32`);
+  const ports = values['api-server-port']?.map((p) => {
+    const n = Number(p);
+    if (!Number.isInteger(n) || n < 1 || n > 65535) throw new Error(`--api-server-port: Invalid value: "${p}": must be a port, 1–65535`);
+    return n;
+  });
+  return {
+    ...(watchNamespaces.length > 0 ? { watchNamespaces: [...new Set(watchNamespaces)] } : {}),
+    ...(cidrs || ports ? { apiServer: { ...(cidrs ? { cidrs } : {}), ...(ports ? { ports } : {}) } } : {}),
+  };
+}
+
+const MONITORING_KINDS = new Set(['ServiceMonitor', 'PrometheusRule', 'ConfigMap']);
+
+/** The install bundle's opt-in monitoring objects alone: the operator's ServiceMonitor, PrometheusRule and dashboards. */
+export function operatorMonitoringYaml(): string {
+  const objects = renderInstallBundle({ monitoring: { serviceMonitor: {}, prometheusRule: {}, dashboards: { files: renderDashboards() } } });
+  return header('cdk8s/operator-monitoring.ts') + toYaml(objects.filter((o) => MONITORING_KINDS.has(o.kind ?? '')));
+}
+
+/**
+ * Plain Prometheus rule files (`rule_files:`, `promtool check rules`) for a Prometheus without prometheus-operator:
+ * the groups of each PrometheusRule rendered from a file, and the operator's.
+ */
+export function writeRuleFiles(files: readonly string[], outDir: string, defaultNamespace?: string): string[] {
+  mkdirSync(outDir, { recursive: true });
+  const written: string[] = [];
+  const write = (name: string, source: string, groups: unknown) => {
+    const path = join(outDir, `${name}.rules.yaml`);
+    writeFileSync(path, header(source) + stringify(groups, { lineWidth: 0, version: '1.1' }));
+    written.push(path);
+  };
+  for (const file of files) {
+    for (const rule of renderRecommenderFile(readFileSync(file, 'utf8'), file, defaultNamespace).filter((o) => o.kind === 'PrometheusRule')) {
+      write(`${rule.metadata?.namespace}-${rule.metadata?.name}`, basename(file), (rule as { spec?: unknown }).spec);
+    }
+  }
+  write(OPERATOR_NAME, 'cdk8s/alerts/operator.ts', ruleFile(operatorRuleGroups(OPERATOR_NAMESPACE)));
+  return written;
 }
 
 /** The whole CLI; returns the exit code. Every error goes to `stderr`. */
 export function runSynth(argv: string[], cwd = process.cwd(), stderr: (line: string) => void = (l) => console.error(l)): number {
-  let values: { file?: string[]; out?: string; namespace?: string; help?: boolean };
+  let values: { file?: string[]; out?: string; namespace?: string; help?: boolean; 'watch-namespace'?: string[]; 'api-server-cidr'?: string[]; 'api-server-port'?: string[] };
+  let bundle: InstallBundleOptions;
   try {
     ({ values } = parseArgs({
       args: argv,
@@ -103,10 +164,14 @@ export function runSynth(argv: string[], cwd = process.cwd(), stderr: (line: str
         out: { type: 'string', short: 'o' },
         namespace: { type: 'string', short: 'n' },
         help: { type: 'boolean', short: 'h' },
+        'watch-namespace': { type: 'string', multiple: true },
+        'api-server-cidr': { type: 'string', multiple: true },
+        'api-server-port': { type: 'string', multiple: true },
       },
       strict: true,
       allowPositionals: false,
     }));
+    bundle = bundleOptions(values);
   } catch (err) {
     stderr(`${(err as Error).message}\n${USAGE}`);
     return 2;
@@ -114,6 +179,10 @@ export function runSynth(argv: string[], cwd = process.cwd(), stderr: (line: str
   if (values.help) {
     stderr(USAGE);
     return 0;
+  }
+  if (values.file && values.file.length > 0 && Object.keys(bundle).length > 0) {
+    stderr(`--watch-namespace, --api-server-cidr and --api-server-port shape install.yaml, which -f does not write\n${USAGE}`);
+    return 2;
   }
   const written: string[] = [];
   const failures: string[] = [];
@@ -136,10 +205,17 @@ export function runSynth(argv: string[], cwd = process.cwd(), stderr: (line: str
     mkdirSync(outDir, { recursive: true });
     attempt(() => {
       const path = join(outDir, 'install.yaml');
-      writeFileSync(path, installYaml());
+      writeFileSync(path, installYaml(bundle));
       return path;
     });
     for (const f of examples) attempt(() => synthFile(join(examplesDir, f), join(outDir, 'examples'), values.namespace));
+    attempt(() => {
+      const path = join(outDir, 'operator-monitoring.yaml');
+      writeFileSync(path, operatorMonitoringYaml());
+      return path;
+    });
+    rmSync(join(outDir, 'rules'), { recursive: true, force: true });
+    attempt(() => writeRuleFiles(examples.map((f) => join(examplesDir, f)), join(outDir, 'rules'), values.namespace).join(', '));
   }
   for (const f of failures) stderr(f);
   if (failures.length > 0) {

@@ -15,20 +15,25 @@ import {
   Env,
   EVENTS_FILE,
   MODEL_DIR,
-  MODEL_MOUNT,
+  HMAC_KEY_FILE,
   RECOMMENDER_COMMAND,
   RECOMMENDER_UID,
+  SECRETS_DIR,
+  TRAINER_SCRATCH_DEFAULT,
 } from './constants.js';
+import { mountModelStore } from './model-storage.js';
 import type { RecommenderNames } from './names.js';
-import { componentIdentity, finishPodTemplate, resourceRequirements, restrictedContainer, restrictedPod } from './pod-defaults.js';
-import { redisUrl } from './scoring.js';
+import { componentIdentity, finishPodTemplate, resourceRequirements, restrictedContainer, restrictedPod, withEphemeralStorage } from './pod-defaults.js';
+import { quantityValue } from './quantity.js';
+import { redisUrl, secretsVolume } from './scoring.js';
+import { mountState, stateEnv } from './state.js';
 
 export const TRAINING_TIME_ZONE = 'Etc/UTC';
 
 export interface TrainingProps {
   readonly names: RecommenderNames;
   readonly spec: RecommenderSpec;
-  readonly modelClaim: string;
+  readonly stateClaim: string;
   readonly configMapName: string;
 }
 
@@ -50,9 +55,18 @@ export function cronOf(schedule: string): Cron {
   return Cron.schedule({ minute, hour, day, month, weekDay });
 }
 
-/** The trainer's arguments after the image command. */
+/**
+ * Bytes of the trainer's scratch volume: its ephemeral-storage request (TRAINER_SCRATCH_DEFAULT when unset),
+ * so the request the scheduler reserves is exactly what the volume may fill.
+ */
+export function trainerScratchBytes(spec: RecommenderSpec): number {
+  const request = spec.training.resources.requests?.['ephemeral-storage'] ?? TRAINER_SCRATCH_DEFAULT;
+  return quantityValue(request, 'spec.training.resources.requests.ephemeral-storage');
+}
+
+/** The trainer's arguments after the image command; `--prune-events` removes erased shoppers' and expired events from the events file. */
 export function trainArgs(): string[] {
-  return ['train', '--catalog', CATALOG_FILE, '--events', EVENTS_FILE, '--out', MODEL_DIR, '--config', `${CONFIG_DIR}/${CONFIG_FILE}`];
+  return ['train', '--catalog', CATALOG_FILE, '--events', EVENTS_FILE, '--out', MODEL_DIR, '--config', `${CONFIG_DIR}/${CONFIG_FILE}`, '--prune-events'];
 }
 
 export class Training extends Construct {
@@ -89,6 +103,9 @@ export class Training extends Construct {
       // A pinned version is never pruned (scoring pods load it on restart).
       [Env.MODEL_VERSION]: kplus.EnvValue.fromValue(spec.model.version),
       ...(redis ? { [Env.REDIS_URL]: kplus.EnvValue.fromValue(redis) } : {}),
+      // The model's shopper ids are pseudonyms: the trainer pseudonymises with the scoring pods' key.
+      [Env.HMAC_KEY_FILE]: kplus.EnvValue.fromValue(`${SECRETS_DIR}/${HMAC_KEY_FILE}`),
+      ...stateEnv(spec),
     };
     if (redis && spec.cache.passwordSecretRef) {
       const ref = spec.cache.passwordSecretRef;
@@ -110,16 +127,21 @@ export class Training extends Construct {
       kplus.Volume.fromConfigMap(this, 'ConfigVolume', kplus.ConfigMap.fromConfigMapName(this, 'Config', props.configMapName), { name: 'config' }),
       { readOnly: true },
     );
-    container.mount(
-      MODEL_MOUNT,
-      kplus.Volume.fromPersistentVolumeClaim(this, 'ModelVolume', kplus.PersistentVolumeClaim.fromClaimName(this, 'ModelClaim', props.modelClaim), {
-        name: 'models',
-      }),
-    );
-    container.mount('/tmp', kplus.Volume.fromEmptyDir(this, 'TmpVolume', 'tmp', { sizeLimit: Size.gibibytes(2) }));
+    const scratchBytes = trainerScratchBytes(spec);
+    const scratch = kplus.Volume.fromEmptyDir(this, 'TmpVolume', 'tmp', { sizeLimit: Size.mebibytes(Math.ceil(scratchBytes / 2 ** 20)) });
+    mountModelStore(this, container, { names, spec, scratch });
+    mountState(this, container, props.stateClaim);
+    container.mount('/tmp', scratch, spec.model.storage.type === 's3' ? { subPath: 'tmp' } : {});
 
     const cron = ApiObject.of(this.cronJob);
-    finishPodTemplate(cron, '/spec/jobTemplate/spec/template', [resourceRequirements(spec.resources)]);
+    const resources = withEphemeralStorage(resourceRequirements(spec.training.resources), scratchBytes, 'spec.training.resources');
+    finishPodTemplate(cron, '/spec/jobTemplate/spec/template', [resources]);
+    const hmacKey = spec.auth.hmacKeySecretRef ?? { name: names.defaultAuthSecret, key: 'hmac-key' };
+    cron.addJsonPatch(
+      // cdk8s-plus has no projected volumes (the same shape as the scoring pod's, with the HMAC key only).
+      JsonPatch.add('/spec/jobTemplate/spec/template/spec/volumes/-', secretsVolume([{ ref: hmacKey, path: HMAC_KEY_FILE }])),
+      JsonPatch.add('/spec/jobTemplate/spec/template/spec/containers/0/volumeMounts/-', { name: 'secrets', mountPath: SECRETS_DIR, readOnly: true }),
+    );
     cron.addJsonPatch(JsonPatch.add('/spec/jobTemplate/metadata', { labels }));
   }
 }

@@ -1,7 +1,10 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { KubernetesObject } from '@kubernetes/client-node';
-import { describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
+import { operatorRuleGroups } from '../cdk8s/alerts/operator.js';
+import { promtoolDir } from '../cdk8s/test/promtool.js';
+import { renderDashboards } from '../dashboards/render.js';
 import { recommenderCrd } from '../cdk8s/api/v1alpha1/crd.js';
 import { OPERATOR_RBAC, renderInstallBundle } from '../cdk8s/install-bundle.js';
 import { find, kinds, type Obj } from '../cdk8s/test/fixtures.js';
@@ -9,6 +12,9 @@ import { parse } from 'yaml';
 import { generatedFiles, VALUES_DOC, VALUES_SECTION } from './generate.js';
 import { valueDocs, valuesTable } from './values-docs.js';
 import { CHART_DIR, chartYaml, helmLabels, helmTemplate, helmTemplateRun, normaliseBundle, normaliseChart, objectKey, run } from './test/helm.js';
+
+const tools = promtoolDir();
+afterAll(() => tools.cleanup());
 
 const container = (objects: readonly KubernetesObject[]) => find(objects, 'Deployment').spec.template.spec.containers[0];
 
@@ -57,7 +63,16 @@ describe('helm lint', () => {
   });
 
   it('passes --strict with every optional feature switched on', () => {
-    const values = { watchNamespaces: ['shop'], replicas: 3, workers: 8, resyncSeconds: 300, serviceMonitor: { enabled: true }, namespace: { create: true } };
+    const values = {
+      watchNamespaces: ['shop'],
+      replicas: 3,
+      workers: 8,
+      resyncSeconds: 300,
+      serviceMonitor: { enabled: true },
+      prometheusRule: { enabled: true },
+      dashboards: { enabled: true },
+      namespace: { create: true },
+    };
     const res = run('helm', ['lint', '--strict', CHART_DIR, '--values', '-'], JSON.stringify(values));
     expect(res.stdout + res.stderr).toContain('0 chart(s) failed');
     expect(res.status).toBe(0);
@@ -86,6 +101,48 @@ describe('the default render equals the cdk8s install bundle', () => {
     const bundle = normaliseBundle(renderInstallBundle(options));
     expect([...chart.keys()].sort()).toEqual([...bundle.keys()].sort());
     for (const [key, object] of bundle) expect(chart.get(key), key).toEqual(object);
+  });
+
+  it('When watchNamespaces is set, Then the render equals the namespaced bundle (a Role per namespace, no ClusterRole)', () => {
+    const chart = normaliseChart(helmTemplate({ watchNamespaces: ['shop', 'outlet'] }, { includeCrds: true }));
+    const bundle = normaliseBundle(renderInstallBundle({ watchNamespaces: ['shop', 'outlet'] }).filter((o) => o.kind !== 'Namespace'));
+    expect([...chart.keys()].sort()).toEqual([...bundle.keys()].sort());
+    for (const [key, object] of bundle) expect(chart.get(key), key).toEqual(object);
+  });
+
+  it('When the API server and DNS values are set, Then the NetworkPolicy equals the bundle\'s with the same options', () => {
+    const apiServer = { cidrs: ['10.96.0.1/32'], ports: [6443] };
+    const dns = { namespace: 'openshift-dns', podLabels: { 'dns.operator.openshift.io/daemonset-dns': 'default' }, cidrs: ['169.254.20.10/32'], ports: [5353] };
+    // Helm merges maps with the defaults: a null drops the default's `k8s-app` key.
+    const chart = normaliseChart(helmTemplate({ networkPolicy: { apiServer, dns: { ...dns, podLabels: { ...dns.podLabels, 'k8s-app': null } } } }));
+    const bundle = normaliseBundle(renderInstallBundle({ apiServer, dns }));
+    expect(chart.get('NetworkPolicy tandem-system/tandem-operator')).toEqual(bundle.get('NetworkPolicy tandem-system/tandem-operator'));
+  });
+
+  it('When the ServiceMonitor, the PrometheusRule and the dashboards are switched on with labels, Then the render equals the bundle with the same monitoring options', () => {
+    const labels = { release: 'kube-prometheus-stack' };
+    const values = {
+      serviceMonitor: { enabled: true, labels },
+      prometheusRule: { enabled: true, labels },
+      dashboards: { enabled: true, namespace: 'monitoring' },
+    };
+    const options = { monitoring: { serviceMonitor: { labels }, prometheusRule: { labels }, dashboards: { files: renderDashboards(), namespace: 'monitoring' } } };
+    const chart = normaliseChart(helmTemplate(values, { includeCrds: true }));
+    const bundle = normaliseBundle(renderInstallBundle(options).filter((o) => o.kind !== 'Namespace'));
+    expect([...chart.keys()].sort()).toEqual([...bundle.keys()].sort());
+    for (const [key, object] of bundle) expect(chart.get(key), key).toEqual(object);
+    expect([...chart.keys()].filter((k) => k.startsWith('ConfigMap monitoring/'))).toEqual([
+      'ConfigMap monitoring/tandem-operator-dashboard-business',
+      'ConfigMap monitoring/tandem-operator-dashboard-operator',
+      'ConfigMap monitoring/tandem-operator-dashboard-recommender',
+    ]);
+  });
+
+  it('When the PrometheusRule is rendered in another namespace, Then its alerts select the operator there and promtool accepts them', () => {
+    const rule = find(helmTemplate({ prometheusRule: { enabled: true } }, { namespace: 'ops' }), 'PrometheusRule');
+    expect(rule.spec).toEqual(JSON.parse(JSON.stringify({ groups: operatorRuleGroups('ops') })));
+    const run = tools.checkRules('chart-rules.yaml', rule.spec as object);
+    expect(run.output).toContain('SUCCESS: 3 rules found');
   });
 
   it('adds Helm\'s labels to object metadata only, never to selectors or the pod template', () => {
@@ -225,6 +282,8 @@ describe('values the chart rejects', () => {
     ['two replicas without leader election', { leaderElect: false }, ["'replicas' (2) must be at most 1 when 'leaderElect' is false"]],
     ['the same port for metrics and health', { metrics: { port: 8081 } }, ["'metrics.port' and 'health.port' must differ, both are 8081"]],
     ['a pod label that would change the selector', { podLabels: { 'app.kubernetes.io/name': 'other' } }, ["'podLabels' may not set \"app.kubernetes.io/name\""]],
+    ['no API server address at all', { networkPolicy: { apiServer: { cidrs: [] } } }, ["at '/networkPolicy/apiServer/cidrs': minItems: got 0, want 1"]],
+    ['an API server address that is not a CIDR', { networkPolicy: { apiServer: { cidrs: ['10.0.0.1'] } } }, ["at '/networkPolicy/apiServer/cidrs/0': '10.0.0.1' does not match pattern"]],
   ])('When values have %s, Then helm refuses to render and says why', (_name, values, messages) => {
     const res = helmTemplateRun(values);
     expect(res.status).not.toBe(0);

@@ -6,22 +6,20 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { stringify } from 'yaml';
-import { RecommenderSpecSchema, type RecommenderSpec } from '../cdk8s/api/v1alpha1/recommender.js';
-import { applyDefaults } from '../cdk8s/api/v1alpha1/validate.js';
-import { Metrics } from '../cdk8s/constants.js';
-import { recommenderAlertRules } from '../cdk8s/monitoring.js';
-import { recommenderNames } from '../cdk8s/names.js';
+import { parse, stringify } from 'yaml';
+import { recommenderAlerts } from '../cdk8s/alerts/render.js';
+import { SLO_ALERTS } from '../cdk8s/alerts/slo.js';
 import { renderRecommenderFile } from '../cdk8s/synth.js';
-import { find } from '../cdk8s/test/fixtures.js';
+import { find, recommender } from '../cdk8s/test/fixtures.js';
 import { toolPath } from '../hack/control-plane.js';
 import { createOperatorMetrics } from '../operator/metrics.js';
 import { createMetrics } from '../recommender/src/api/metrics.js';
+import { withTrustMetrics } from '../recommender/src/api/trust-metrics.js';
 import { dashboardQueries, expandVariables, groupingLabels, metricNames, panelsOf, rowsOf, selectorsOf, variableLabel, variablesOf } from './inspect.js';
-import { EXTERNAL_SERIES, SERVICE_MONITOR_TARGET_LABELS, exposedSeries } from './metric-names.js';
+import { EXTERNAL_SERIES, PENDING_SERVICE_METRICS, RECORDED_SERIES, SERVICE_MONITOR_TARGET_LABELS, exposedSeries } from './metric-names.js';
 import { oldSpaceLimitBytes } from './operator.js';
 import { DATASOURCE, promLabel } from './panels.js';
-import { alertSignal } from './recommender.js';
+import { selectedRecommender } from './recommender.js';
 import { DASHBOARDS, GENERATED_DIR, renderDashboards } from './render.js';
 
 const built = DASHBOARDS.map((s) => ({ file: s.file, dashboard: s.build() }));
@@ -36,17 +34,26 @@ const STOREFRONT = join(dirname(fileURLToPath(import.meta.url)), '..', 'cdk8s', 
 const storefront = renderRecommenderFile(readFileSync(STOREFRONT, 'utf8'), STOREFRONT);
 
 /** The labels every series of a dashboard's service carries from its scrape. */
+const serviceTargetLabels = new Set([...SERVICE_MONITOR_TARGET_LABELS, ...(find(storefront, 'ServiceMonitor').spec.targetLabels as string[]).map(promLabel)]);
 const targetLabels: Record<string, Set<string>> = {
-  'tandem-recommender': new Set([...SERVICE_MONITOR_TARGET_LABELS, ...(find(storefront, 'ServiceMonitor').spec.targetLabels as string[]).map(promLabel)]),
+  'tandem-recommender': serviceTargetLabels,
+  'tandem-business': serviceTargetLabels,
   'tandem-operator': new Set(SERVICE_MONITOR_TARGET_LABELS),
 };
 
-/** The series each dashboard may read, with their labels: its own service's registry, and the external series. */
+/**
+ * The series each dashboard may read, with their labels: its own service's registry (and, for the service, the
+ * contract metrics it does not export yet and the series its PrometheusRule records), and the external series.
+ * metric-contract.test.ts checks the names against the live /metrics.
+ */
 let allowed: Record<string, Map<string, Set<string>>>;
 beforeAll(async () => {
+  const named = (list: Readonly<Record<string, readonly string[]>>) => Object.entries(list).map(([name, labels]) => [name, new Set(labels)] as const);
   const external = Object.entries(EXTERNAL_SERIES).map(([name, e]) => [name, new Set(e.labels)] as const);
+  const service = new Map([...(await exposedSeries(withTrustMetrics(createMetrics()).registry)), ...named(PENDING_SERVICE_METRICS), ...named(RECORDED_SERIES), ...external]);
   allowed = {
-    'tandem-recommender': new Map([...(await exposedSeries(createMetrics().registry)), ...external]),
+    'tandem-recommender': service,
+    'tandem-business': service,
     'tandem-operator': new Map([...(await exposedSeries(createOperatorMetrics().register)), ...external]),
   };
 });
@@ -76,7 +83,7 @@ describe('the generated dashboards', () => {
 
   it('Every dashboard has a stable uid that is unique and valid for Grafana', () => {
     const uids = built.map((b) => b.dashboard.uid);
-    expect(uids).toEqual(['tandem-recommender', 'tandem-operator']);
+    expect(uids).toEqual(['tandem-recommender', 'tandem-business', 'tandem-operator']);
     for (const uid of uids) expect(uid).toMatch(/^[a-zA-Z0-9_-]{1,40}$/);
     expect(new Set(built.map((b) => b.dashboard.title)).size).toBe(built.length);
   });
@@ -110,14 +117,6 @@ describe('the generated dashboards', () => {
     }
   });
 
-  it.each(built.map((b) => [b.dashboard.uid!, b.dashboard] as const))('In %s, every query reads only series its service or a named exporter provides', (uid, d) => {
-    const unknown: string[] = [];
-    for (const q of dashboardQueries(d)) {
-      for (const name of metricNames(q.expr)) if (!allowed[uid]!.has(name)) unknown.push(`${q.where}: ${name}`);
-    }
-    expect(unknown).toEqual([]);
-  });
-
   it.each(built.map((b) => [b.dashboard.uid!, b.dashboard] as const))('In %s, every matcher, grouping label and variable label exists on the series it applies to', (uid, d) => {
     const wrong: string[] = [];
     for (const q of dashboardQueries(d)) {
@@ -136,14 +135,6 @@ describe('the generated dashboards', () => {
     expect(wrong).toEqual([]);
   });
 
-  it('Every external series is read by some dashboard, and none of them is a Tandem or Node process metric', () => {
-    const read = new Set(built.flatMap((b) => dashboardQueries(b.dashboard).flatMap((q) => metricNames(q.expr))));
-    for (const name of Object.keys(EXTERNAL_SERIES)) {
-      expect(read.has(name), `${name} is listed in EXTERNAL_SERIES but no dashboard reads it`).toBe(true);
-      expect(name).not.toMatch(/^(tandem_|process_|nodejs_)/);
-    }
-  });
-
   it('Every PromQL expression parses, as promtool check rules reads it', () => {
     const rules = built.flatMap((b) =>
       dashboardQueries(b.dashboard).map((q, i) => ({
@@ -160,6 +151,30 @@ describe('the generated dashboards', () => {
     expect(run.status).toBe(0);
   });
 
+  it.each(DASHBOARDS.map((s) => s.file))('dashboard-linter --strict passes on %s, with only the exclusions of dashboards/generated/.lint', (file) => {
+    const run = spawnSync(toolPath('dashboard-linter'), ['lint', '--strict', join(GENERATED_DIR, file)], { encoding: 'utf8' });
+    expect(run.stdout + run.stderr).not.toMatch(/❌|error/i);
+    expect(run.status).toBe(0);
+  });
+
+  it('When a panel loses its description, Then dashboard-linter fails it: the .lint file does not hide the rules it keeps', () => {
+    const broken = JSON.parse(renderDashboards().get('tandem-operator.json')!) as Dashboard;
+    const panel = panelsOf(broken)[0]!;
+    delete panel.description;
+    const lintDir = mkdtempSync(join(dir, 'lint-'));
+    writeFileSync(join(lintDir, '.lint'), readFileSync(join(GENERATED_DIR, '.lint'), 'utf8'));
+    writeFileSync(join(lintDir, 'broken.json'), JSON.stringify(broken));
+    const run = spawnSync(toolPath('dashboard-linter'), ['lint', '--strict', join(lintDir, 'broken.json')], { encoding: 'utf8' });
+    expect(run.stdout + run.stderr).toContain(`panel '${panel.title}' has missing title or description`);
+    expect(run.status).not.toBe(0);
+  });
+
+  it('Every exclusion in dashboards/generated/.lint gives its reason', () => {
+    const config = parse(readFileSync(join(GENERATED_DIR, '.lint'), 'utf8')) as { exclusions: Record<string, { reason?: string }> };
+    expect(Object.keys(config.exclusions).length).toBeGreaterThan(0);
+    for (const [rule, entry] of Object.entries(config.exclusions)) expect(entry.reason?.length ?? 0, rule).toBeGreaterThan(40);
+  });
+
   it('When a query uses a variable the dashboard does not define, Then expanding it fails', () => {
     expect(() => expandVariables('up{pod="$nope"}', byUid('tandem-recommender'))).toThrow(/\$nope is not a variable/);
   });
@@ -167,54 +182,37 @@ describe('the generated dashboards', () => {
 
 describe('the recommender dashboard', () => {
   const d = byUid('tandem-recommender');
-  const exprs = dashboardQueries(d).map((q) => q.expr);
+  const queries = dashboardQueries(d).filter((q) => !q.where.startsWith('variable'));
+  const selected = recommenderAlerts(selectedRecommender(), recommender().spec);
 
-  it('When the recommender registry is read, Then it exports the request histogram that cdk8s names for the alerts', async () => {
-    expect([...(await exposedSeries(createMetrics().registry)).keys()]).toContain(`${Metrics.REQUEST_DURATION_SECONDS}_count`);
+  it('Its burn-rate panels read the very series the SLO burn-rate alerts compare, for the selected Recommender', () => {
+    const read = new Set(queries.flatMap((q) => selectorsOf(q.expr).map((s) => `${s.metric}{${[...s.matchers].map(([k, v]) => `${k}="${v}"`).join(',')}}`)));
+    const signals = selected.filter((a) => Object.values(SLO_ALERTS).includes(a.rule.alert)).flatMap((a) => a.signals);
+    expect(signals.length).toBeGreaterThan(0);
+    for (const signal of signals) expect(read, signal).toContain(signal);
   });
 
-  it('Its p99 stat is the signal the latency alert compares, for the selected Recommender', () => {
-    const rules = recommenderAlertRules(recommenderNames('$instance', '$namespace'), recommender());
-    expect(exprs).toContain(alertSignal(rules, 'TandemRecommenderLatencyHigh'));
-    expect(alertSignal(rules, 'TandemRecommenderLatencyHigh')).toBe(
-      'histogram_quantile(0.99, sum by (le) (rate(tandem_http_request_duration_seconds_bucket{namespace="$namespace",service="$instance",route=~"/v1/.*"}[5m])))',
-    );
-  });
-
-  it("Every series it reads from the scoring pods is selected as the alerts select it", () => {
-    const rules = recommenderAlertRules(recommenderNames('$instance', '$namespace'), recommender());
-    const [alertSelector] = selectorsOf(alertSignal(rules, 'TandemRecommenderLatencyHigh'));
-    const scoped = { namespace: alertSelector!.matchers.get('namespace'), service: alertSelector!.matchers.get('service') };
-    expect(scoped).toEqual({ namespace: '$namespace', service: '$instance' });
-    for (const q of dashboardQueries(d)) {
+  it.each(['tandem-recommender', 'tandem-business'])('In %s, every series read from the scoring pods is selected as the alerts select it', (uid) => {
+    for (const q of dashboardQueries(byUid(uid))) {
       if (q.where.startsWith('variable')) continue;
       for (const sel of selectorsOf(q.expr)) {
-        if (!/^(tandem_|process_|nodejs_|up$)/.test(sel.metric)) continue;
-        expect({ namespace: sel.matchers.get('namespace'), service: sel.matchers.get('service') }, `${q.where}: ${sel.metric}`).toEqual(scoped);
+        if (!/^(tandem_|tandem:|process_|nodejs_|up$)/.test(sel.metric)) continue;
+        expect({ namespace: sel.matchers.get('namespace'), service: sel.matchers.get('service') }, `${q.where}: ${sel.metric}`).toEqual({ namespace: '$namespace', service: '$recommender' });
       }
     }
   });
 
-  it('Its objectives default to the schema defaults of spec.slo and drive the reference lines', () => {
-    const vars = Object.fromEntries(variablesOf(d).map((v) => [v.name, v]));
-    expect(vars.latency_threshold_ms?.query).toBe('50');
-    expect(vars.availability_target?.query).toBe('99.9');
-    expect(exprs).toContain('vector($latency_threshold_ms / 1000)');
-    expect(exprs).toContain('vector(14.4 * (1 - $availability_target / 100))');
-  });
-
-  it('Its firing-alerts stat names every alert of the PrometheusRule', () => {
-    const rules = recommenderAlertRules(recommenderNames('x', 'y'), recommender());
-    const firing = exprs.find((e) => e.includes('ALERTS{'));
-    for (const r of rules) expect(firing).toContain(r.alert);
+  it('Its firing-alerts stat names every alert a Recommender can have', () => {
+    const firing = queries.find((q) => q.expr.includes('ALERTS{'))!.expr;
+    for (const a of selected) expect(firing).toContain(a.rule.alert);
   });
 
   it('When it shows the golden storefront Recommender, Then its selectors name the Service, Deployment, autoscaler, Redis StatefulSet and CronJob that cdk8s renders', () => {
-    const kindOf: Record<string, string> = { service: 'Service', deployment: 'Deployment', horizontalpodautoscaler: 'HorizontalPodAutoscaler', statefulset: 'StatefulSet', cronjob: 'CronJob' };
+    const kindOf: Record<string, string> = { service: 'Service', deployment: 'Deployment', horizontalpodautoscaler: 'HorizontalPodAutoscaler', statefulset: 'StatefulSet', cronjob: 'CronJob', owner_name: 'CronJob' };
     const seen = new Set<string>();
-    for (const q of dashboardQueries(d)) {
-      if (q.where.startsWith('variable')) continue;
-      for (const sel of selectorsOf(expandVariables(q.expr, d, { namespace: 'shop', instance: 'storefront' }))) {
+    for (const q of queries) {
+      for (const sel of selectorsOf(expandVariables(q.expr, d, { namespace: 'shop', recommender: 'storefront' }))) {
+        if (sel.metric === 'vector') continue;
         expect(sel.matchers.get('namespace'), `${q.where}: ${sel.metric}`).toBe('shop');
         for (const [label, kind] of Object.entries(kindOf)) {
           const name = sel.matchers.get(label);
@@ -224,7 +222,7 @@ describe('the recommender dashboard', () => {
         }
       }
     }
-    expect([...seen].sort()).toEqual(Object.values(kindOf).sort());
+    expect([...seen].sort()).toEqual([...new Set(Object.values(kindOf))].sort());
     // The Service the ServiceMonitor scrapes is the one the queries select.
     const monitor = find(storefront, 'ServiceMonitor');
     const service = find(storefront, 'Service', 'storefront');
@@ -232,15 +230,24 @@ describe('the recommender dashboard', () => {
   });
 
   it('Its Recommender variable reads the instance label the ServiceMonitor copies onto the series', () => {
-    expect(variablesOf(d).find((v) => v.name === 'instance')?.query).toBe(
+    expect(variablesOf(d).find((v) => v.name === 'recommender')?.query).toBe(
       'label_values(tandem_http_request_duration_seconds_count{namespace="$namespace"}, app_kubernetes_io_instance)',
     );
   });
+});
 
-  it('When an alert is not of the form "signal > number", Then reading its signal fails with the alert name', () => {
-    const rule = { alert: 'X', expr: 'absent(up == 1)', for: '1m', labels: {}, annotations: {} };
-    expect(() => alertSignal([rule], 'X')).toThrow(/failed to read the signal of alert X/);
-    expect(() => alertSignal([rule], 'Y')).toThrow(/failed to find alert Y/);
+describe('the business dashboard', () => {
+  const d = byUid('tandem-business');
+
+  it('compares every variant with the control variant the reader picks, over the time range', () => {
+    expect(variablesOf(d).map((v) => v.name)).toEqual(['datasource', 'namespace', 'recommender', 'experiment', 'control']);
+    const uplifts = panelsOf(d).filter((p) => /uplift$/.test(p.title ?? ''));
+    expect(uplifts.map((p) => p.title)).toEqual(['Click-through rate uplift', 'Add-to-cart rate uplift', 'Conversion rate uplift', 'Revenue per impression uplift']);
+    for (const p of uplifts) {
+      const [target] = (p.targets ?? []) as unknown as { expr: string }[];
+      expect(target!.expr).toContain('variant="$control"');
+      expect(target!.expr).toContain('[$__range]');
+    }
   });
 });
 
@@ -251,8 +258,3 @@ describe('the operator dashboard', () => {
     expect(() => oldSpaceLimitBytes(['node', 'main.js'])).toThrow(/--max-old-space-size/);
   });
 });
-
-/** A defaulted spec, as the API server stores `spec: {}`. */
-function recommender(): RecommenderSpec {
-  return applyDefaults(RecommenderSpecSchema, {}) as RecommenderSpec;
-}

@@ -66,7 +66,8 @@ export function expandVariables(expr: string, d: Dashboard, overrides: Readonly<
     if (!values.has(name)) throw new Error(`${name} is not a variable of dashboard ${d.uid}`);
     values.set(name, value);
   }
-  return expr.replace(/\$\{(\w+)(?::\w+)?\}|\$(\w+)/g, (whole, braced: string | undefined, bare: string | undefined) => {
+  // `$1` in label_replace() is a regex group, not a variable.
+  return expr.replace(/\$\{(\w+)(?::\w+)?\}|\$([A-Za-z_]\w*)/g, (whole, braced: string | undefined, bare: string | undefined) => {
     const name = (braced ?? bare)!;
     const value = values.get(name);
     if (value === undefined) throw new Error(`${whole} is not a variable of dashboard ${d.uid} (it has ${[...values.keys()].join(', ')})`);

@@ -2,14 +2,14 @@
  * The operator dashboard: reconcile rate, errors and duration, the work queue, writes to the API server,
  * leader election, informer restarts, and the process (RSS, heap against the old-space limit, CPU, event loop).
  *
- * The metric names are read from the operator's own registry (`createOperatorMetrics()` in
- * `operator/metrics.ts`); the heap limit comes from the operator's command (`OPERATOR_COMMAND`).
+ * The metric names are `OperatorMetricNames` (cdk8s/constants.ts), which `operator/metrics.ts` registers; the heap
+ * limit comes from the operator's command (`OPERATOR_COMMAND`). The operator's series carry no Recommender label (one
+ * series per Recommender would grow with the cluster), so this dashboard has no Recommender variable.
  */
 import { RowBuilder, type Dashboard } from '@grafana/grafana-foundation-sdk/dashboard';
 import * as units from '@grafana/grafana-foundation-sdk/units';
-import { OPERATOR_COMMAND } from '../cdk8s/constants.js';
-import { createOperatorMetrics } from '../operator/metrics.js';
-import { registeredName } from './metric-names.js';
+import { OperatorAlerts } from '../cdk8s/alerts/operator.js';
+import { OPERATOR_COMMAND, OperatorMetricNames } from '../cdk8s/constants.js';
 import { build, dashboard, datasourceVariable, queryVariable, stat, timeseries } from './panels.js';
 
 export const OPERATOR_DASHBOARD_UID = 'tandem-operator';
@@ -30,19 +30,18 @@ export function oldSpaceLimitBytes(command: readonly string[] = OPERATOR_COMMAND
 
 export function operatorDashboard(): Dashboard {
   const v = OperatorVariables;
-  const metrics = createOperatorMetrics();
-  const name = (metric: object) => registeredName(metrics.register, metric);
-  const reconcileTotal = name(metrics.reconcileTotal);
-  const reconcileErrors = name(metrics.reconcileErrors);
-  const reconcileTime = name(metrics.reconcileTime);
-  const depth = name(metrics.workqueueDepth);
-  const adds = name(metrics.workqueueAdds);
-  const retries = name(metrics.workqueueRetries);
-  const queueDuration = name(metrics.workqueueQueueDuration);
-  const inFlight = name(metrics.workqueueInFlight);
-  const apiWrites = name(metrics.apiWrites);
-  const leader = name(metrics.leader);
-  const informerRestarts = name(metrics.informerRestarts);
+  const m = OperatorMetricNames;
+  const reconcileTotal = m.RECONCILE_TOTAL;
+  const reconcileErrors = m.RECONCILE_ERRORS_TOTAL;
+  const reconcileTime = m.RECONCILE_TIME_SECONDS;
+  const depth = m.WORKQUEUE_DEPTH;
+  const adds = m.WORKQUEUE_ADDS_TOTAL;
+  const retries = m.WORKQUEUE_RETRIES_TOTAL;
+  const queueDuration = m.WORKQUEUE_QUEUE_DURATION_SECONDS;
+  const inFlight = m.WORKQUEUE_UNFINISHED_WORK;
+  const apiWrites = m.API_WRITES_TOTAL;
+  const leader = m.LEADER;
+  const informerRestarts = m.INFORMER_RESTARTS_TOTAL;
 
   const sel = `namespace="$${v.NAMESPACE}",job="$${v.JOB}",pod=~"$${v.POD}"`;
   const ri = '$__rate_interval';
@@ -86,10 +85,23 @@ export function operatorDashboard(): Dashboard {
     .withRow(new RowBuilder('Overview'))
     .withPanel(
       stat({
+        title: 'Firing alerts',
+        description: `The operator's alerts firing now: ${Object.values(OperatorAlerts).join(', ')}.`,
+        unit: units.NoUnit,
+        width: 4,
+        queries: [{ expr: `count(ALERTS{alertstate="firing",alertname=~"${Object.values(OperatorAlerts).join('|')}",namespace="$${v.NAMESPACE}"}) or vector(0)`, legend: 'firing' }],
+        steps: [
+          { color: 'green', value: null },
+          { color: 'orange', value: 1 },
+        ],
+      }),
+    )
+    .withPanel(
+      stat({
         title: 'Leaders',
         description: 'Replicas that hold the leader Lease. Exactly 1 is healthy; 0 means nothing reconciles, 2 means a split brain.',
         unit: units.NoUnit,
-        width: 6,
+        width: 5,
         queries: [{ expr: `sum(${leader}{${sel}})`, legend: 'leaders' }],
         steps: [
           { color: 'red', value: null },
@@ -103,7 +115,7 @@ export function operatorDashboard(): Dashboard {
         title: 'Reconciles per second',
         description: 'Reconciliations finished per second, all results.',
         unit: units.OpsPerSecond,
-        width: 6,
+        width: 5,
         queries: [{ expr: `sum(rate(${reconcileTotal}{${sel}}[${ri}]))`, legend: 'reconciles' }],
       }),
     )
@@ -113,7 +125,7 @@ export function operatorDashboard(): Dashboard {
         description: 'Share of reconciliations that returned an error (they are retried with backoff). Check the Recommenders’ status conditions and the operator log.',
         unit: units.PercentUnit,
         decimals: 2,
-        width: 6,
+        width: 5,
         queries: [{ expr: `sum(rate(${reconcileErrors}{${sel}}[${ri}])) / sum(rate(${reconcileTotal}{${sel}}[${ri}]))`, legend: 'errors' }],
         steps: [
           { color: 'green', value: null },
@@ -127,7 +139,7 @@ export function operatorDashboard(): Dashboard {
         title: 'Work queue depth',
         description: 'Keys waiting for a worker now. It should drain to 0 between bursts; a depth that only grows means the workers cannot keep up.',
         unit: units.NoUnit,
-        width: 6,
+        width: 5,
         queries: [{ expr: `sum(${depth}{${sel}})`, legend: 'depth' }],
       }),
     )

@@ -2,6 +2,7 @@
 import type { Dashboard } from '@grafana/grafana-foundation-sdk/dashboard';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { businessDashboard } from './business.js';
 import { operatorDashboard } from './operator.js';
 import { recommenderDashboard } from './recommender.js';
 
@@ -15,6 +16,7 @@ export interface DashboardSource {
 
 export const DASHBOARDS: readonly DashboardSource[] = [
   { file: 'tandem-recommender.json', build: recommenderDashboard },
+  { file: 'tandem-business.json', build: businessDashboard },
   { file: 'tandem-operator.json', build: operatorDashboard },
 ];
 

@@ -2,15 +2,22 @@
  * A real Kubernetes control plane for tests and local development: etcd, kube-apiserver and
  * kube-controller-manager (garbage collector, namespace, deployment, replicaset, service-account and
  * statefulset, resource-quota and PVC-protection controllers), on free loopback ports under a temp dir. The binaries come from `hack/build-tools.sh`.
+ *
+ * With `node`, it is the control plane of a real node (hack/node/): the API server listens on the
+ * node's address with a CA-signed certificate pods can verify, authorises kubelets (Node, RBAC), can
+ * reach them (logs, exec) and aggregate metrics-server; every controller runs; and kube-scheduler
+ * places the pods.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { generateKeyPairSync, randomBytes } from 'node:crypto';
-import { existsSync, mkdirSync, mkdtempSync, openSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { homedir, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Agent, request } from 'node:https';
 import { stringify } from 'yaml';
+import { makeNodePki, type NodePki } from './node/pki.js';
+import { launch as launchProcess, terminate } from './process.js';
 
 export interface ControlPlane {
   /** `https://127.0.0.1:<port>` */
@@ -18,6 +25,13 @@ export interface ControlPlane {
   readonly token: string;
   readonly kubeconfigPath: string;
   readonly dir: string;
+  /** Set in node mode. */
+  readonly node?: {
+    readonly pki: NodePki;
+    /** A kubeconfig for the kubelet (`system:node:<name>`, group `system:nodes`). */
+    readonly kubeletKubeconfigPath: string;
+    readonly apiPort: number;
+  };
   /** Restarts kube-apiserver on the same port and data (for recovery tests). */
   restartApiServer(): Promise<void>;
   stop(): Promise<void>;
@@ -34,6 +48,8 @@ export interface ControlPlaneOptions {
    * the garbage collector knows their kinds from the start (it rediscovers only every 30 s).
    */
   readonly beforeControllers?: (kubeconfigPath: string) => Promise<void>;
+  /** Run as the control plane of a real node with this address and name (see hack/node/). */
+  readonly node?: { readonly ip: string; readonly name: string };
 }
 
 const CONTROLLERS = [
@@ -50,7 +66,11 @@ const CONTROLLERS = [
 
 export const TOOLS = ['etcd', 'kube-apiserver', 'kube-controller-manager'] as const;
 
-const SETPRIV = ['/usr/bin/setpriv', '/bin/setpriv'].find((p) => existsSync(p));
+/** The API server's port in node mode. */
+export const NODE_API_PORT = 6443;
+
+/** The Service range; its first address is the `kubernetes` Service, its tenth `kube-dns` (as kubeadm does). */
+export const SERVICE_CIDR = '10.96.0.0/16';
 
 export function toolsBinDir(): string {
   return process.env.TANDEM_TOOLS_BIN ?? join(process.env.XDG_CACHE_HOME ?? join(homedir(), '.cache'), 'tandem-tools', 'bin');
@@ -86,19 +106,25 @@ export async function startControlPlane(options: ControlPlaneOptions = {}): Prom
   writeFileSync(join(dir, 'sa.pub'), publicKey.export({ type: 'spki', format: 'pem' }));
   writeFileSync(join(dir, 'sa.key'), privateKey.export({ type: 'pkcs8', format: 'pem' }));
   const token = randomBytes(24).toString('hex');
-  writeFileSync(join(dir, 'tokens.csv'), `${token},admin,admin,"system:masters"\n`);
+  const nodeToken = randomBytes(24).toString('hex');
+  const node = options.node;
+  const tokens = [`${token},admin,admin,"system:masters"`];
+  if (node) tokens.push(`${nodeToken},system:node:${node.name},system:node:${node.name},"system:nodes"`);
+  writeFileSync(join(dir, 'tokens.csv'), `${tokens.join('\n')}\n`);
+  const nodePki = node ? makeNodePki(pki, node.ip) : undefined;
 
-  const [etcdPort, etcdPeerPort, apiPort] = [await freePort(), await freePort(), await freePort()];
+  // A node's pods reach the API server through the `kubernetes` Service, which NetworkPolicies see as the
+  // port behind it: 6443, as kubeadm clusters use (one node per machine, so it is free).
+  const [etcdPort, etcdPeerPort, apiPort] = [await freePort(), await freePort(), node ? NODE_API_PORT : await freePort()];
   const server = `https://127.0.0.1:${apiPort}`;
   const kubeconfigPath = join(dir, 'kubeconfig');
   writeFileSync(kubeconfigPath, kubeconfig(server, token));
+  const kubeletKubeconfigPath = join(dir, 'kubelet.kubeconfig');
+  if (node) writeFileSync(kubeletKubeconfigPath, kubeconfig(`https://${node.ip}:${apiPort}`, nodeToken, 'kubelet', nodePki!.ca));
 
   const processes: ChildProcess[] = [];
   const launch = (name: string, bin: string, args: string[]) => {
-    const out = openSync(join(dir, `${name}.log`), 'a');
-    // Where util-linux is present, the kernel kills the child when we die (PR_SET_PDEATHSIG).
-    const child = SETPRIV ? spawn(SETPRIV, ['--pdeathsig', 'KILL', '--', bin, ...args], { stdio: ['ignore', out, out] }) : spawn(bin, args, { stdio: ['ignore', out, out] });
-    child.once('exit', (code, signal) => log(`${name} exited (code ${code}, signal ${signal})`));
+    const { child } = launchProcess(name, bin, args, { logDir: dir, onExit: (n, code, signal) => log(`${n} exited (code ${code}, signal ${signal})`) });
     processes.push(child);
     return child;
   };
@@ -119,11 +145,9 @@ export async function startControlPlane(options: ControlPlaneOptions = {}): Prom
     `--etcd-servers=${etcdUrl}`,
     `--cert-dir=${pki}`,
     `--secure-port=${apiPort}`,
-    '--bind-address=127.0.0.1',
-    '--advertise-address=127.0.0.1',
-    '--service-cluster-ip-range=10.96.0.0/16',
-    '--authorization-mode=RBAC',
+    `--service-cluster-ip-range=${SERVICE_CIDR}`,
     '--allow-privileged=true',
+    ...(nodePki && node ? nodeApiServerArgs(nodePki, node.ip) : ['--bind-address=127.0.0.1', '--advertise-address=127.0.0.1', '--authorization-mode=RBAC']),
     `--token-auth-file=${join(dir, 'tokens.csv')}`,
     `--service-account-issuer=${server}`,
     `--service-account-key-file=${join(dir, 'sa.pub')}`,
@@ -144,20 +168,27 @@ export async function startControlPlane(options: ControlPlaneOptions = {}): Prom
     await waitReady(server, token, apiserver, join(dir, 'kube-apiserver.log'));
     log(`kube-apiserver ready at ${server}`);
     await options.beforeControllers?.(kubeconfigPath);
-    const kcm = launch('kube-controller-manager', kcmBin, [
-      `--kubeconfig=${kubeconfigPath}`,
-      '--leader-elect=false',
-      '--secure-port=0',
-      `--controllers=${CONTROLLERS.join(',')}`,
-      `--service-account-private-key-file=${join(dir, 'sa.key')}`,
-      `--root-ca-file=${join(pki, 'apiserver.crt')}`,
-      '--use-service-account-credentials=false',
-      '--concurrent-gc-syncs=5',
-    ]);
+    const started = [
+      launch('kube-controller-manager', kcmBin, [
+        `--kubeconfig=${kubeconfigPath}`,
+        '--leader-elect=false',
+        '--secure-port=0',
+        ...(nodePki
+          ? ['--controllers=*', `--root-ca-file=${nodePki.ca}`, '--horizontal-pod-autoscaler-sync-period=5s']
+          : [`--controllers=${CONTROLLERS.join(',')}`, `--root-ca-file=${join(pki, 'apiserver.crt')}`]),
+        `--service-account-private-key-file=${join(dir, 'sa.key')}`,
+        '--use-service-account-credentials=false',
+        '--concurrent-gc-syncs=5',
+      ]),
+    ];
+    if (node) started.push(launch('kube-scheduler', toolPath('kube-scheduler', binDir), [`--kubeconfig=${kubeconfigPath}`, '--leader-elect=false', '--secure-port=0']));
     watchdog.update();
-    // A bad flag makes it exit at once; fail here rather than run tests without garbage collection.
+    // A bad flag makes them exit at once; fail here rather than run tests without garbage collection.
     await new Promise((r) => setTimeout(r, 1000));
-    if (kcm.exitCode !== null) throw new Error(`kube-controller-manager exited with code ${kcm.exitCode}; see ${join(dir, 'kube-controller-manager.log')}`);
+    for (const p of started) {
+      const name = p.spawnargs.find((a) => a.endsWith('kube-controller-manager') || a.endsWith('kube-scheduler'));
+      if (p.exitCode !== null) throw new Error(`${name} exited with code ${p.exitCode}; see ${dir}`);
+    }
   } catch (err) {
     await stop();
     throw err;
@@ -168,6 +199,7 @@ export async function startControlPlane(options: ControlPlaneOptions = {}): Prom
     token,
     kubeconfigPath,
     dir,
+    ...(nodePki ? { node: { pki: nodePki, kubeletKubeconfigPath, apiPort } } : {}),
     stop,
     async restartApiServer() {
       await terminate(apiserver);
@@ -179,13 +211,37 @@ export async function startControlPlane(options: ControlPlaneOptions = {}): Prom
   };
 }
 
-function kubeconfig(server: string, token: string): string {
+/** The API server flags of node mode (see the module comment; hack/node/pki.ts makes the files). */
+function nodeApiServerArgs(pki: NodePki, nodeIp: string): string[] {
+  return [
+    '--bind-address=0.0.0.0',
+    `--advertise-address=${nodeIp}`,
+    '--authorization-mode=Node,RBAC',
+    '--enable-admission-plugins=NodeRestriction',
+    `--tls-cert-file=${pki.apiserverCert}`,
+    `--tls-private-key-file=${pki.apiserverKey}`,
+    `--client-ca-file=${pki.ca}`,
+    `--kubelet-client-certificate=${pki.kubeletClientCert}`,
+    `--kubelet-client-key=${pki.kubeletClientKey}`,
+    `--requestheader-client-ca-file=${pki.frontProxyCa}`,
+    '--requestheader-allowed-names=front-proxy-client',
+    '--requestheader-username-headers=X-Remote-User',
+    '--requestheader-group-headers=X-Remote-Group',
+    '--requestheader-extra-headers-prefix=X-Remote-Extra-',
+    `--proxy-client-cert-file=${pki.frontProxyClientCert}`,
+    `--proxy-client-key-file=${pki.frontProxyClientKey}`,
+    '--enable-aggregator-routing=true',
+  ];
+}
+
+/** A kubeconfig with a bearer token; the CA is verified when given, skipped otherwise (loopback tests). */
+function kubeconfig(server: string, token: string, user = 'admin', caFile?: string): string {
   return stringify({
     apiVersion: 'v1',
     kind: 'Config',
-    clusters: [{ name: 'tandem-test', cluster: { server, 'insecure-skip-tls-verify': true } }],
-    users: [{ name: 'admin', user: { token } }],
-    contexts: [{ name: 'tandem-test', context: { cluster: 'tandem-test', user: 'admin' } }],
+    clusters: [{ name: 'tandem-test', cluster: caFile ? { server, 'certificate-authority': caFile } : { server, 'insecure-skip-tls-verify': true } }],
+    users: [{ name: user, user: { token } }],
+    contexts: [{ name: 'tandem-test', context: { cluster: 'tandem-test', user } }],
     'current-context': 'tandem-test',
   });
 }
@@ -208,15 +264,6 @@ async function waitReady(server: string, token: string, proc: ChildProcess, logP
     await new Promise((r) => setTimeout(r, 250));
   }
   throw new Error(`kube-apiserver not ready after ${timeoutMs} ms; see ${logPath}`);
-}
-
-async function terminate(proc: ChildProcess, graceMs = 5000): Promise<void> {
-  if (proc.exitCode !== null || proc.signalCode !== null) return;
-  const exited = new Promise<void>((resolve) => proc.once('exit', () => resolve()));
-  proc.kill('SIGTERM');
-  const timer = setTimeout(() => proc.kill('SIGKILL'), graceMs);
-  await exited;
-  clearTimeout(timer);
 }
 
 /**

@@ -40,14 +40,14 @@ export async function waitEstablished(ext: ApiextensionsV1Api, name: string, tim
   }
 }
 
-/** The local control plane with every CRD installed before the controllers start (so garbage collection knows them). */
+/** Installs every CRD once the API server is ready, before the controllers start (so garbage collection knows them). */
+export async function installCrdsBeforeControllers(kubeconfigPath: string): Promise<void> {
+  const kc = new KubeConfig();
+  kc.loadFromFile(kubeconfigPath);
+  await installCrds(kc);
+}
+
+/** The local control plane with every CRD installed. */
 export function startControlPlaneWithCrds(options: Omit<ControlPlaneOptions, 'beforeControllers'> = {}): Promise<ControlPlane> {
-  return startControlPlane({
-    ...options,
-    beforeControllers: async (kubeconfigPath) => {
-      const kc = new KubeConfig();
-      kc.loadFromFile(kubeconfigPath);
-      await installCrds(kc);
-    },
-  });
+  return startControlPlane({ ...options, beforeControllers: installCrdsBeforeControllers });
 }

@@ -7,6 +7,12 @@ set -euo pipefail
 # package             why
 packages=(
   redis-server      # the cache tier's tests run against a real redis-server
+  python3-venv      # checkov (the manifest policy checks) lives in a virtual environment (hack/python-tools.sh)
+  # The real node of the end-to-end suite (hack/node/) and its images (images/build.sh):
+  containerd runc containernetworking-plugins   # the container runtime and the CNI bridge
+  iptables ipset conntrack                       # kube-proxy and kube-router's NetworkPolicy enforcement
+  buildah mmdebstrap busybox-static              # images without a Docker engine: local bases, the helper shell
+  gcc libc6-dev binutils                         # the pause binary, built from the pinned Kubernetes source
 )
 
 wanted=("$@")

@@ -28,7 +28,10 @@ export class ClusterCache implements ClusterView {
     const scopes = opts.namespaces.length > 0 ? opts.namespaces : [undefined];
     const custom = kc.makeApiClient(CustomObjectsApi);
     const objects = KubernetesObjectApi.makeApiClient(kc);
-    const restart = (name: string) => () => opts.metrics.informerRestarts.inc({ informer: name });
+    const restart = (name: string) => {
+      opts.metrics.informerRestarts.inc({ informer: name }, 0); // exported at 0 from the start
+      return () => opts.metrics.informerRestarts.inc({ informer: name });
+    };
 
     for (const ns of scopes) {
       const name = `${GROUP}/${VERSION} ${KIND}`;

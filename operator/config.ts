@@ -18,6 +18,8 @@ export interface OperatorConfig {
   readonly identity: string;
   readonly metricsPort: number;
   readonly healthPort: number;
+  /** How often the served model version of a Recommender with ready pods is read again; 0: never read. */
+  readonly modelProbeSeconds: number;
 }
 
 export const USAGE = `Usage: npm run operator -- [flags]
@@ -29,6 +31,8 @@ export const USAGE = `Usage: npm run operator -- [flags]
   --lease-name NAME       default ${OPERATOR_NAME}
   --metrics-port N        /metrics (env TANDEM_METRICS_PORT); default ${OPERATOR_METRICS_PORT}; 0 picks a free port
   --health-port N         /healthz and /readyz (env TANDEM_HEALTH_PORT); default ${OPERATOR_HEALTH_PORT}
+  --model-probe-seconds N read the model version the scoring pods serve this often (env TANDEM_MODEL_PROBE_SECONDS);
+                          default 30; 0 never reads it (status.modelVersion then stays unset)
 The cluster comes from KUBECONFIG, ~/.kube/config or the in-cluster service account.`;
 
 export function loadConfig(argv: string[], env: NodeJS.ProcessEnv = process.env): OperatorConfig {
@@ -43,6 +47,7 @@ export function loadConfig(argv: string[], env: NodeJS.ProcessEnv = process.env)
       'lease-name': { type: 'string' },
       'metrics-port': { type: 'string' },
       'health-port': { type: 'string' },
+      'model-probe-seconds': { type: 'string' },
       help: { type: 'boolean' },
     },
     strict: true,
@@ -71,6 +76,7 @@ export function loadConfig(argv: string[], env: NodeJS.ProcessEnv = process.env)
     identity: `${env.POD_NAME ?? hostname()}_${randomBytes(4).toString('hex')}`,
     metricsPort: int('metrics-port', values['metrics-port'] ?? env.TANDEM_METRICS_PORT, OPERATOR_METRICS_PORT, 0, 65535),
     healthPort: int('health-port', values['health-port'] ?? env.TANDEM_HEALTH_PORT, OPERATOR_HEALTH_PORT, 0, 65535),
+    modelProbeSeconds: int('model-probe-seconds', values['model-probe-seconds'] ?? env.TANDEM_MODEL_PROBE_SECONDS, 30, 0, 3600),
   };
 }
 

@@ -10,6 +10,7 @@ import { AppliedFingerprints } from './compare.js';
 import { objectKey } from './desired.js';
 import type { OperatorMetrics } from './metrics.js';
 import { WorkQueue } from './queue.js';
+import type { ModelProbe } from './model-probe.js';
 import { ReconcileError, reconcile, type ClusterWriter } from './reconciler.js';
 
 export interface ControllerOptions {
@@ -19,6 +20,11 @@ export interface ControllerOptions {
   readonly log: Logger;
   readonly metrics: OperatorMetrics;
   readonly writer: ClusterWriter;
+  /** Reads the served model version; with `modelProbeMs`, a Recommender with ready pods is read again that often. */
+  readonly models?: ModelProbe;
+  readonly modelProbeMs?: number;
+  /** Where the operator runs (the Recommenders' NetworkPolicies let its pods read the scoring pods' metrics). */
+  readonly operatorNamespace?: string;
 }
 
 const NAME = 'recommender';
@@ -39,6 +45,10 @@ export class Controller {
       onDepthChange: (depth) => metrics.workqueueDepth.set({ name: NAME }, depth),
       onRetry: () => metrics.workqueueRetries.inc({ name: NAME }),
     });
+    // Exported at 0 from the start, so dashboards and alerts see "no errors", not "no data".
+    metrics.reconcileTotal.inc({ controller: NAME, result: 'error' }, 0);
+    metrics.reconcileErrors.inc({ controller: NAME }, 0);
+    metrics.workqueueRetries.inc({ name: NAME }, 0);
     this.cache = new ClusterCache(kc, {
       namespaces: opts.namespaces,
       log: opts.log,
@@ -84,8 +94,10 @@ export class Controller {
       const end = metrics.reconcileTime.startTimer({ controller: NAME });
       const keyLog = log.child({ recommender: key });
       try {
-        const result = await reconcile(key, { view: this.cache, writer: this.opts.writer, fingerprints: this.fingerprints, log: keyLog });
+        const result = await reconcile(key, { view: this.cache, writer: this.opts.writer, fingerprints: this.fingerprints, log: keyLog, models: this.opts.models, render: { operatorNamespace: this.opts.operatorNamespace } });
         this.queue.forget(key);
+        // Pods swap models without any Kubernetes event: read the version again while pods serve.
+        if (result.servingPods && this.opts.modelProbeMs) this.queue.addAfter(key, this.opts.modelProbeMs);
         metrics.reconcileTotal.inc({ controller: NAME, result: 'success' });
         if (result.applied || result.pruned || result.statusWritten) keyLog.info(result, 'reconciled');
       } catch (err) {

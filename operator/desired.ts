@@ -6,10 +6,10 @@
 import { createHash } from 'node:crypto';
 import type { KubernetesObject } from '@kubernetes/client-node';
 import { API_VERSION, KIND, type Recommender } from '../cdk8s/api/v1alpha1/recommender.js';
-import { renderRecommender } from '../cdk8s/recommender-chart.js';
+import { renderRecommender, type RenderOptions } from '../cdk8s/recommender-chart.js';
 import { RENDER_HASH_ANNOTATION } from './compare.js';
 
-export function desiredChildren(rec: Recommender): KubernetesObject[] {
+export function desiredChildren(rec: Recommender, options: RenderOptions = {}): KubernetesObject[] {
   const owner = {
     apiVersion: API_VERSION,
     kind: KIND,
@@ -18,7 +18,7 @@ export function desiredChildren(rec: Recommender): KubernetesObject[] {
     controller: true,
     blockOwnerDeletion: true,
   };
-  return renderRecommender(rec).map((obj) => {
+  return renderRecommender(rec, options).map((obj) => {
     const hash = createHash('sha256').update(JSON.stringify(obj)).digest('hex').slice(0, 16);
     return {
       ...obj,

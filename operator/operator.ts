@@ -8,6 +8,7 @@ import type { AddressInfo } from 'node:net';
 import type { KubeConfig } from '@kubernetes/client-node';
 import type { Logger } from 'pino';
 import type { OperatorConfig } from './config.js';
+import { EndpointModelProbe } from './model-probe.js';
 import { Controller } from './controller.js';
 import { KubeWriter } from './kube-writer.js';
 import { withConnectionReuse } from './kubeconfig.js';
@@ -38,7 +39,16 @@ export async function startOperator(kc: KubeConfig, config: OperatorConfig, log:
   let controller: Controller | undefined;
   let transition = Promise.resolve();
   const writer = new KubeWriter(kc, metrics, config.identity, () => leading);
-  const controllerOptions = { namespaces: config.namespaces, workers: config.workers, resyncMs: config.resyncSeconds * 1000, log, metrics, writer };
+  const controllerOptions = {
+    namespaces: config.namespaces,
+    workers: config.workers,
+    resyncMs: config.resyncSeconds * 1000,
+    log,
+    metrics,
+    writer,
+    operatorNamespace: config.leaseNamespace,
+    ...(config.modelProbeSeconds > 0 ? { models: new EndpointModelProbe(kc, log), modelProbeMs: config.modelProbeSeconds * 1000 } : {}),
+  };
 
   // Start and stop are serialised so a quick lose/regain never runs two controllers.
   const lead = () => {

@@ -1,7 +1,7 @@
 import { CoreV1Api, KubeConfig, KubernetesObjectApi, PatchStrategy, type KubernetesObject } from '@kubernetes/client-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { OPERATOR_NAME } from '../cdk8s/constants.js';
-import { renderInstallBundle } from '../cdk8s/install-bundle.js';
+import { renderInstallBundle, type InstallBundleOptions } from '../cdk8s/install-bundle.js';
 import { createTestNamespace, deleteNamespace, eventually, testKubeConfig } from '../test/kube.js';
 import { condition, recommenders, startTestOperator } from '../test/operator.js';
 import { withConnectionReuse } from './kubeconfig.js';
@@ -10,7 +10,10 @@ import { ConditionType } from './status.js';
 
 const RBAC_KINDS = ['ServiceAccount', 'ClusterRole', 'ClusterRoleBinding', 'Role', 'RoleBinding'];
 
-describe('When the operator runs as its own ServiceAccount with the install bundle’s RBAC', () => {
+describe.each([
+  ['cluster-wide install bundle’s RBAC (a ClusterRole)', () => ({})],
+  ['namespaced install bundle’s RBAC (a Role in the watched namespace, no ClusterRole)', (ns: string) => ({ watchNamespaces: [ns] })],
+])('When the operator runs as its own ServiceAccount with the %s', (_mode, bundleOptions: (ns: string) => InstallBundleOptions) => {
   const admin = testKubeConfig();
   let ns: string;
   let operator: RunningOperator | undefined;
@@ -19,7 +22,7 @@ describe('When the operator runs as its own ServiceAccount with the install bund
   beforeAll(async () => {
     ns = await createTestNamespace(admin, 'rbac');
     // Cluster-scoped names get the namespace as a suffix, so parallel test files never share them.
-    const objects = renderInstallBundle({ namespace: ns })
+    const objects = renderInstallBundle({ namespace: ns, ...bundleOptions(ns) })
       .filter((o) => RBAC_KINDS.includes(o.kind!))
       .map((o) => {
         const rbac = structuredClone(o) as KubernetesObject & { roleRef?: { kind: string; name: string } };

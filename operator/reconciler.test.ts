@@ -65,8 +65,17 @@ describe('reconcile (in memory)', () => {
     expect(cluster.calls.filter((c) => c === 'status')).toHaveLength(1);
     cluster.calls.length = 0;
     const second = await run(cluster, fingerprints);
-    expect(second).toEqual({ applied: 0, pruned: 0, statusWritten: false });
+    expect(second).toEqual({ applied: 0, pruned: 0, statusWritten: false, servingPods: false });
     expect(cluster.calls).toEqual([]);
+  });
+
+  it('When the HPA reports it cannot get the requests-per-second metric, Then status says so from the HPA’s own condition', async () => {
+    const cluster = new FakeCluster(recommender({ autoscaling: { targetRequestsPerSecondPerPod: 300 } }));
+    await run(cluster);
+    const hpa = cluster.children('shop', 'storefront').find((o) => o.kind === 'HorizontalPodAutoscaler') as KubernetesObject & { status: unknown };
+    hpa.status = { conditions: [{ type: 'ScalingActive', status: 'False', reason: 'FailedGetPodsMetric', message: 'unable to get metric tandem_http_requests_per_second' }] };
+    await run(cluster);
+    expect(cluster.status?.conditions?.find((c) => c.type === ConditionType.AUTOSCALING_READY)).toMatchObject({ status: 'False', reason: Reason.PODS_METRIC_UNAVAILABLE });
   });
 
   it('When the Recommender is paused, Then nothing is applied and Ready says Paused', async () => {

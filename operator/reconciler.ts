@@ -9,6 +9,8 @@ import type { Logger } from 'pino';
 import type { Recommender, RecommenderStatus } from '../cdk8s/api/v1alpha1/recommender.js';
 import { Component, LABEL_COMPONENT, LABEL_INSTANCE } from '../cdk8s/constants.js';
 import type { AppliedFingerprints } from './compare.js';
+import type { RenderOptions } from '../cdk8s/recommender-chart.js';
+import type { ModelProbe } from './model-probe.js';
 import { describeObject, desiredChildren, objectKey } from './desired.js';
 import { ConditionType, Reason, computeStatus, statusChanged, type Observations } from './status.js';
 
@@ -31,6 +33,8 @@ export interface ReconcileResult {
   readonly applied: number;
   readonly pruned: number;
   readonly statusWritten: boolean;
+  /** The scoring Deployment has ready pods (their served model version is worth reading again later). */
+  readonly servingPods?: boolean;
 }
 
 export class ReconcileError extends Error {}
@@ -49,9 +53,12 @@ export interface ReconcileDeps {
   readonly writer: ClusterWriter;
   readonly fingerprints: AppliedFingerprints;
   readonly log: Logger;
+  /** Reads which model version the ready scoring pods serve; without it, status.modelVersion stays unset. */
+  readonly models?: ModelProbe;
+  readonly render?: RenderOptions;
 }
 
-export async function reconcile(key: string, { view, writer, fingerprints, log }: ReconcileDeps, now = new Date()): Promise<ReconcileResult> {
+export async function reconcile(key: string, { view, writer, fingerprints, log, models, render }: ReconcileDeps, now = new Date()): Promise<ReconcileResult> {
   const [namespace, name] = key.split('/') as [string, string];
   const cached = view.recommender(namespace, name);
   // No finalizer: every child carries a controller ownerReference, so the garbage collector deletes
@@ -67,7 +74,7 @@ export async function reconcile(key: string, { view, writer, fingerprints, log }
   let desired: KubernetesObject[] | undefined;
   let error: Observations['error'];
   try {
-    desired = desiredChildren(rec);
+    desired = desiredChildren(rec, render);
   } catch (err) {
     error = { reason: Reason.INVALID_SPEC, message: `failed to render the children: ${message(err)}` };
   }
@@ -104,12 +111,24 @@ export async function reconcile(key: string, { view, writer, fingerprints, log }
   }
 
   const seen = observe(rec, view, desired, { error });
-  const statusWritten = await reportStatus(rec, seen, writer, now);
+  const servingPods = (seen.deployment?.status?.readyReplicas ?? 0) > 0;
+  const modelVersion = servingPods && seen.deployment ? await servedModel(models, seen.deployment, log) : undefined;
+  const statusWritten = await reportStatus(rec, { ...seen, modelVersion }, writer, now);
   if (error) {
     log.warn({ reason: error.reason, err: error.message }, 'reconcile failed');
     throw new ReconcileError(error.message);
   }
-  return { applied, pruned, statusWritten };
+  return { applied, pruned, statusWritten, servingPods };
+}
+
+/** The scoring Service has the Deployment's name (cdk8s/scoring.ts); a failed read is not a failed reconcile. */
+async function servedModel(models: ModelProbe | undefined, deployment: { namespace: string; name: string }, log: Logger): Promise<string | undefined> {
+  try {
+    return await models?.served(deployment.namespace, deployment.name);
+  } catch (err) {
+    log.warn({ err: message(err) }, 'failed to read the served model version');
+    return undefined;
+  }
 }
 
 function observe(rec: Recommender, view: ClusterView, desired: KubernetesObject[] | undefined, extra: Pick<Observations, 'error'>): Observations {
@@ -120,6 +139,7 @@ function observe(rec: Recommender, view: ClusterView, desired: KubernetesObject[
 
   const deployment = live(find('Deployment', Component.SCORING)) as (KubernetesObject & { spec?: { replicas?: number }; status?: NonNullable<Observations['deployment']>['status'] }) | undefined;
   const redis = live(find('StatefulSet', Component.CACHE)) as (KubernetesObject & { spec?: { replicas?: number }; status?: { readyReplicas?: number } }) | undefined;
+  const hpa = live(find('HorizontalPodAutoscaler', Component.SCORING)) as (KubernetesObject & { status?: NonNullable<Observations['autoscaler']>['status'] }) | undefined;
   const service = children.find((o) => o.kind === 'Service' && o.metadata?.labels?.[LABEL_COMPONENT] === Component.SCORING && o.metadata?.labels?.[LABEL_INSTANCE] === rec.metadata.name);
   const port = (service as { spec?: { ports?: { port: number; name?: string }[] } } | undefined)?.spec?.ports?.[0]?.port;
 
@@ -133,8 +153,8 @@ function observe(rec: Recommender, view: ClusterView, desired: KubernetesObject[
       desiredReplicas: deployment.spec?.replicas ?? 1,
     },
     cache: redis && { namespace: ns, name: redis.metadata!.name!, replicas: redis.spec?.replicas ?? 1, readyReplicas: redis.status?.readyReplicas ?? 0 },
+    autoscaler: hpa && { namespace: ns, name: hpa.metadata!.name!, status: hpa.status },
     endpoint: service && port ? `http://${service.metadata!.name}.${ns}.svc:${port}` : undefined,
-    modelVersion: rec.spec.model.version,
   };
 }
 

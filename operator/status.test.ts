@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { validateRecommender } from '../cdk8s/api/v1alpha1/validate.js';
 import type { Recommender } from '../cdk8s/api/v1alpha1/recommender.js';
-import { ConditionType, Reason, computeStatus, statusChanged, type Observations } from './status.js';
+import { ConditionType, Reason, computeStatus, decideAutoscaling, statusChanged, type Observations } from './status.js';
 
 function recommender(spec: Record<string, unknown> = {}): Recommender {
   const result = validateRecommender({ apiVersion: 'tandem.dev/v1alpha1', kind: 'Recommender', metadata: { name: 'storefront', namespace: 'shop' }, spec });
@@ -82,5 +82,56 @@ describe('computeStatus', () => {
     expect(statusChanged(first, second)).toBe(true);
     expect(condition(second, ConditionType.DEGRADED)?.lastTransitionTime).toBe('2026-11-25T13:00:00Z');
     expect(condition(second, ConditionType.AVAILABLE)?.lastTransitionTime).toBe('2026-11-25T12:00:00Z');
+  });
+});
+
+describe('decideAutoscaling: the HPA’s own conditions', () => {
+  const rps = { autoscaling: { targetRequestsPerSecondPerPod: 500 } };
+  const hpa = (conditions: ReturnType<typeof cond>[], currentMetrics?: { type: string; pods?: { metric: { name: string } } }[]): Observations['autoscaler'] => ({
+    namespace: 'shop',
+    name: 'storefront',
+    status: { conditions, ...(currentMetrics ? { currentMetrics } : {}) },
+  });
+  const active = cond('ScalingActive', 'True', 'ValidMetricFound', 'the HPA was able to successfully calculate a replica count from cpu resource utilization');
+  const able = cond('AbleToScale', 'True', 'ReadyForNewScale');
+  const cpu = { type: 'Resource' };
+  const podsMetric = { type: 'Pods', pods: { metric: { name: 'tandem_http_requests_per_second' } } };
+  const podsFailed = cond('ScalingActive', 'False', 'FailedGetPodsMetric', 'the HPA was unable to compute the replica count: unable to get metric tandem_http_requests_per_second: no metrics returned from custom metrics API');
+
+  it.each<[string, Record<string, unknown>, Observations['autoscaler'], string, string, string?]>([
+    ['When autoscaling is off, Then it says so and how many pods run', { autoscaling: { enabled: false }, replicas: { min: 3, max: 3 } }, undefined, 'False', Reason.AUTOSCALING_DISABLED, 'spec.autoscaling.enabled is false: 3 scoring pods run (replicas.min)'],
+    ['When the HPA does not exist yet, Then it is pending', {}, undefined, 'False', Reason.AUTOSCALING_PENDING, 'The HorizontalPodAutoscaler has not been created yet'],
+    ['When the HPA controller has not reported, Then it is pending', {}, hpa([]), 'False', Reason.AUTOSCALING_PENDING],
+    ['When only CPU is asked for and the HPA computes from it, Then autoscaling is ready', {}, hpa([able, active], [cpu]), 'True', Reason.AUTOSCALING_ACTIVE],
+    ['When the pods metric is asked for and served, Then autoscaling is ready', rps, hpa([able, active], [cpu, podsMetric]), 'True', Reason.AUTOSCALING_ACTIVE],
+    [
+      'When the pods metric is asked for and the HPA fails to get it, Then it says the metric is unavailable, why, and what to do',
+      rps,
+      hpa([able, podsFailed], [cpu, { type: '' }]),
+      'False',
+      Reason.PODS_METRIC_UNAVAILABLE,
+      'HorizontalPodAutoscaler shop/storefront cannot read pods metric tandem_http_requests_per_second (FailedGetPodsMetric: the HPA was unable to compute the replica count: unable to get metric tandem_http_requests_per_second: no metrics returned from custom metrics API): install prometheus-adapter with charts/tandem-operator/files/prometheus-adapter-values.yaml, or unset spec.autoscaling.targetRequestsPerSecondPerPod; until then the HPA scales on CPU but never scales down',
+    ],
+    ['When the pods metric is missing while CPU scales up (ScalingActive stays True), Then it is still unavailable', rps, hpa([able, active], [cpu, { type: '' }]), 'False', Reason.PODS_METRIC_UNAVAILABLE],
+    [
+      'When CPU cannot be read (no metrics-server), Then scaling is inactive with the HPA’s words',
+      {},
+      hpa([able, cond('ScalingActive', 'False', 'FailedGetResourceMetric', 'unable to get metrics for resource cpu')]),
+      'False',
+      Reason.SCALING_INACTIVE,
+      'HorizontalPodAutoscaler shop/storefront is not scaling: FailedGetResourceMetric: unable to get metrics for resource cpu',
+    ],
+    ['When the HPA cannot reach its scale target, Then it cannot scale', {}, hpa([cond('AbleToScale', 'False', 'FailedGetScale', 'deployments/scale not found'), active]), 'False', Reason.SCALING_INACTIVE],
+    ['When a pods-metric failure is reported but the spec no longer asks for it, Then it is not blamed on the pods metric', {}, hpa([able, podsFailed]), 'False', Reason.SCALING_INACTIVE],
+  ])('%s', (_name, spec, autoscaler, status, reason, message) => {
+    const decision = decideAutoscaling(recommender(spec), { autoscaler });
+    expect(decision).toMatchObject({ status, reason });
+    if (message) expect(decision.message).toBe(message);
+  });
+
+  it('is reported as the AutoscalingReady condition, without touching Ready', () => {
+    const status = computeStatus(recommender(rps), { autoscaler: hpa([able, podsFailed]) }, now);
+    expect(condition(status, ConditionType.AUTOSCALING_READY)).toMatchObject({ status: 'False', reason: Reason.PODS_METRIC_UNAVAILABLE });
+    expect(condition(status, ConditionType.READY)?.reason).toBe(Reason.DEPLOYMENT_MISSING);
   });
 });

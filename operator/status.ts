@@ -4,6 +4,7 @@
  * reason constant and a message written for the person on call.
  */
 import type { Condition, Recommender, RecommenderStatus } from '../cdk8s/api/v1alpha1/recommender.js';
+import { Metrics } from '../cdk8s/constants.js';
 
 /** Condition types. */
 export const ConditionType = {
@@ -12,6 +13,8 @@ export const ConditionType = {
   PROGRESSING: 'Progressing',
   DEGRADED: 'Degraded',
   CACHE_READY: 'CacheReady',
+  /** Whether the HPA can compute a replica count from every metric the spec asks for. */
+  AUTOSCALING_READY: 'AutoscalingReady',
 } as const;
 
 /** Reasons, one per situation a person on call must tell apart. */
@@ -41,6 +44,19 @@ export const Reason = {
   CACHE_READY: 'CacheReady',
   CACHE_NOT_READY: 'CacheNotReady',
   CACHE_DISABLED: 'CacheDisabled',
+  /** The HPA computes replicas from all its metrics. */
+  AUTOSCALING_ACTIVE: 'AutoscalingActive',
+  /** `spec.autoscaling.enabled` is false: `replicas.min` pods run. */
+  AUTOSCALING_DISABLED: 'AutoscalingDisabled',
+  /** The HPA does not exist yet, or its controller has not reported on it. */
+  AUTOSCALING_PENDING: 'AutoscalingPending',
+  /**
+   * `targetRequestsPerSecondPerPod` is set but the HPA cannot read the pods metric (no prometheus-adapter,
+   * or no series): it then never scales down.
+   */
+  PODS_METRIC_UNAVAILABLE: 'PodsMetricUnavailable',
+  /** The HPA reports it cannot scale for another reason (e.g. no metrics-server for CPU). */
+  SCALING_INACTIVE: 'ScalingInactive',
 } as const;
 
 interface K8sCondition {
@@ -67,6 +83,11 @@ export interface Observations {
     readonly desiredReplicas: number;
   };
   readonly cache?: { readonly namespace: string; readonly name: string; readonly replicas: number; readonly readyReplicas: number };
+  readonly autoscaler?: {
+    readonly namespace: string;
+    readonly name: string;
+    readonly status?: { conditions?: K8sCondition[]; currentMetrics?: { type: string; pods?: { metric?: { name?: string } } }[] };
+  };
   /** A failure to render, apply or prune, already worded as "failed to <verb> <Kind> <ns>/<name>: <reason>". */
   readonly error?: { readonly reason: typeof Reason.APPLY_FAILED | typeof Reason.INVALID_SPEC; readonly message: string };
   readonly endpoint?: string;
@@ -93,7 +114,8 @@ export function computeStatus(rec: Recommender, seen: Observations, now: Date): 
 
 function pausedDecisions(rec: Recommender, previous: RecommenderStatus): [string, Decision][] {
   const key = `${rec.metadata.namespace}/${rec.metadata.name}`;
-  const kept = (previous.conditions ?? []).filter((c) => c.type === ConditionType.AVAILABLE || c.type === ConditionType.DEGRADED || c.type === ConditionType.CACHE_READY);
+  const keptTypes: string[] = [ConditionType.AVAILABLE, ConditionType.DEGRADED, ConditionType.CACHE_READY, ConditionType.AUTOSCALING_READY];
+  const kept = (previous.conditions ?? []).filter((c) => keptTypes.includes(c.type));
   return [
     [ConditionType.READY, { status: 'False', reason: Reason.PAUSED, message: `Recommender ${key} is paused (spec.paused: true): the operator reports status but changes nothing` }],
     [ConditionType.PROGRESSING, { status: 'False', reason: Reason.PAUSED, message: 'Paused: no changes are being applied' }],
@@ -113,6 +135,7 @@ function activeDecisions(rec: Recommender, seen: Observations): [string, Decisio
     [ConditionType.DEGRADED, degraded],
   ];
   list.push([ConditionType.CACHE_READY, decideCache(rec, seen)]);
+  list.push([ConditionType.AUTOSCALING_READY, decideAutoscaling(rec, seen)]);
   return list;
 }
 
@@ -155,6 +178,53 @@ export function decideCache(rec: Recommender, seen: Observations): Decision {
   if (!c) return { status: 'False', reason: Reason.CACHE_NOT_READY, message: 'The Redis StatefulSet has not been created yet' };
   const msg = `StatefulSet ${c.namespace}/${c.name} has ${c.readyReplicas}/${c.replicas} ready replicas`;
   return c.readyReplicas >= c.replicas && c.replicas > 0 ? { status: 'True', reason: Reason.CACHE_READY, message: msg } : { status: 'False', reason: Reason.CACHE_NOT_READY, message: `${msg}; the service serves uncached meanwhile` };
+}
+
+type Autoscaler = NonNullable<Observations['autoscaler']>;
+/** One check of the autoscaling chain: a decision when it applies, undefined to pass to the next. */
+type AutoscalingCheck = (rec: Recommender, hpa: Autoscaler | undefined) => Decision | undefined;
+
+const hpaCondition = (hpa: Autoscaler | undefined, type: string) => hpa?.status?.conditions?.find((c) => c.type === type);
+const hpaName = (hpa: Autoscaler) => `HorizontalPodAutoscaler ${hpa.namespace}/${hpa.name}`;
+const said = (c: K8sCondition) => `${c.reason ?? 'Unknown'}${c.message ? `: ${c.message}` : ''}`;
+const PODS_METRIC_HINT =
+  `install prometheus-adapter with charts/tandem-operator/files/prometheus-adapter-values.yaml, or unset spec.autoscaling.targetRequestsPerSecondPerPod; until then the HPA scales on CPU but never scales down`;
+
+/** The checks in order; the first that applies decides. */
+export const AUTOSCALING_CHECKS: readonly AutoscalingCheck[] = [
+  (rec) =>
+    rec.spec.autoscaling.enabled ? undefined : { status: 'False', reason: Reason.AUTOSCALING_DISABLED, message: `spec.autoscaling.enabled is false: ${rec.spec.replicas.min} scoring pods run (replicas.min)` },
+  (_rec, hpa) => (hpa ? undefined : { status: 'False', reason: Reason.AUTOSCALING_PENDING, message: 'The HorizontalPodAutoscaler has not been created yet' }),
+  (rec, hpa) => {
+    const active = hpaCondition(hpa, 'ScalingActive');
+    if (rec.spec.autoscaling.targetRequestsPerSecondPerPod === undefined || active?.status !== 'False' || active.reason !== 'FailedGetPodsMetric') return undefined;
+    return { status: 'False', reason: Reason.PODS_METRIC_UNAVAILABLE, message: `${hpaName(hpa!)} cannot read pods metric ${Metrics.REQUESTS_PER_SECOND} (${said(active)}): ${PODS_METRIC_HINT}` };
+  },
+  (rec, hpa) => {
+    const current = hpa?.status?.currentMetrics;
+    if (rec.spec.autoscaling.targetRequestsPerSecondPerPod === undefined || !current || current.length === 0) return undefined;
+    if (current.some((m) => m.type === 'Pods' && m.pods?.metric?.name === Metrics.REQUESTS_PER_SECOND)) return undefined;
+    return { status: 'False', reason: Reason.PODS_METRIC_UNAVAILABLE, message: `${hpaName(hpa!)} reports no value for pods metric ${Metrics.REQUESTS_PER_SECOND}: ${PODS_METRIC_HINT}` };
+  },
+  (_rec, hpa) => {
+    const active = hpaCondition(hpa, 'ScalingActive');
+    return active?.status === 'False' ? { status: 'False', reason: Reason.SCALING_INACTIVE, message: `${hpaName(hpa!)} is not scaling: ${said(active)}` } : undefined;
+  },
+  (_rec, hpa) => {
+    const able = hpaCondition(hpa, 'AbleToScale');
+    return able?.status === 'False' ? { status: 'False', reason: Reason.SCALING_INACTIVE, message: `${hpaName(hpa!)} cannot scale: ${said(able)}` } : undefined;
+  },
+  (_rec, hpa) =>
+    hpaCondition(hpa, 'ScalingActive') ? undefined : { status: 'False', reason: Reason.AUTOSCALING_PENDING, message: `${hpaName(hpa!)}: the HPA controller has not reported yet` },
+];
+
+export function decideAutoscaling(rec: Recommender, seen: Observations): Decision {
+  for (const check of AUTOSCALING_CHECKS) {
+    const decision = check(rec, seen.autoscaler);
+    if (decision) return decision;
+  }
+  const hpa = seen.autoscaler!;
+  return { status: 'True', reason: Reason.AUTOSCALING_ACTIVE, message: `${hpaName(hpa)} computes replicas from all its metrics (${said(hpaCondition(hpa, 'ScalingActive')!)})` };
 }
 
 export function decideReady(available: Decision, degraded: Decision, progressing: Decision): Decision {

@@ -17,6 +17,7 @@ export async function startTestOperator(kc: KubeConfig, overrides: Partial<Opera
     identity: `test-${process.pid}-${++operators}`,
     metricsPort: 0,
     healthPort: 0,
+    modelProbeSeconds: 0,
     ...overrides,
   };
   return startOperator(kc, config, pino({ level: process.env.TEST_LOG_LEVEL ?? 'silent' }), timings);

@@ -9,18 +9,46 @@ import YAML from 'yaml';
 
 export const EngineConfig = Type.Object(
   {
-    /** halfLifeDays: half-life of the time decay applied to co-occurrences. Default 90. */
-    halfLifeDays: Type.Number({ exclusiveMinimum: 0, default: 90 }),
-    /** shrinkage: pseudo-count β in the shrunk lift (c_ab + β) / (E_ab + β). Default 5. */
+    /**
+     * halfLifeDays: half-life of the time decay applied to co-occurrences, popularity and histories (weights are
+     * rescaled to average 1, so counts stay in basket units). Default 365.
+     */
+    halfLifeDays: Type.Number({ exclusiveMinimum: 0, default: 365 }),
+    /**
+     * shrinkage: β, the prior weight in baskets of an item's base rate in another item's own complement rate
+     * (c_ab + β·p_b) / (c_a + β), and the pseudo-count of the co-view lift of substitutes. Default 5.
+     */
     shrinkage: Type.Number({ minimum: 0, default: 5 }),
+    /** neighbours: substitutes (co-viewed items) whose co-purchases an item's complements borrow from. Default 20, 0–50. */
+    neighbours: Type.Integer({ minimum: 0, maximum: 50, default: 20 }),
+    /** neighbourPrior: β₂, the prior weight in baskets of the neighbours' rate in the blended complement rate. Default 50. */
+    neighbourPrior: Type.Number({ minimum: 0, default: 50 }),
+    /** neighbourWeight: λ, the weight of the blended uplift P̃ − p against the own evidence D(P̂‖p). Default 8. */
+    neighbourWeight: Type.Number({ minimum: 0, default: 8 }),
+    /**
+     * minSignificance: z; a complement is kept only when its likelihood-ratio statistic G² ≥ z² (e.g. 2 for about 95%).
+     * Default 0: any uplift is kept, as the score already leaves items that ride along at their base rate near 0.
+     */
+    minSignificance: Type.Number({ minimum: 0, default: 0 }),
+    /** bm25: BM25 weighting of shoppers' items for the item-kNN of "you may also like": saturation k1 (default 5), length norm b (0.5). */
+    bm25: Type.Object(
+      {
+        k1: Type.Number({ minimum: 0, default: 5 }),
+        b: Type.Number({ minimum: 0, maximum: 1, default: 0.5 }),
+      },
+      { default: {} },
+    ),
     /** topK: neighbours kept per item at train time. Default 50, 1–500. */
     topK: Type.Integer({ minimum: 1, maximum: 500, default: 50 }),
     /** maxBasketSize: items of one basket used for pair expansion. Default 20. */
     maxBasketSize: Type.Integer({ minimum: 2, maximum: 200, default: 20 }),
     /** sessionGapMinutes: idle time that closes a view or cart session. Default 30. */
     sessionGapMinutes: Type.Number({ exclusiveMinimum: 0, default: 30 }),
-    /** cartSessionWeight: weight of a cart session relative to an order. Default 0.3. */
-    cartSessionWeight: Type.Number({ minimum: 0, maximum: 1, default: 0.3 }),
+    /**
+     * cartSessionWeight: weight of an abandoned cart session (no order within the session gap) relative to an order;
+     * a cart that became an order counts once, as the order. Default 1.
+     */
+    cartSessionWeight: Type.Number({ minimum: 0, maximum: 1, default: 1 }),
     /** eventWeights: how much each event says about a shopper's taste (purchase > cart > view). */
     eventWeights: Type.Object(
       {
@@ -30,6 +58,8 @@ export const EngineConfig = Type.Object(
       },
       { default: {} },
     ),
+    /** knnHistory: most recent distinct items per shopper in the item-kNN of "you may also like". Default 100, 1–1000. */
+    knnHistory: Type.Integer({ minimum: 1, maximum: 1000, default: 100 }),
     /** historySize: most recent distinct items kept per shopper. Default 30. */
     historySize: Type.Integer({ minimum: 1, maximum: 500, default: 30 }),
     /** upsellBand: price band of up-sell candidates as multiples of the item's price. Default 1.05–1.6. */

@@ -6,16 +6,26 @@
  */
 import type { EngineConfig } from './config.js';
 import { Catalog } from './engine/catalog.js';
-import { EVENT_PURCHASE, filterEvents, type EventColumns } from './engine/events.js';
+import { EVENT_PURCHASE, EVENT_VIEW, filterEvents, type EventColumns } from './engine/events.js';
 import type { ModelData } from './engine/model.js';
 import { crossSell, popular, type Candidate, type EngineView } from './engine/score.js';
 import { bindModel } from './engine/serving.js';
 import { train, type Progress } from './engine/train.js';
 
+/** One shopper's held-out last order and the session that led to it. */
+export interface HeldOut {
+  user: number;
+  /** The order's distinct items, in event order (the first is the query of a cross-sell judgement). */
+  basket: number[];
+  /** Items viewed in the held-out session before the order, in event order. */
+  views: number[];
+}
+
 export interface Split {
   train: EventColumns;
   /** Held-out baskets: the query item and the items to find. */
   queries: { context: number; targets: number[] }[];
+  heldOut: HeldOut[];
 }
 
 export function temporalSplit(ev: EventColumns, sessionGapMinutes: number): Split {
@@ -36,6 +46,7 @@ export function temporalSplit(ev: EventColumns, sessionGapMinutes: number): Spli
   const cut = new Float64Array(U).fill(Infinity);
   const gap = sessionGapMinutes * 60_000;
   const baskets = new Map<number, number[]>();
+  const views = new Map<number, number[]>();
   for (let u = 0; u < U; u++) {
     if (lastOrder[u]! < 0) continue;
     const evs = byUser[u]!.sort((a, b) => ev.ts[a]! - ev.ts[b]! || a - b);
@@ -47,17 +58,20 @@ export function temporalSplit(ev: EventColumns, sessionGapMinutes: number): Spli
       start = t;
     }
     cut[u] = start;
+    const seen: number[] = [];
+    views.set(u, seen);
     for (const i of evs) {
       if (ev.type[i] === EVENT_PURCHASE && ev.order[i] === lastOrder[u]) {
         const b = baskets.get(u) ?? [];
         if (!b.includes(ev.item[i]!)) b.push(ev.item[i]!);
         baskets.set(u, b);
-      }
+      } else if (ev.type[i] === EVENT_VIEW && ev.ts[i]! >= start && ev.ts[i]! <= lastOrderTs[u]!) seen.push(ev.item[i]!);
     }
   }
   const trainEv = filterEvents(ev, (i) => ev.ts[i]! < cut[ev.user[i]!]!);
-  const queries = [...baskets.values()].filter((b) => b.length >= 2).map((b) => ({ context: b[0]!, targets: b.slice(1) }));
-  return { train: trainEv, queries };
+  const heldOut = [...baskets].map(([user, basket]) => ({ user, basket, views: views.get(user)! }));
+  const queries = heldOut.filter((h) => h.basket.length >= 2).map((h) => ({ context: h.basket[0]!, targets: h.basket.slice(1) }));
+  return { train: trainEv, queries, heldOut };
 }
 
 export interface RankMetrics {

@@ -1,11 +1,11 @@
 /**
  * The recommender's one entry point, with two commands:
  *   serve  [--catalog F --events F] [--model-dir DIR] [--watch-seconds N] [--config F]
- *   train  --catalog F --events F --out DIR [--config F] [--skip-metrics] [--keep N] [--history-days N]
- * and a helper, `demo-data --out DIR`, that writes the demo shop as JSON Lines.
+ *   train  --catalog F --events F --out DIR [--config F] [--skip-metrics] [--keep N] [--history-days N] [--prune-events]
+ * and a helper, `demo-data --out DIR [--shop demo|noisy] [--seed N]`, that writes a generated shop as JSON Lines
+ * with its ground truth beside it.
  * `serve` with no inputs generates the demo shop, trains on it and serves it from memory.
  */
-import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { pino, type Logger } from 'pino';
@@ -21,17 +21,19 @@ import { parseKeysFile, plainKey, type ApiKey } from './auth/keys.js';
 import { SecretFile } from './auth/secret-file.js';
 import { RedisTier } from './cache/redis.js';
 import { Env } from '../../cdk8s/constants.js';
-import { DEMO_SHOP, eventRecords, generateShop } from './data/demo-shop.js';
-import { writeJsonl } from './data/jsonl.js';
+import { shopSpec, writeShopFiles } from './data/demo-files.js';
 import { Catalog } from './engine/catalog.js';
 import type { ModelData } from './engine/model.js';
 import { lastDays } from './engine/events.js';
 import { train } from './engine/train.js';
 import { evaluateSplit, offlineMetrics, temporalSplit } from './evaluate-core.js';
 import { pruneVersions, writeArtifact } from './model/artifact.js';
+import { downloadInputs, pruneRemoteVersions, uploadVersion } from './model/s3-publish.js';
+import { S3ModelSource, openBucket, s3LocationFromEnv } from './model/s3-source.js';
 import { ModelStore } from './model/store.js';
 import { startServer } from './server.js';
 import { RecommenderService } from './service.js';
+import { openServeTrust, privatiseInputs, trainerPrivacy } from './trust.js';
 
 export const DEMO_API_KEY = 'tandem-demo-key';
 
@@ -79,23 +81,31 @@ async function trainCommand(args: string[]): Promise<void> {
       'skip-metrics': { type: 'boolean' },
       keep: { type: 'string' },
       'history-days': { type: 'string' },
+      'prune-events': { type: 'boolean' },
       'max-rejected-share': { type: 'string' },
     },
   });
   if (!values.catalog || !values.events || !values.out) {
     throw new ConfigError(
-      'usage: npm run train -- --catalog catalog.jsonl --events events.jsonl --out models/ [--config F] [--skip-metrics] [--keep N] [--history-days N] [--max-rejected-share 0.01]',
+      'usage: npm run train -- --catalog catalog.jsonl --events events.jsonl --out models/ [--config F] [--skip-metrics] [--keep N] [--history-days N] [--max-rejected-share 0.01] [--prune-events]',
     );
   }
   const keep = positiveInteger(values.keep, 'keep', 'TANDEM_KEEP_VERSIONS');
   const historyDays = positiveInteger(values['history-days'], 'history-days', 'TANDEM_HISTORY_WINDOW_DAYS');
   const cfg = loadConfigFile(values.config);
+  // With models in object storage (TANDEM_MODEL_S3_*), the input comes from the bucket and the version goes back to it.
+  const location = s3LocationFromEnv(process.env);
+  const bucket = location && openBucket(location);
+  if (bucket) await downloadInputs(bucket, [values.catalog, values.events]);
   if (values['max-rejected-share'] !== undefined) {
     const share = Number(values['max-rejected-share']);
     if (!(share >= 0 && share <= 1)) throw new ConfigError(`invalid config: '--max-rejected-share' (${values['max-rejected-share']}) must be a number 0–1`);
     cfg.training.maxRejectedShare = share;
   }
+  // Pseudonymised, erased shoppers and expired events dropped, before anything is trained or stored.
+  const privacy = await trainerPrivacy(pino({ base: { command: 'train' } }, pino.destination(2)), out);
   const inputs = await loadInputs(values);
+  privacy.privatise(inputs);
   if (historyDays !== undefined) {
     const all = inputs.events.length;
     inputs.events = lastDays(inputs.events, historyDays);
@@ -108,22 +118,23 @@ async function trainCommand(args: string[]): Promise<void> {
   out(`window ${manifest.window.from} → ${manifest.window.to}`);
   out(`counts ${JSON.stringify(manifest.counts)}`);
   out(`metrics ${JSON.stringify(manifest.metrics)}`);
+  if (bucket) out(`uploaded to ${await uploadVersion(bucket, values.out, manifest.version)}`);
   if (keep !== undefined) {
     // A pinned version (TANDEM_MODEL_VERSION) stays whatever its age: scoring pods load it on restart.
     const pinned = process.env.TANDEM_MODEL_VERSION;
-    const pruned = await pruneVersions(values.out, keep, pinned ? [pinned] : []);
+    const protect = pinned ? [pinned] : [];
+    const pruned = bucket ? await pruneRemoteVersions(bucket, keep, protect) : await pruneVersions(values.out, keep, protect);
     if (pruned.length > 0) out(`pruned ${pruned.length} old version(s), keeping the newest ${keep}: ${pruned.join(', ')}`);
   }
+  await privacy.housekeeping(values['prune-events'] ? values.events : undefined);
+  privacy.close();
 }
 
 async function demoDataCommand(args: string[]): Promise<void> {
-  const { values } = parseArgs({ args, options: { out: { type: 'string' } } });
-  if (!values.out) throw new ConfigError('usage: main.ts demo-data --out DIR');
-  await mkdir(values.out, { recursive: true });
-  const shop = generateShop(DEMO_SHOP);
-  await writeJsonl(join(values.out, 'catalog.jsonl'), shop.items);
-  await writeJsonl(join(values.out, 'events.jsonl'), eventRecords(shop.events, shop.catalog));
-  out(`wrote ${shop.items.length} items and ${shop.events.length} events to ${values.out}/catalog.jsonl and events.jsonl`);
+  const { values } = parseArgs({ args, options: { out: { type: 'string' }, shop: { type: 'string', default: 'demo' }, seed: { type: 'string' } } });
+  if (!values.out) throw new ConfigError('usage: main.ts demo-data --out DIR [--shop demo|noisy] [--seed N]');
+  const w = await writeShopFiles(values.out, shopSpec(values.shop, values.seed === undefined ? undefined : Number(values.seed)));
+  out(`wrote ${w.items} items and ${w.events} events to ${w.files.join(', ')}`);
 }
 
 async function banner(port: number, demoKey: string | undefined, service: RecommenderService, logger: Logger): Promise<void> {
@@ -135,8 +146,10 @@ async function banner(port: number, demoKey: string | undefined, service: Recomm
   let upItem = '';
   for (const id of service.catalog.ids.slice(0, 500)) {
     try {
-      if (!crossItem && (await service.recommend({ intent: 'cross-sell', items: [id], limit: 5 })).items.length >= 3) crossItem = id;
-      if (!upItem && (await service.recommend({ intent: 'up-sell', items: [id], limit: 5 })).items.length >= 3) upItem = id;
+      // Not shown to anyone: no decision record, no experiment impression.
+      const unshown = { record: false };
+      if (!crossItem && (await service.recommend({ intent: 'cross-sell', items: [id], limit: 5 }, unshown)).items.length >= 3) crossItem = id;
+      if (!upItem && (await service.recommend({ intent: 'up-sell', items: [id], limit: 5 }, unshown)).items.length >= 3) upItem = id;
     } catch (err) {
       logger.warn({ err }, 'failed to pick example items');
     }
@@ -217,16 +230,24 @@ async function serveCommand(args: string[]): Promise<void> {
   const auth = new Authenticator(apiKeys.keys, cfg.auth);
   const metrics = createMetrics();
   const catalog = new Catalog();
+  const location = s3LocationFromEnv(process.env);
+  const source =
+    location && modelDir
+      ? new S3ModelSource({ bucket: openBucket(location), dir: modelDir, pinned: env.modelVersion, logger, onRefused: (version, reason) => store.refused.set(version, reason) })
+      : undefined;
   const store = new ModelStore({
     dir: modelDir,
     catalog,
     engine: cfg.engine,
     logger,
     pinned: env.modelVersion,
+    source,
     gate: cfg.gate,
   });
+  const trust = await openServeTrust({ env, logger, registry: metrics.registry, ingested: metrics.ingested, store, catalog, historySize: cfg.engine.historySize, modelDir });
   const sharedCache = await redisTier(env, cfg, logger);
-  const service = new RecommenderService({ catalog, store, config: cfg, variant: env.variant, ...(sharedCache ? { sharedCache } : {}) });
+  const service = new RecommenderService({ catalog, store, config: cfg, variant: env.variant, ...(sharedCache ? { sharedCache } : {}), ...trust.deps });
+  trust.start(service);
   const { app } = createApp({ service, store, auth, logger, metrics });
   const running = await startServer(app, env.port);
   logger.info({ port: running.port }, 'listening; not ready until a model is loaded');
@@ -235,6 +256,7 @@ async function serveCommand(args: string[]): Promise<void> {
 
   if (values.catalog || values.events || demo) {
     const inputs = await loadInputs(values);
+    privatiseInputs(inputs, service.privacy);
     const { data, metrics: offline } = trainWithMetrics(inputs, cfg, values['skip-metrics'] ?? false);
     const manifest = store.addInMemory(data, { metrics: offline, config: cfg });
     await store.activate(manifest.version);
@@ -250,7 +272,7 @@ async function serveCommand(args: string[]): Promise<void> {
   const stop = (signal: string): void => {
     logger.info({ signal }, 'shutting down');
     apiKeys.close();
-    Promise.all([running.close(), metricsServer?.close(), service.close()]).then(
+    Promise.all([running.close(), metricsServer?.close(), service.close(), trust.close()]).then(
       () => process.exit(0),
       () => process.exit(1),
     );

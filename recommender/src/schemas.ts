@@ -43,6 +43,12 @@ export const ShopEvent = Type.Object(
     quantity: Type.Optional(Type.Integer({ minimum: 1 })),
     price: Type.Optional(Type.Number({ minimum: 0 })),
     timestamp: Type.String({ format: 'date-time' }),
+    recommendationId: Type.Optional(
+      Type.String({
+        pattern: '^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$',
+        description: 'The answer the shopper acted on: a view or add_to_cart is its click, a purchase its conversion.',
+      }),
+    ),
   },
   { additionalProperties: false },
 );
@@ -50,6 +56,7 @@ export type ShopEvent = Static<typeof ShopEvent>;
 
 const Limit = Type.Integer({ minimum: 1, maximum: 100, default: 10, description: 'Number of items, 1–100.' });
 const User = Type.String({ minLength: 1, maxLength: 128, description: 'Shopper id.' });
+const Session = Type.String({ minLength: 1, maxLength: 128, description: 'Session id: assigns an experiment variant when there is no shopper id.' });
 
 export const CrossSellQuery = Type.Object(
   {
@@ -59,6 +66,7 @@ export const CrossSellQuery = Type.Object(
       description: 'Comma-separated item ids in the basket (1–50).',
     }),
     user: Type.Optional(User),
+    session: Type.Optional(Session),
     limit: Type.Optional(Limit),
   },
   { additionalProperties: false },
@@ -66,7 +74,7 @@ export const CrossSellQuery = Type.Object(
 export type CrossSellQuery = Static<typeof CrossSellQuery>;
 
 export const UpSellQuery = Type.Object(
-  { item: Id, user: Type.Optional(User), limit: Type.Optional(Limit) },
+  { item: Id, user: Type.Optional(User), session: Type.Optional(Session), limit: Type.Optional(Limit) },
   { additionalProperties: false },
 );
 export type UpSellQuery = Static<typeof UpSellQuery>;
@@ -81,7 +89,7 @@ export const RecommendedItem = Type.Object(
   {
     id: Type.String(),
     score: Type.Number(),
-    reasons: Type.Array(Type.String(), { description: 'e.g. `bought_together:sku-1 lift=4.2`, `promotion:black-friday`.' }),
+    reasons: Type.Array(Type.String(), { description: 'e.g. `bought_together:sku-1 with=14% with_similar=9.5% base=1.2%`, `promotion:black-friday`.' }),
   },
   { additionalProperties: false },
 );

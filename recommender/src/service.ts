@@ -1,19 +1,36 @@
 /**
- * The use cases: recommend (candidates → business rules → answer), and ingest catalogue items,
- * inventory and events. Knows nothing of HTTP; the API layer is a thin shell around it.
+ * The use cases: recommend (experiment arm → candidates → business rules → answer → decision record),
+ * ingest catalogue items, inventory and events (with attribution to experiments), and the shopper's
+ * rights (export, erasure, opt-out), decisions and their replay, experiment reports. Knows nothing of
+ * HTTP; the API layer is a thin shell around it.
  */
-import { randomUUID } from 'node:crypto';
+import { configVersion } from './audit/decision.js';
+import { Outcome } from './audit/outcome.js';
+import { AUDIT_FORMAT, subjectDigest, type DecisionView } from './audit/record.js';
+import { promotionIds, replayDecision, type EngineCandidate, type ReplayResult } from './audit/replay.js';
+import type { AuditTrail } from './audit/trail.js';
 import { scoredCodec } from './cache/codec.js';
 import { candidateKey } from './cache/key.js';
 import { TieredCache } from './cache/tiered.js';
 import type { SharedTier } from './cache/types.js';
-import type { TandemConfig } from './config.js';
+import type { EngineConfig, TandemConfig } from './config.js';
 import type { MaybePromise } from './maybe-promise.js';
 import type { Catalog } from './engine/catalog.js';
-import { boughtBy, crossSell, personal, reasonsOf, upSell, type EngineView, type Scored } from './engine/score.js';
+import { OnlineState } from './engine/online.js';
+import { boughtBy, crossSell, personal, reasonsOf, reasonsText, upSell, type EngineView, type Scored } from './engine/score.js';
 import type { ServingModel } from './engine/serving.js';
 import { checker, validateBatch } from './data/validate.js';
+import { experimentFor, fingerprintOf, variantFor } from './experiments/assign.js';
+import type { Experiment, Variant } from './experiments/config.js';
+import { ExperimentCounters, type Credit } from './experiments/counters.js';
+import type { ModelVersions } from './experiments/model-versions.js';
+import { buildReport, type ExperimentReport } from './experiments/report.js';
+import { ArtifactError } from './model/artifact.js';
 import type { ModelStore } from './model/store.js';
+import { admitEvent } from './privacy/events.js';
+import { DEMO_HMAC_KEY, Privacy, type Subject } from './privacy/privacy.js';
+import type { ErasureResult, UserExport } from './privacy/schemas.js';
+import { newRecommendationId, tagOf } from './recommendation-id.js';
 import { applyRules, type Filtered, type RankedItem, type RuleContext } from './rules/index.js';
 import { activePromotionsKey } from './rules/promotions.js';
 import {
@@ -32,6 +49,8 @@ export interface RecommendRequest {
   /** Basket (cross-sell), the item (up-sell), or nothing (personal). */
   items: string[];
   user?: string;
+  /** Assigns a shopper without a user id to an experiment variant. */
+  session?: string;
   limit: number;
 }
 
@@ -68,6 +87,37 @@ interface Served {
   limit: number;
   promotionsKey: string;
   stockGeneration: number;
+  /** The decision records' outcome, shared by every answer from this list and stock (see audit/outcome.ts). */
+  audit?: Outcome;
+}
+
+/** The experiment variant an answer is served under. */
+interface Arm {
+  name: string;
+  experiment?: Experiment;
+  variant?: Variant;
+  index?: number;
+  /** Counted in the experiment (a shopper or session was assigned, and the variant's model was at hand). */
+  counted: boolean;
+}
+
+/** The engine an answer is computed with: the variant's model version and parameters, or the defaults. */
+interface Engine {
+  model: ServingModel;
+  sha256: string;
+  cfg: EngineConfig;
+  /** Names non-default parameters in the cache key ('' for the defaults). */
+  name: string;
+  notes: string[];
+}
+
+/** What the service reports as it goes, for metrics (kept out of the use cases). */
+export interface ServiceObserver {
+  /** An impression, click, conversion or revenue (`amount`) credited to a variant. */
+  experiment?(kind: 'impression' | Credit | 'add_to_cart' | 'revenue', experiment: string, variant: string, amount: number): void;
+  /** Events that were valid but not used: their shopper is erased, or they are past retention. */
+  eventsDropped?(reason: 'erased' | 'expired', n: number): void;
+  erased?(): void;
 }
 
 /** The request in the catalogue's terms. */
@@ -115,6 +165,16 @@ export interface ServiceDeps {
   config: TandemConfig;
   /** The shared cache tier (Redis) behind the in-process one; memory only without it. */
   sharedCache?: SharedTier;
+  /** Pseudonymisation and the erased and opted-out shoppers; in memory with the demo key by default. */
+  privacy?: Privacy;
+  /** Decision records; none without. */
+  audit?: AuditTrail;
+  experiments?: readonly Experiment[];
+  counters?: ExperimentCounters;
+  /** Model versions besides the active one (variants, replays). */
+  versions?: ModelVersions;
+  observer?: ServiceObserver;
+  /** The answers' variant when no experiment applies. */
   variant?: string;
   now?: () => number;
 }
@@ -122,6 +182,11 @@ export interface ServiceDeps {
 export class RecommenderService {
   private readonly variant: string;
   private readonly now: () => number;
+  readonly privacy: Privacy;
+  private readonly experiments: readonly Experiment[];
+  private readonly byFingerprint: Map<number, Experiment>;
+  private readonly counters: ExperimentCounters;
+  private readonly configVersion: string;
 
   /** Candidate lists before business rules (see cache/). */
   readonly cache: TieredCache<CandidateList>;
@@ -129,6 +194,11 @@ export class RecommenderService {
   constructor(private readonly deps: ServiceDeps) {
     this.variant = deps.variant ?? 'control';
     this.now = deps.now ?? Date.now;
+    this.privacy = deps.privacy ?? Privacy.inMemory(DEMO_HMAC_KEY);
+    this.experiments = deps.experiments ?? [];
+    this.byFingerprint = new Map(this.experiments.map((e) => [fingerprintOf(e), e]));
+    this.counters = deps.counters ?? new ExperimentCounters();
+    this.configVersion = configVersion(deps.config);
     this.cache = new TieredCache<CandidateList>(deps.config.cache, {
       weigh: (list) => list.scored.candidates.length,
       ...(deps.sharedCache ? { shared: { tier: deps.sharedCache, codec: scoredCodec(deps.catalog, (scored) => ({ scored })) } } : {}),
@@ -146,17 +216,124 @@ export class RecommenderService {
    * list runs short, it retries with a deeper candidate list. Synchronous while the lists come from
    * memory, a promise once Redis is asked (see maybe-promise.ts); throws NotReadyError without a model.
    */
-  recommend(req: RecommendRequest): MaybePromise<Decision> {
-    const model = this.deps.store.active;
-    if (!model) throw new NotReadyError('no model is loaded yet');
-    const basket = this.basket(req, model);
-    const ctx: RuleContext = { catalog: this.deps.catalog, rules: this.deps.config.rules, intent: req.intent, now: this.now(), limit: req.limit };
-    const ranked = this.rank(req.intent, model, basket, ctx);
-    if (ranked instanceof Promise) return ranked.then((r) => this.answer(req.intent, model, basket, r.list, r.served));
-    return this.answer(req.intent, model, basket, ranked.list, ranked.served);
+  recommend(req: RecommendRequest, opts: { record?: boolean } = {}): MaybePromise<Decision> {
+    if (!this.deps.store.active) throw new NotReadyError('no model is loaded yet');
+    const now = this.now();
+    const subject = req.user === undefined ? undefined : this.privacy.subject(req.user);
+    const arm = this.arm(req, subject);
+    const engine = this.engineFor(arm);
+    if (engine.notes.length > 0) arm.counted = false; // served with another model than the variant's: not a fair sample
+    const basket = this.basket(req, engine.model, subject);
+    const ctx: RuleContext = { catalog: this.deps.catalog, rules: this.deps.config.rules, intent: req.intent, now, limit: req.limit };
+    const ranked = this.rank(req.intent, engine, basket, ctx);
+    if (ranked instanceof Promise) return ranked.then((r) => this.decide(req, opts, now, subject, arm, engine, basket, r));
+    return this.decide(req, opts, now, subject, arm, engine, basket, ranked);
   }
 
-  private basket(req: RecommendRequest, model: ServingModel): Basket {
+  /** The answer from the ranked list, counted in its experiment and recorded (unless `record: false`). */
+  private decide(
+    req: RecommendRequest,
+    opts: { record?: boolean },
+    now: number,
+    subject: Subject | undefined,
+    arm: Arm,
+    engine: Engine,
+    basket: Basket,
+    { list, served, want }: Ranked,
+  ): Decision {
+    const tag = arm.counted ? { fingerprint: fingerprintOf(arm.experiment!), variant: arm.index! } : undefined;
+    const answer = this.answer(newRecommendationId(now, tag), req.intent, engine, basket, list, served, arm.name);
+    if (opts.record === false) return answer;
+    if (arm.counted) {
+      this.counters.impression(arm.experiment!.name, arm.name);
+      this.deps.observer?.experiment?.('impression', arm.experiment!.name, arm.name, 1);
+    }
+    if (this.deps.audit) this.recordDecision(this.deps.audit, answer, req, subject, arm, engine, list, served, want, now);
+    return answer;
+  }
+
+  /** The experiment variant for this request: by the shopper's pseudonym, else the session, else the control (uncounted). */
+  private arm(req: RecommendRequest, subject: Subject | undefined): Arm {
+    const experiment = experimentFor(this.experiments, req.intent);
+    if (!experiment) return { name: this.variant, counted: false };
+    const who = subject?.pseudonym ?? (req.session === undefined ? undefined : this.privacy.pseudonymiser.pseudonym(`session:${req.session}`));
+    if (who === undefined) return { name: experiment.variants[0]!.name, experiment, variant: experiment.variants[0]!, index: 0, counted: false };
+    const { variant, index } = variantFor(experiment, who);
+    return { name: variant.name, experiment, variant, index, counted: true };
+  }
+
+  private engineFor(arm: Arm): Engine {
+    const { store, config, versions } = this.deps;
+    const notes: string[] = [];
+    let model = store.active!;
+    let sha256 = store.activeManifest?.sha256 ?? '';
+    const version = arm.variant?.modelVersion;
+    if (version !== undefined && version !== model.version) {
+      const loaded = versions?.peek(version);
+      if (loaded) ({ model, sha256 } = loaded);
+      else notes.push(`variant_model_unavailable:${version}`);
+    }
+    const overrides = arm.variant?.engine;
+    if (!overrides || Object.keys(overrides).length === 0) return { model, sha256, cfg: config.engine, name: '', notes };
+    return { model, sha256, cfg: { ...config.engine, ...overrides }, name: `${arm.experiment!.name}_${arm.name}`, notes };
+  }
+
+  private recordDecision(
+    audit: AuditTrail,
+    answer: Decision,
+    req: RecommendRequest,
+    subject: Subject | undefined,
+    arm: Arm,
+    engine: Engine,
+    list: CandidateList,
+    served: Served,
+    want: number,
+    now: number,
+  ): void {
+    const outcome = (served.audit ??= this.outcomeOf(list, served, answer));
+    audit.decision(
+      {
+        id: answer.recommendationId,
+        time: now,
+        intent: req.intent,
+        items: req.items,
+        limit: req.limit,
+        depth: want,
+        // An erased shopper is nobody in particular now: nothing about them is recorded again.
+        user: subject && !subject.erased ? subject.pseudonym : undefined,
+        keyId: this.privacy.pseudonymiser.keyId,
+        optedOut: subject?.optedOut ?? false,
+        modelVersion: engine.model.version,
+        modelSha256: engine.sha256,
+        configVersion: this.configVersion,
+        experiment: arm.experiment?.name,
+        variant: arm.name,
+        onlineGeneration: engine.model.online.generation,
+        notes: answer.reasons,
+      },
+      outcome,
+    );
+  }
+
+  /**
+   * The outcome of a candidate list under the current stock: stock and categories are read now (they may
+   * change before the audit flush), the rest when the outcome is serialised, in the background.
+   */
+  private outcomeOf(list: CandidateList, served: Served, answer: Decision): Outcome {
+    const { catalog, config } = this.deps;
+    const candidates = list.scored.candidates;
+    const stocks = candidates.map((c) => catalog.stocks[c.idx]!);
+    const categories = candidates.map((c) => catalog.category(c.idx));
+    const items = answer.items;
+    return new Outcome(() => ({
+      candidates: candidates.map((c, k) => ({ id: catalog.id(c.idx), score: c.score, reasons: reasonsText(c, catalog), stock: stocks[k]!, category: categories[k]! })),
+      filtered: served.filtered.map((f) => ({ id: f.id, reason: f.rule })),
+      items,
+      promotions: promotionIds(config.rules, served.promotionsKey),
+    }));
+  }
+
+  private basket(req: { items: readonly string[] }, model: ServingModel, subject: Subject | undefined): Basket {
     const { catalog } = this.deps;
     const notes: string[] = [];
     const known: number[] = [];
@@ -166,7 +343,9 @@ export class RecommenderService {
       else if (!known.includes(idx)) known.push(idx);
     }
     if (known.length > 1) known.sort((a, b) => (catalog.id(a) < catalog.id(b) ? -1 : 1));
-    const user = req.user !== undefined && (model.users.has(req.user) || model.online.histories.has(req.user)) ? req.user : undefined;
+    // The shopper's history is read only with their consent, under whichever key it was stored.
+    const user =
+      subject && !subject.optedOut && !subject.erased ? subject.all.find((p) => model.users.has(p) || model.online.histories.has(p)) : undefined;
     return { known, ids: known.map((i) => catalog.id(i)), user, notes };
   }
 
@@ -176,11 +355,11 @@ export class RecommenderService {
    * Synchronous while the lists come from memory (nothing is allocated for the steps then); it turns
    * async only when a list must come from Redis.
    */
-  private rank(intent: Intent, model: ServingModel, basket: Basket, ctx: RuleContext): MaybePromise<Ranked> {
+  private rank(intent: Intent, engine: Engine, basket: Basket, ctx: RuleContext): MaybePromise<Ranked> {
     const base = Math.min(ctx.limit * 2 + 10, MAX_CANDIDATES);
-    const first = this.candidates(intent, model, basket, base);
-    if (first instanceof Promise) return first.then((root) => this.deepen(this.depthSearch(root, base, ctx), intent, model, basket, ctx));
-    return this.deepen(this.depthSearch(first, base, ctx), intent, model, basket, ctx);
+    const first = this.candidates(intent, engine, basket, base);
+    if (first instanceof Promise) return first.then((root) => this.deepen(this.depthSearch(root, base, ctx), intent, engine, basket, ctx));
+    return this.deepen(this.depthSearch(first, base, ctx), intent, engine, basket, ctx);
   }
 
   private depthSearch(root: CandidateList, base: number, ctx: RuleContext): DepthSearch {
@@ -189,10 +368,10 @@ export class RecommenderService {
     return { root, base, hint, want: hint ?? base, best: undefined, promotionsKey: activePromotionsKey(ctx) };
   }
 
-  private deepen(s: DepthSearch, intent: Intent, model: ServingModel, basket: Basket, ctx: RuleContext): MaybePromise<Ranked> {
+  private deepen(s: DepthSearch, intent: Intent, engine: Engine, basket: Basket, ctx: RuleContext): MaybePromise<Ranked> {
     for (;;) {
-      const next = s.want === s.base ? s.root : this.candidates(intent, model, basket, s.want);
-      if (next instanceof Promise) return next.then((list) => (this.tryDepth(s, list, ctx) ? this.found(s, ctx) : this.deepen(s, intent, model, basket, ctx)));
+      const next = s.want === s.base ? s.root : this.candidates(intent, engine, basket, s.want);
+      if (next instanceof Promise) return next.then((list) => (this.tryDepth(s, list, ctx) ? this.found(s, ctx) : this.deepen(s, intent, engine, basket, ctx)));
       if (this.tryDepth(s, next, ctx)) return this.found(s, ctx);
     }
   }
@@ -216,14 +395,15 @@ export class RecommenderService {
     return best;
   }
 
-  private answer(intent: Intent, model: ServingModel, basket: Basket, list: CandidateList, served: Served): Decision {
+  private answer(id: string, intent: Intent, engine: Engine, basket: Basket, list: CandidateList, served: Served, variant: string): Decision {
     const { catalog } = this.deps;
-    const notes = list.scored.notes.length > 0 ? [...basket.notes, ...list.scored.notes] : basket.notes;
+    const extra = [...list.scored.notes, ...engine.notes];
+    const notes = extra.length > 0 ? [...basket.notes, ...extra] : basket.notes;
     const answer: Decision = {
-      recommendationId: randomUUID(),
+      recommendationId: id,
       intent,
-      modelVersion: model.version,
-      variant: this.variant,
+      modelVersion: engine.model.version,
+      variant,
       items: (served.answer ??= served.items.map((c) => ({
         id: catalog.id(c.idx),
         score: Math.round(c.score * 10_000) / 10_000,
@@ -261,15 +441,15 @@ export class RecommenderService {
   }
 
   /** Candidate generation for one request, through the cache. */
-  private candidates(intent: Intent, model: ServingModel, basket: Basket, want: number): CandidateList | Promise<CandidateList> {
+  private candidates(intent: Intent, engine: Engine, basket: Basket, want: number): CandidateList | Promise<CandidateList> {
     const { catalog } = this.deps;
-    const key = candidateKey({ intent, items: basket.ids, user: basket.user, depth: want });
-    return this.cache.get(key, model, catalog.generation, () => ({ scored: this.score(intent, model, basket, want) }));
+    const key = candidateKey({ intent, items: basket.ids, user: basket.user, depth: want, engine: engine.name });
+    return this.cache.get(key, engine.model, catalog.generation, () => ({ scored: this.score(intent, engine.model, basket, want, engine.cfg) }));
   }
 
-  private score(intent: Intent, model: ServingModel, basket: Basket, want: number): Scored {
-    const { catalog, config } = this.deps;
-    const view: EngineView = { catalog, model, cfg: config.engine };
+  private score(intent: Intent, model: ServingModel, basket: Basket, want: number, cfg: EngineConfig): Scored {
+    const { catalog } = this.deps;
+    const view: EngineView = { catalog, model, cfg };
     if (intent === 'personal') return personal(view, basket.user ?? '', new Set(), want);
     if (basket.known.length === 0) return { candidates: [], notes: [] };
     const exclude = boughtBy(model, basket.user);
@@ -306,26 +486,214 @@ export class RecommenderService {
     return { accepted: apply.length, rejected, errors };
   }
 
-  /** Ingests events into the active model's online counts and shopper histories. */
+  /**
+   * Ingests events into the online counts and shopper histories of the active model (and of the versions
+   * experiment variants serve). Shoppers are pseudonymised first; an erased shopper's events and events
+   * past retention are dropped. An event that carries a recommendationId is credited to its variant.
+   */
   ingestEvents(records: readonly unknown[]): BatchResult {
-    const model = this.deps.store.active;
-    if (!model) throw new NotReadyError('no model is loaded yet; events cannot be applied');
+    const active = this.deps.store.active;
+    if (!active) throw new NotReadyError('no model is loaded yet; events cannot be applied');
     const { catalog } = this.deps;
     const v = validateBatch(ShopEvent, records, (ev) =>
       catalog.idx(ev.itemId) === undefined ? { field: '/itemId', message: `unknown item '${ev.itemId}'` } : undefined,
     );
     const w = this.deps.config.engine.eventWeights;
-    for (const { value: ev } of v.valid) {
-      const idx = catalog.idx(ev.itemId)!;
-      if (ev.type === 'purchase') {
-        model.online.addPurchase(ev.orderId ?? `${ev.userId}@${ev.timestamp}`, idx);
-        model.online.addInteraction(ev.userId, idx, w.purchase, true);
-      } else {
-        model.online.addInteraction(ev.userId, idx, ev.type === 'add_to_cart' ? w.add_to_cart : w.view, false);
+    const models = [active, ...(this.deps.versions?.others() ?? [])];
+    const policy = { pseudonymiser: this.privacy.pseudonymiser, erased: this.privacy.erased, retentionDays: this.privacy.retentionDays, now: this.now };
+    const dropped = { erased: 0, expired: 0 };
+    let applied = 0;
+    for (const { value } of v.valid) {
+      const ev = admitEvent(value, policy);
+      if (typeof ev === 'string') {
+        dropped[ev]++;
+        continue;
       }
+      applied++;
+      const idx = catalog.idx(ev.itemId)!;
+      for (const model of models) {
+        if (ev.type === 'purchase') {
+          model.online.addPurchase(ev.orderId ?? `${ev.userId}@${ev.timestamp}`, idx);
+          model.online.addInteraction(ev.userId, idx, w.purchase, true);
+        } else {
+          model.online.addInteraction(ev.userId, idx, ev.type === 'add_to_cart' ? w.add_to_cart : w.view, false);
+        }
+      }
+      if (ev.recommendationId !== undefined) this.attribute(ev, idx);
     }
-    if (v.valid.length > 0) this.cache.onlineChanged();
+    if (applied > 0) this.cache.onlineChanged();
+    for (const reason of ['erased', 'expired'] as const) if (dropped[reason] > 0) this.deps.observer?.eventsDropped?.(reason, dropped[reason]);
     return { accepted: v.valid.length, rejected: v.rejected, errors: v.errors };
+  }
+
+  /** Credits an event to the experiment variant its recommendation id names (see recommendation-id.ts). */
+  private attribute(ev: ShopEvent, idx: number): void {
+    const tag = tagOf(ev.recommendationId!);
+    const experiment = tag && this.byFingerprint.get(tag.fingerprint);
+    const variant = experiment?.variants[tag!.variant];
+    if (!experiment || !variant) return; // no experiment, or one whose set-up has changed since
+    const outcome: Credit = ev.type === 'purchase' ? 'conversion' : 'click';
+    const revenue = ev.type === 'purchase' ? (ev.price ?? this.deps.catalog.prices[idx]!) * (ev.quantity ?? 1) : 0;
+    const observer = this.deps.observer;
+    if (this.counters.credit(experiment.name, variant.name, ev.recommendationId!, outcome, revenue)) observer?.experiment?.(outcome, experiment.name, variant.name, 1);
+    if (ev.type === 'add_to_cart') observer?.experiment?.('add_to_cart', experiment.name, variant.name, 1);
+    if (revenue > 0) observer?.experiment?.('revenue', experiment.name, variant.name, revenue);
+  }
+
+  // ── The shopper's rights ────────────────────────────────────────────────────────────────────────
+
+  /** Everything held about a shopper, as JSON. */
+  async exportUser(userId: string): Promise<UserExport> {
+    const s = this.privacy.subject(userId);
+    const model = this.deps.store.active;
+    const { catalog } = this.deps;
+    const trained: UserExport['history']['trained'] = [];
+    const online: UserExport['history']['online'] = [];
+    for (const p of s.all) {
+      const u = model?.users.get(p);
+      if (model && u !== undefined) {
+        for (let q = model.a.histOff[u]!; q < model.a.histOff[u + 1]!; q++) {
+          trained.push({ itemId: catalog.id(model.a.histItem[q]!), weight: model.a.histWeight[q]!, bought: model.a.histBought[q] === 1 });
+        }
+      }
+      for (const e of model?.online.histories.get(p) ?? []) online.push({ itemId: catalog.id(e.item), weight: e.weight, bought: e.bought });
+    }
+    const since = s.all.map((p) => this.privacy.optedOut.since(p)).find((d) => d !== undefined);
+    const decisions = this.deps.audit ? await this.deps.audit.decisionsOf(s.all) : { lines: [], truncated: false };
+    return {
+      user: { pseudonyms: [...s.all], keyId: this.privacy.pseudonymiser.keyId },
+      erased: s.erased,
+      optedOut: s.optedOut && since ? { since: since.toISOString() } : null,
+      history: { modelVersion: model?.version ?? null, trained, online },
+      experiments: this.experiments.map((e) => ({ experiment: e.name, variant: variantFor(e, s.pseudonym).variant.name })),
+      decisions: decisions.lines,
+      decisionsTruncated: decisions.truncated,
+      notes: [
+        'Only pseudonyms are stored: the shopper id itself is never written, and IP addresses are never kept.',
+        "The raw events (with the shop's own ids) are the shop's events file, which the trainer reads and prunes.",
+        ...(this.deps.audit ? [] : ['This service keeps no decision records (audit is off).']),
+      ],
+    };
+  }
+
+  /**
+   * Erases a shopper: remembered as erased (so ingestion and the next training drop them), their online
+   * histories and this pod's cached lists go, every audit record about them is redacted, their opt-out
+   * entry goes, and the erasure itself is recorded.
+   */
+  async eraseUser(userId: string): Promise<ErasureResult> {
+    const s = this.privacy.subject(userId);
+    const now = this.now();
+    for (const p of s.all) await this.privacy.erased.add(p, new Date(now));
+    const optOut = await this.privacy.optedOut.delete(s.all);
+    const { histories, cacheEntries } = this.forget(s.all);
+    const auditRecords = this.deps.audit ? await this.deps.audit.redact(s.all) : 0;
+    const erasureId = newRecommendationId(now);
+    const reached = { histories, cacheEntries, auditRecords, optOut };
+    this.deps.audit?.record(
+      { type: 'erasure', v: AUDIT_FORMAT, id: erasureId, time: new Date(now).toISOString(), subject: { digest: subjectDigest(erasureId, s.pseudonym), keyId: this.privacy.pseudonymiser.keyId }, reached },
+      null,
+    );
+    this.deps.observer?.erased?.();
+    return {
+      erasureId,
+      erasedAt: new Date(now).toISOString(),
+      reached,
+      pending: [
+        'The next retraining drops their events and prunes them from the events file; until then the model in memory no longer reads their history.',
+        'The other scoring pods forget their online history and cached lists within seconds (they watch the shared erasure list).',
+      ],
+    };
+  }
+
+  /** Forgets shoppers: online histories (every model held) and cached lists (this pod's, and Redis's in the background). */
+  private forget(pseudonyms: readonly string[]): { histories: number; cacheEntries: number } {
+    let histories = 0;
+    let cacheEntries = 0;
+    const models = [this.deps.store.active, ...(this.deps.versions?.others() ?? [])];
+    for (const p of pseudonyms) {
+      for (const m of models) {
+        if (m?.online.histories.delete(p)) {
+          histories++;
+          m.online.generation++;
+        }
+      }
+      cacheEntries += this.cache.forgetUser(p);
+    }
+    return { histories, cacheEntries };
+  }
+
+  /**
+   * Picks up erasures and opt-outs made by other pods: a shopper erased elsewhere is forgotten here too,
+   * and this pod's own audit records about them are redacted (they may have been written since).
+   */
+  async syncPrivacy(): Promise<number> {
+    const erased = await this.privacy.refresh();
+    if (erased.length === 0) return 0;
+    this.forget(erased);
+    await this.deps.audit?.redact(erased, { own: true });
+    return erased.length;
+  }
+
+  /** Opts a shopper out of (`out` false: back into) personalisation; their history is then not read. */
+  async setOptOut(userId: string, out: boolean): Promise<{ optedOut: boolean }> {
+    const s = this.privacy.subject(userId);
+    if (out) await this.privacy.optedOut.add(s.pseudonym, new Date(this.now()));
+    else await this.privacy.optedOut.delete(s.all);
+    return { optedOut: out };
+  }
+
+  // ── Decisions and experiments ───────────────────────────────────────────────────────────────────
+
+  async decision(id: string): Promise<DecisionView | undefined> {
+    return this.deps.audit?.find(id);
+  }
+
+  /** Recomputes a recorded decision (see audit/replay.ts); undefined when there is no such record. */
+  async replay(id: string): Promise<ReplayResult | undefined> {
+    const rec = await this.decision(id);
+    if (!rec) return undefined;
+    const notes: string[] = [];
+    let engine: { candidates: EngineCandidate[] } | { unavailable: string };
+    try {
+      const loaded = await this.loadVersion(rec.model.version);
+      if (loaded.sha256 !== rec.model.sha256) throw new ArtifactError(`model ${rec.model.version} is now a different artifact (sha256 ${loaded.sha256})`);
+      // Without online updates: they cannot be replayed (see the note the replay adds when they mattered).
+      const model: ServingModel = { ...loaded.model, online: new OnlineState(this.deps.config.engine.historySize) };
+      const variant = rec.experiment && this.experiments.find((e) => e.name === rec.experiment!.name)?.variants.find((v) => v.name === rec.experiment!.variant);
+      if (rec.experiment && !variant) notes.push(`variant ${rec.experiment.name}/${rec.experiment.variant} is no longer configured: the default engine parameters are used`);
+      const cfg = variant?.engine ? { ...this.deps.config.engine, ...variant.engine } : this.deps.config.engine;
+      if (rec.subject && rec.user === null) notes.push('the shopper was erased and redacted: the candidates are recomputed as for an anonymous shopper');
+      const subject = rec.user === null ? undefined : { pseudonym: rec.user, all: [rec.user], erased: false, optedOut: rec.optedOut };
+      const basket = this.basket({ items: rec.context.items }, model, subject);
+      const { catalog } = this.deps;
+      engine = {
+        candidates: this.score(rec.intent, model, basket, rec.context.depth, cfg).candidates.map((c) => ({ id: catalog.id(c.idx), score: c.score, reasons: reasonsOf(c, catalog) })),
+      };
+    } catch (err) {
+      if (!(err instanceof ArtifactError)) throw err;
+      engine = { unavailable: err.message };
+    }
+    return replayDecision(rec, { rules: this.deps.config.rules, configVersion: this.configVersion, engine, notes });
+  }
+
+  private loadVersion(version: string): Promise<{ model: ServingModel; sha256: string }> {
+    const active = this.deps.store.active;
+    if (active?.version === version) return Promise.resolve({ model: active, sha256: this.deps.store.activeManifest?.sha256 ?? '' });
+    if (!this.deps.versions) return Promise.reject(new ArtifactError(`model version '${version}' is not loaded and there is no model directory`));
+    return this.deps.versions.get(version);
+  }
+
+  /** The report of an experiment, every pod's counts added up; undefined for an unknown experiment. */
+  async experimentReport(name: string): Promise<ExperimentReport | undefined> {
+    const experiment = this.experiments.find((e) => e.name === name);
+    if (!experiment) return undefined;
+    return buildReport(experiment, await this.counters.total(name));
+  }
+
+  /** Saves the experiment counts (the caller does it every few seconds and at shutdown). */
+  saveCounters(): Promise<void> {
+    return this.counters.save();
   }
 
   /** Stops the cache's background work and connections. */

@@ -14,7 +14,7 @@ function list(c: Catalog): Scored {
   return {
     notes: ['fallback:popularity unknown_user'],
     candidates: [
-      { idx: idx(c, 'card-1'), score: 0.123456789, reasons: [], why: { kind: 'together', src: [idx(c, 'cam-1')], lift: [4.25], cold: [0] } },
+      { idx: idx(c, 'card-1'), score: 0.123456789, reasons: [], why: { kind: 'together', src: [idx(c, 'cam-1')], own: [0.14], blend: [0.095], base: [0.012], cold: [0] } },
       { idx: idx(c, 'cam-2'), score: 0.5, reasons: ['low_stock:2'], why: { kind: 'substitute', of: idx(c, 'cam-1'), coViewLift: undefined, priceRatio: 1.3 } },
       { idx: idx(c, 'bag-1'), score: 1 / 3, reasons: [], why: { kind: 'similar', src: [idx(c, 'cam-1'), idx(c, 'tri-1')], sim: [0.5, 0.25], via: [-1, idx(c, 'cam-6')] } },
       { idx: idx(c, 'mug-1'), score: 0.01, reasons: ['popular'] },

@@ -11,6 +11,8 @@ import { Authenticator } from '../src/auth/authenticator.js';
 import { plainKey } from '../src/auth/keys.js';
 import { RedisTier } from '../src/cache/redis.js';
 import { parseConfig } from '../src/config.js';
+import { DEMO_HMAC_KEY } from '../src/privacy/privacy.js';
+import { Pseudonymiser } from '../src/privacy/pseudonym.js';
 import { startServer } from '../src/server.js';
 import { CAMERA_SHOP, buildShop, capturingLogger, eventually, ids, ordersToEvents, repeat, silent, trainModel, type Shop } from './fixtures.js';
 import { startRedisServer, type RedisServer } from '../../hack/redis-server.js';
@@ -95,10 +97,27 @@ describe('the Redis tier', () => {
     await eventually(async () => (await server.cli('dbsize')).trim() === '2', 'both lists are written');
     const keys = (await server.cli('--scan', '--pattern', 'tandem:cand:*')).trim().split('\n').sort();
     const version = a.store.activeManifest!.version;
-    expect(keys).toEqual([`tandem:cand:${version}:cross-sell:20:cam-1,tri-1`, `tandem:cand:${version}:up-sell:20:cam-1 u0`]);
+    // The shopper is in a key as their pseudonym, never as their id.
+    const u0 = Pseudonymiser.fromText(DEMO_HMAC_KEY).pseudonym('u0');
+    expect(keys).toEqual([`tandem:cand:${version}:cross-sell:20:cam-1,tri-1`, `tandem:cand:${version}:up-sell:20:cam-1 ${u0}`]);
     const ttl = Number(await server.cli('pttl', keys[0]!));
     expect(ttl).toBeGreaterThan(0);
     expect(ttl).toBeLessThanOrEqual(60_000);
+  });
+
+  it("When a shopper is erased, Then their lists go from Redis too, and everyone else's stay", async () => {
+    const a = await pod(tier(server.url));
+    await a.service.recommend({ intent: 'up-sell', items: ['cam-1'], user: 'u0', limit: 5 });
+    await a.service.recommend({ intent: 'up-sell', items: ['cam-1'], user: 'u1', limit: 5 });
+    await a.service.recommend(q);
+    await eventually(async () => (await server.cli('dbsize')).trim() === '3', 'the three lists are written');
+    const reached = await a.service.eraseUser('u0');
+    expect(reached.reached.cacheEntries).toBe(1);
+    await eventually(async () => (await server.cli('dbsize')).trim() === '2', "the erased shopper's list is deleted");
+    const keys = (await server.cli('--scan', '--pattern', 'tandem:cand:*')).trim().split('\n');
+    const p = Pseudonymiser.fromText(DEMO_HMAC_KEY);
+    expect(keys.some((k) => k.endsWith(` ${p.pseudonym('u1')}`))).toBe(true);
+    expect(keys.some((k) => k.endsWith(` ${p.pseudonym('u0')}`))).toBe(false);
   });
 
   it('When many requests for one key miss at once, Then Redis is asked once and the list computed once', async () => {

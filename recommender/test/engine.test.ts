@@ -1,5 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { buildShop, CAMERA_SHOP, ids, ordersToEvents, repeat, at } from './fixtures.js';
+import { poissonKl } from '../src/engine/complements.js';
+import { crossSell, reasonsOf, type Why } from '../src/engine/score.js';
+import { Baselines } from '../src/evaluate-baselines.js';
 import type { ShopEvent } from '../src/schemas.js';
 
 const NO_RULE_LIMITS = { rules: { maxPerCategory: 10 } };
@@ -20,18 +23,52 @@ describe('cross-sell', () => {
     const r = await shop.service.recommend({ intent: 'cross-sell', items: ['cam-1'], limit: 5 });
     expect(ids(r).slice(0, 2).sort()).toEqual(['card-1', 'tri-1']);
     expect(ids(r).some((id) => id.startsWith('cam-'))).toBe(false);
-    expect(r.items[0]!.reasons[0]).toMatch(/^bought_together:cam-1 lift=\d/);
+    expect(r.items[0]!.reasons[0]).toMatch(/^bought_together:cam-1 with=\d+(\.\d+)?% with_similar=\d+(\.\d+)?% base=\d+(\.\d+)?%$/);
   });
 
-  it('When a rare item was bought once with the camera, Then shrinkage ranks it below a pair seen many times', async () => {
+  it('When a rare item was bought once with the camera, Then it ranks below a pair seen many times, though its lift is higher', async () => {
     const orders = [...cameraOrders, ['cam-1', 'bag-3']];
-    const shrunk = await buildShop(CAMERA_SHOP, ordersToEvents(orders), NO_RULE_LIMITS);
-    const r = await shrunk.service.recommend({ intent: 'cross-sell', items: ['cam-1'], limit: 5 });
+    const shop = await buildShop(CAMERA_SHOP, ordersToEvents(orders), NO_RULE_LIMITS);
+    const r = await shop.service.recommend({ intent: 'cross-sell', items: ['cam-1'], limit: 5 });
+    expect(ids(r)).toContain('bag-3');
     expect(ids(r).indexOf('card-1')).toBeLessThan(ids(r).indexOf('bag-3'));
-    // Without shrinkage the raw lift of the one-off pair wins: the ranking above is the shrinkage's doing.
-    const raw = await buildShop(CAMERA_SHOP, ordersToEvents(orders), { ...NO_RULE_LIMITS, engine: { shrinkage: 0 } });
-    const r2 = await raw.service.recommend({ intent: 'cross-sell', items: ['cam-1'], limit: 5 });
-    expect(ids(r2).indexOf('bag-3')).toBeLessThan(ids(r2).indexOf('card-1'));
+    // Plain lift c_ab·N/(c_a·c_b) puts the one-off first: the ranking above is the score's doing.
+    const idx = (id: string): number => CAMERA_SHOP.findIndex((i) => i.id === id);
+    const lift = new Baselines(orders.map((o) => o.map(idx)), CAMERA_SHOP.length);
+    expect(lift.score('lift', idx('cam-1'), idx('bag-3'))).toBeGreaterThan(lift.score('lift', idx('cam-1'), idx('card-1'))!);
+  });
+
+  it('When a list is scored, Then each reason shows the rates its score is made of: D(with‖base) + λ·(with_similar − base)', async () => {
+    const shop = await buildShop(CAMERA_SHOP, ordersToEvents([...cameraOrders, ['cam-1', 'bag-3']]), NO_RULE_LIMITS);
+    const model = shop.store.active!;
+    const cfg = shop.config.engine;
+    const cam = shop.catalog.idx('cam-1')!;
+    const list = crossSell({ catalog: shop.catalog, model, cfg }, [cam], new Set(), 10);
+    expect(list.length).toBeGreaterThanOrEqual(3);
+    for (const c of list) {
+      const w = c.why as Extract<Why, { kind: 'together' }>;
+      expect(w.src).toEqual([cam]);
+      // No significance floor by default, so the own term always counts.
+      const d = poissonKl(w.own[0]!, w.base[0]!);
+      expect(c.score).toBeCloseTo(d + cfg.neighbourWeight * (w.blend[0]! - w.base[0]!), 6);
+      const shown = reasonsOf(c, shop.catalog)[0]!.match(/with=([\d.]+)% with_similar=([\d.]+)% base=([\d.]+)%/)!.slice(1).map(Number);
+      [w.own[0]!, w.blend[0]!, w.base[0]!].forEach((x, k) => expect(shown[k]).toBeCloseTo(Number((x * 100).toPrecision(2)), 10));
+    }
+  });
+
+  it('When an add-on rides along with everything, Then it ranks far below a true complement, and a significance floor drops it', async () => {
+    // The add-on is in 11 of 20 camera orders and 9 of 20 mug orders: 50% overall, a hair above that with cameras.
+    const orders = [
+      ...Array.from({ length: 20 }, (_, k) => (k < 11 ? ['cam-1', 'card-1', 'bag-1'] : ['cam-1', 'card-1'])),
+      ...Array.from({ length: 20 }, (_, k) => (k < 9 ? ['mug-1', 'beans-1', 'bag-1'] : ['mug-1', 'beans-1'])),
+    ];
+    const items = CAMERA_SHOP.map((i) => (i.id === 'bag-1' ? { ...i, category: 'Add-ons' } : i));
+    const loose = await buildShop(items, ordersToEvents(orders), NO_RULE_LIMITS);
+    const r = await loose.service.recommend({ intent: 'cross-sell', items: ['cam-1'], limit: 5 });
+    expect(ids(r)).toEqual(['card-1', 'bag-1']);
+    expect(r.items[1]!.score).toBeLessThan(r.items[0]!.score / 5);
+    const strict = await buildShop(items, ordersToEvents(orders), { ...NO_RULE_LIMITS, engine: { minSignificance: 2 } });
+    expect(ids(await strict.service.recommend({ intent: 'cross-sell', items: ['cam-1'], limit: 5 }))).toEqual(['card-1']);
   });
 
   it('When the basket holds several items, Then scores aggregate over them and basket items are excluded', async () => {
@@ -77,6 +114,24 @@ describe('cross-sell', () => {
     expect(shop.service.ingestEvents(events)).toEqual({ accepted: 12, rejected: 0, errors: [] });
     const after = await shop.service.recommend({ intent: 'cross-sell', items: ['lens-1'], limit: 5 });
     expect(ids(after)[0]).toBe('card-2');
+  });
+
+  it('When an item was never bought with a complement but its substitutes were, Then it borrows it from them (with_similar)', async () => {
+    // cam-1 and cam-2 are viewed together (substitutes; other sessions view the lens alone). Only cam-1 was bought with
+    // the tripod; cam-2 (warm: 4 orders) only with a bag.
+    const views: ShopEvent[] = [];
+    for (let k = 0; k < 6; k++) {
+      for (const id of ['cam-1', 'cam-2']) views.push({ type: 'view', userId: `v${k}`, itemId: id, timestamp: at(200 + k) });
+      views.push({ type: 'view', userId: `w${k}`, itemId: 'lens-1', timestamp: at(200 + k) });
+    }
+    const orders = [...repeat(6, ['cam-1', 'tri-1']), ...repeat(4, ['cam-2', 'bag-2']), ...repeat(4, ['mug-1', 'beans-1'])];
+    const events = [...ordersToEvents(orders), ...views];
+    const shop = await buildShop(CAMERA_SHOP, events, NO_RULE_LIMITS);
+    const r = await shop.service.recommend({ intent: 'cross-sell', items: ['cam-2'], limit: 5 });
+    expect(ids(r).slice(0, 2)).toEqual(['bag-2', 'tri-1']);
+    expect(r.items[1]!.reasons[0]).toMatch(/^bought_together:cam-2 with=\d/);
+    const alone = await buildShop(CAMERA_SHOP, events, { ...NO_RULE_LIMITS, engine: { neighbours: 0 } });
+    expect(ids(await alone.service.recommend({ intent: 'cross-sell', items: ['cam-2'], limit: 5 }))).toEqual(['bag-2']);
   });
 });
 

@@ -73,7 +73,7 @@ describe('reading the environment', () => {
   });
 
   it('When nothing is set, Then the defaults apply', () => {
-    expect(readServiceEnv({})).toMatchObject({ port: 8080, metricsPort: undefined, redisUrl: undefined, logLevel: 'info', variant: 'control', auditEnabled: false });
+    expect(readServiceEnv({})).toMatchObject({ port: 8080, metricsPort: undefined, redisUrl: undefined, logLevel: 'info', variant: 'control', auditEnabled: true, auditRetentionDays: 30, stateDir: undefined });
     expect(readServiceEnv({ PORT: '0', METRICS_PORT: '9090', TANDEM_API_KEY: 'secret-key', TANDEM_MODEL_VERSION: 'latest' })).toMatchObject({ port: 0, metricsPort: 9090, apiKey: 'secret-key', modelVersion: undefined });
   });
 });

@@ -6,6 +6,10 @@ import { Catalog } from '../src/engine/catalog.js';
 import { EventColumnsBuilder } from '../src/engine/events.js';
 import type { ModelData } from '../src/engine/model.js';
 import { train } from '../src/engine/train.js';
+import { privatiseEvents } from '../src/privacy/events.js';
+import { DEMO_HMAC_KEY } from '../src/privacy/privacy.js';
+import { Pseudonymiser } from '../src/privacy/pseudonym.js';
+import { MemorySubjectSet } from '../src/privacy/subject-set.js';
 import { ModelStore } from '../src/model/store.js';
 import type { CatalogItem, ShopEvent } from '../src/schemas.js';
 import { RecommenderService, type ServiceDeps } from '../src/service.js';
@@ -81,7 +85,8 @@ export function trainModel(items: CatalogItem[], events: ShopEvent[], cfg: Tande
   const catalog = Catalog.from(items);
   const b = new EventColumnsBuilder();
   for (const e of events) b.add(e, catalog);
-  return train(catalog, b.build(), cfg.engine);
+  // As the trainer does: the model knows shoppers by pseudonym (here under the key the service defaults to).
+  return train(catalog, privatiseEvents(b.build(), { pseudonymiser: Pseudonymiser.fromText(DEMO_HMAC_KEY), erased: new MemorySubjectSet() }).events, cfg.engine);
 }
 
 export interface Shop {

@@ -32,5 +32,13 @@ export const INVALID_SPECS: readonly InvalidSpecCase[] = [
   { name: "When a matchExpression with 'In' has no values", spec: { network: { allowedCallers: [{ podSelector: { matchExpressions: [{ key: 'app', operator: 'In' }] } }] } }, field: 'spec.network.allowedCallers[0].podSelector.matchExpressions[0]', says: 'values must be non-empty' },
   { name: 'When the model version is malformed', spec: { model: { version: 'latest!!' } }, field: 'spec.model.version', says: 'match' },
   { name: 'When the name is too long for its children', objectName: 'x'.repeat(45), spec: {}, field: 'metadata.name', says: 'may not be more than 44' },
+  { name: "When the model store is 's3' without its bucket settings", spec: { model: { storage: { type: 's3' } } }, field: 'spec.model.storage.s3', says: "required when model.storage.type is 's3'" },
+  { name: "When bucket settings are given for a 'pvc' model store", spec: { model: { storage: { s3: { bucket: 'models', egress: { cidrs: ['10.0.0.0/8'] } } } } }, field: 'spec.model.storage.s3', says: 'and only then' },
+  { name: "When an s3 model store names an existing claim", spec: { model: { storage: { type: 's3', existingClaim: 'models', s3: { bucket: 'models', egress: { cidrs: ['10.0.0.0/8'] } } } } }, field: 'spec.model.storage.type', says: "apply to model.storage.type 'pvc' only" },
+  { name: 'When the object store has no egress peer', spec: { model: { storage: { type: 's3', s3: { bucket: 'models', egress: {} } } } }, field: 'spec.model.storage.s3.egress', says: 'needs cidrs, a namespaceSelector or a podSelector' },
+  { name: 'When the bucket name is not DNS-compatible', spec: { model: { storage: { type: 's3', s3: { bucket: 'Models_2026', egress: { cidrs: ['10.0.0.0/8'] } } } } }, field: 'spec.model.storage.s3.bucket', says: 'match' },
+  { name: 'When the key prefix does not end in a slash', spec: { model: { storage: { type: 's3', s3: { bucket: 'models', prefix: 'shop', egress: { cidrs: ['10.0.0.0/8'] } } } } }, field: 'spec.model.storage.s3.prefix', says: 'match' },
+  { name: 'When a DNS address is not a CIDR', spec: { network: { dns: { cidrs: ['169.254.20.10'] } } }, field: 'spec.network.dns.cidrs[0]', says: 'match' },
+  { name: "When the trainer's ephemeral storage is not a quantity", spec: { training: { resources: { requests: { 'ephemeral-storage': 'plenty' } } } }, field: "spec.training.resources.requests.ephemeral-storage", says: 'must be a quantity' },
   { name: 'When a field is unknown', spec: { replica: { min: 1 } }, field: 'spec.replica', says: 'unknown field' },
 ];

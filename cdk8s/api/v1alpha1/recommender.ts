@@ -32,6 +32,18 @@ export const MAX_NAME_LENGTH = 44;
 const DNS_LABEL = '^[a-z0-9]([-a-z0-9]*[a-z0-9])?$';
 const QUANTITY = '^[0-9]+(\\.[0-9]+)?(m|k|M|G|T|Ki|Mi|Gi|Ti)?$';
 const CRON = '^(@(yearly|annually|monthly|weekly|daily|midnight|hourly)|(\\S+\\s+){4}\\S+)$';
+/** An IPv4 or IPv6 CIDR such as `10.0.0.0/8` or `fd00::/8` (the shape; the API server checks the rest). */
+const CIDR = '^(([0-9]{1,3}\\.){3}[0-9]{1,3}/([0-9]|[12][0-9]|3[0-2])|[0-9a-fA-F:]*:[0-9a-fA-F:]*/([0-9]|[1-9][0-9]|1[01][0-9]|12[0-8]))$';
+/** An S3 bucket name (the DNS-compatible rules: 3–63 lower-case letters, digits, dots and dashes). */
+const BUCKET = '^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$';
+
+/**
+ * The default Redis image: a patch version pinned by digest, so every node runs the same build. The digest
+ * is the multi-platform OCI index of `redis:7.4.11-alpine` as docker-library/repo-info records it
+ * (repos/redis/remote/7.4.11-alpine.md at commit 1742085aa3304e996a45e00271d6b8308029b6e3). Mirror it to a
+ * private registry with `crane copy` (docs/cdk8s.md) and set `spec.cache.image`.
+ */
+export const DEFAULT_REDIS_IMAGE = 'redis:7.4.11-alpine@sha256:ff02b58f971e7d7d156a1267e283fcbbeee91773b6aa36c49dac28ecfe28eadf';
 
 /** A Kubernetes resource quantity such as `500m`, `2` or `512Mi`, written as a number or a string. */
 const Quantity = (description: string) =>
@@ -45,6 +57,16 @@ const ResourceList = Type.Object(
   {
     cpu: Type.Optional(Quantity('cpu: CPU cores, e.g. `500m` or `2`.')),
     memory: Type.Optional(Quantity('memory: bytes, e.g. `512Mi`.')),
+  },
+  { additionalProperties: false },
+);
+
+/** Requests or limits of the trainer: CPU, memory, and the ephemeral storage its scratch volume uses. */
+const TrainerResourceList = Type.Object(
+  {
+    cpu: Type.Optional(Quantity('cpu: CPU cores, e.g. `500m` or `2`.')),
+    memory: Type.Optional(Quantity('memory: bytes, e.g. `1Gi`.')),
+    'ephemeral-storage': Type.Optional(Quantity('ephemeral-storage: bytes of node-local disk, e.g. `2Gi`.')),
   },
   { additionalProperties: false },
 );
@@ -71,6 +93,9 @@ export const LabelSelectorSchema = Type.Object(
   },
   { description: 'A label selector (metav1.LabelSelector). An empty selector matches everything.' },
 );
+
+const Port = (description: string) => Type.Integer({ minimum: 1, maximum: 65535, description });
+const Cidrs = (description: string) => Type.Array(Type.String({ pattern: CIDR, maxLength: 64 }), { maxItems: 16, default: [], description });
 
 const SecretKeyRef = (description: string, defaultKey: string) =>
   Type.Object(
@@ -115,7 +140,12 @@ export const RecommenderSpecSchema = Type.Object(
         enabled: Type.Boolean({ default: true, description: 'enabled: create a HorizontalPodAutoscaler; when false, min replicas run. Default true.' }),
         targetCPUUtilizationPercentage: Type.Integer({ minimum: 10, maximum: 95, default: 70, description: 'targetCPUUtilizationPercentage: 10–95. Default 70.' }),
         targetRequestsPerSecondPerPod: Type.Optional(
-          Type.Integer({ minimum: 1, maximum: 100000, description: 'targetRequestsPerSecondPerPod: optional pods metric `tandem_http_requests_per_second` target.' }),
+          Type.Integer({
+            minimum: 1,
+            maximum: 100000,
+            description:
+              'targetRequestsPerSecondPerPod: opt-in, unset by default (CPU only). When set, the HPA also scales on the pods metric `tandem_http_requests_per_second`, which only prometheus-adapter serves (charts/tandem-operator/files/prometheus-adapter-values.yaml); without it the HPA never scales down, and status condition AutoscalingReady says so.',
+          }),
         ),
         scaleDownStabilizationSeconds: Type.Integer({ minimum: 0, maximum: 3600, default: 300, description: 'scaleDownStabilizationSeconds: 0–3600. Default 300.' }),
       },
@@ -130,14 +160,92 @@ export const RecommenderSpecSchema = Type.Object(
         }),
         storage: Type.Object(
           {
-            size: Type.String({ pattern: QUANTITY, default: '5Gi', description: 'size: of the model volume. Default 5Gi.' }),
-            storageClassName: Type.Optional(Type.String({ maxLength: 253, description: 'storageClassName: for the model volume; the cluster default when unset.' })),
-            existingClaim: Type.Optional(Type.String({ pattern: DNS_LABEL, maxLength: 253, description: 'existingClaim: use this PVC instead of creating one.' })),
+            type: Type.Union([Type.Literal('pvc'), Type.Literal('s3')], {
+              default: 'pvc',
+              description:
+                'type: `pvc` (a volume the trainer writes and every scoring pod mounts: ReadWriteMany when the pods spread over nodes) or `s3` (S3-compatible object storage the trainer uploads to and each scoring pod downloads from, verifying sha256; no RWX needed). Default `pvc`.',
+            }),
+            size: Type.String({ pattern: QUANTITY, default: '5Gi', description: 'size: of the model volume (pvc), or of each scoring pod\'s local model cache (s3). Default 5Gi.' }),
+            storageClassName: Type.Optional(Type.String({ maxLength: 253, description: 'storageClassName: for the model volume (pvc only); the cluster default when unset.' })),
+            existingClaim: Type.Optional(Type.String({ pattern: DNS_LABEL, maxLength: 253, description: 'existingClaim: use this PVC instead of creating one (pvc only).' })),
+            s3: Type.Optional(
+              Type.Object(
+                {
+                  bucket: Type.String({ pattern: BUCKET, description: 'bucket: the bucket holding `<prefix>versions/<version>/` and the training data `<prefix>data/`.' }),
+                  prefix: Type.String({
+                    pattern: '^([^/][^\\s]*/)?$',
+                    maxLength: 512,
+                    default: '',
+                    description: 'prefix: key prefix inside the bucket, empty or ending in `/` (e.g. `shop/storefront/`). Default empty.',
+                  }),
+                  endpoint: Type.Optional(
+                    Type.String({ pattern: '^https?://[^\\s/]+(/[^\\s]*)?$', maxLength: 512, description: 'endpoint: the S3 API URL of an S3-compatible store (SeaweedFS, MinIO, Ceph RGW); AWS S3 when unset.' }),
+                  ),
+                  region: Type.String({ minLength: 1, maxLength: 64, default: 'us-east-1', description: 'region: signing region. Default `us-east-1`.' }),
+                  forcePathStyle: Type.Boolean({ default: false, description: 'forcePathStyle: `<endpoint>/<bucket>/<key>` URLs instead of `<bucket>.<endpoint>`; most self-hosted stores need true. Default false.' }),
+                  credentialsSecretRef: Type.Optional(
+                    Type.Object(
+                      {
+                        name: Type.String({ pattern: DNS_LABEL, maxLength: 253, description: 'name: the Secret, in the Recommender\'s namespace, mounted as files.' }),
+                        accessKeyIdKey: Type.String({ minLength: 1, maxLength: 253, default: 'AWS_ACCESS_KEY_ID', description: 'accessKeyIdKey: key of the access key id. Default `AWS_ACCESS_KEY_ID`.' }),
+                        secretAccessKeyKey: Type.String({ minLength: 1, maxLength: 253, default: 'AWS_SECRET_ACCESS_KEY', description: 'secretAccessKeyKey: key of the secret access key. Default `AWS_SECRET_ACCESS_KEY`.' }),
+                      },
+                      { description: 'credentialsSecretRef: the access key pair; without it the SDK\'s default chain (e.g. a web identity token) is used.' },
+                    ),
+                  ),
+                  egress: Type.Object(
+                    {
+                      cidrs: Cidrs('cidrs: addresses of the object store outside the cluster (keep them outside the pod network).'),
+                      namespaceSelector: Type.Optional(LabelSelectorSchema),
+                      podSelector: Type.Optional(LabelSelectorSchema),
+                      ports: Type.Array(Port('a TCP port of the object store.'), { minItems: 1, maxItems: 8, default: [443], description: 'ports: TCP ports of the object store. Default [443].' }),
+                    },
+                    {
+                      description:
+                        'egress: where the scoring and trainer pods may connect to reach the object store: CIDRs, or in-cluster pods (a podSelector alone means the Recommender\'s namespace; protected namespaces are always excluded).',
+                      ...rules({
+                        rule: 'size(self.cidrs) > 0 || has(self.namespaceSelector) || has(self.podSelector)',
+                        message: 'model.storage.s3.egress needs cidrs, a namespaceSelector or a podSelector: the NetworkPolicies deny everything else',
+                      }),
+                    },
+                  ),
+                },
+                { description: 's3: the object store (type `s3` only).' },
+              ),
+            ),
           },
-          { default: {}, description: 'storage: where versioned model artifacts live.' },
+          {
+            default: {},
+            description: 'storage: where versioned model artifacts live.',
+            ...rules(
+              { rule: "self.type == 's3' ? has(self.s3) : !has(self.s3)", message: "model.storage.s3 is required when model.storage.type is 's3', and only then", fieldPath: '.s3' },
+              {
+                rule: "self.type == 'pvc' || (!has(self.existingClaim) && !has(self.storageClassName))",
+                message: "model.storage.existingClaim and storageClassName apply to model.storage.type 'pvc' only",
+                fieldPath: '.type',
+              },
+            ),
+          },
         ),
       },
       { default: {}, description: 'model: which trained model the scoring pods load.' },
+    ),
+    state: Type.Object(
+      {
+        storage: Type.Object(
+          {
+            size: Type.String({ pattern: QUANTITY, default: '2Gi', description: 'size: of the state volume. Default 2Gi.' }),
+            storageClassName: Type.Optional(Type.String({ maxLength: 253, description: 'storageClassName: for the state volume (ReadWriteMany); the cluster default when unset.' })),
+            existingClaim: Type.Optional(Type.String({ pattern: DNS_LABEL, maxLength: 253, description: 'existingClaim: use this PVC instead of creating one.' })),
+          },
+          { default: {}, description: 'storage: the volume itself.' },
+        ),
+      },
+      {
+        default: {},
+        description:
+          'state: the writable volume every scoring pod and the trainer mount: the audit trail (one directory per pod), erasures, opt-outs and experiment counts, so nothing is lost when a pod restarts.',
+      },
     ),
     training: Type.Object(
       {
@@ -145,13 +253,29 @@ export const RecommenderSpecSchema = Type.Object(
         suspend: Type.Boolean({ default: false, description: 'suspend: pause scheduled retraining. Default false.' }),
         historyWindowDays: Type.Integer({ minimum: 1, maximum: 730, default: 90, description: 'historyWindowDays: days of events to train on, 1–730. Default 90.' }),
         keepVersions: Type.Integer({ minimum: 1, maximum: 50, default: 5, description: 'keepVersions: model versions kept for rollback, 1–50. Default 5.' }),
+        resources: Type.Object(
+          {
+            requests: Type.Optional(TrainerResourceList),
+            limits: Type.Optional(TrainerResourceList),
+          },
+          {
+            default: { requests: { cpu: '500m', memory: '1Gi', 'ephemeral-storage': '2Gi' }, limits: { memory: '2Gi' } },
+            description:
+              'resources: of the trainer container, apart from the scoring pods\'. `requests.ephemeral-storage` sizes its scratch volume (/tmp, and in s3 mode the downloaded data and the new model too; 2Gi when unset); the ephemeral-storage limit defaults to that plus room for logs. Default requests 500m CPU / 1Gi / 2Gi ephemeral storage, limit 2Gi memory.',
+          },
+        ),
       },
       { default: {}, description: 'training: scheduled retraining into a new model version.' },
     ),
     cache: Type.Object(
       {
         enabled: Type.Boolean({ default: true, description: 'enabled: run a Redis cache tier. Default true.' }),
-        image: Type.String({ minLength: 1, maxLength: 512, default: 'redis:7.4-alpine', description: 'image: the Redis image. Default `redis:7.4-alpine`.' }),
+        image: Type.String({
+          minLength: 1,
+          maxLength: 512,
+          default: DEFAULT_REDIS_IMAGE,
+          description: `image: the Redis image, best pinned by digest (mirror it to your registry and set this). Default \`${DEFAULT_REDIS_IMAGE}\`.`,
+        }),
         memory: Type.String({ pattern: QUANTITY, default: '256Mi', description: 'memory: Redis maxmemory (allkeys-lru) and its container limit. Default 256Mi.' }),
         ttlSeconds: Type.Integer({ minimum: 1, maximum: 86400, default: 300, description: 'ttlSeconds: how long a cached candidate list lives, 1–86400. Default 300.' }),
         passwordSecretRef: Type.Optional(SecretKeyRef('passwordSecretRef: the Secret holding the Redis password.', 'password')),
@@ -185,16 +309,42 @@ export const RecommenderSpecSchema = Type.Object(
           },
         ),
         monitoringNamespace: Type.String({ pattern: DNS_LABEL, maxLength: 63, default: 'monitoring', description: 'monitoringNamespace: where Prometheus runs; it may scrape the metrics port. Default `monitoring`.' }),
+        dns: Type.Object(
+          {
+            namespace: Type.String({ pattern: DNS_LABEL, maxLength: 63, default: 'kube-system', description: 'namespace: of the cluster DNS pods. Default `kube-system` (OpenShift: `openshift-dns`).' }),
+            podSelector: Type.Object(
+              { matchLabels: Type.Optional(LabelMap), matchExpressions: LabelSelectorSchema.properties.matchExpressions },
+              {
+                default: { matchLabels: { 'k8s-app': 'kube-dns' } },
+                description: 'podSelector: the cluster DNS pods. Default `k8s-app: kube-dns` (OpenShift: `dns.operator.openshift.io/daemonset-dns: default`).',
+              },
+            ),
+            cidrs: Cidrs('cidrs: DNS addresses that are not pods, e.g. NodeLocal DNSCache\'s `169.254.20.10/32` (and the kube-dns Service IP it answers on). Default none.'),
+            ports: Type.Array(Port('a DNS port, UDP and TCP.'), { minItems: 1, maxItems: 4, default: [53], description: 'ports: DNS ports as the pods see them after Service translation, UDP and TCP. Default [53] (OpenShift DNS listens on 5353).' }),
+          },
+          { default: {}, description: 'dns: the resolver the scoring and trainer pods may query.' },
+        ),
       },
       { default: {}, description: 'network: who may talk to the Recommender. Everything else is denied.' },
     ),
     experiments: Type.Object(
       {
+        name: Type.String({ pattern: DNS_LABEL, maxLength: 63, default: 'default', description: 'name: of the experiment, in its report (`/v1/experiments/<name>/report`) and metrics. Default `default`.' }),
         variants: Type.Array(
           Type.Object({
             name: Type.String({ pattern: DNS_LABEL, maxLength: 63, description: 'name: the variant, reported on every response.' }),
             weight: Type.Integer({ minimum: 0, maximum: 100, description: 'weight: share of traffic in percent, 0–100.' }),
             modelVersion: Type.Optional(Type.String({ maxLength: 63, description: 'modelVersion: serve this model version to the variant; the main model when unset.' })),
+            engine: Type.Optional(
+              Type.Object(
+                {
+                  shrinkage: Type.Optional(Type.Number({ minimum: 0, maximum: 1000, description: 'shrinkage: pseudo-count of the shrunk lift (default 5).' })),
+                  marginWeight: Type.Optional(Type.Number({ minimum: 0, maximum: 10, description: 'marginWeight: weight of the margin in the up-sell score (default 0.2).' })),
+                  coldStartMinBaskets: Type.Optional(Type.Number({ minimum: 0, maximum: 1000, description: 'coldStartMinBaskets: items in fewer baskets borrow from similar items (default 3).' })),
+                },
+                { additionalProperties: false, description: 'engine: serve-time engine parameters of the variant; the config\'s when unset.' },
+              ),
+            ),
           }),
           { maxItems: 10, default: [], description: 'variants: A/B variants. When set, weights sum to 100 and names are unique.' },
         ),
@@ -228,12 +378,38 @@ export const RecommenderSpecSchema = Type.Object(
       },
       { default: {}, description: 'slo: objectives the alerts and dashboards are built from.' },
     ),
+    monitoring: Type.Object(
+      {
+        labels: Type.Record(Type.String({ minLength: 1, maxLength: 317 }), Type.String({ maxLength: 63 }), {
+          maxProperties: 16,
+          default: {},
+          description:
+            'labels: extra labels on the PrometheusRule and the ServiceMonitor, e.g. `release: kube-prometheus-stack` so that a Prometheus selecting on it loads them. Default none; keys under `app.kubernetes.io/` are reserved.',
+          ...rules({ rule: "self.all(k, !k.startsWith('app.kubernetes.io/'))", message: 'monitoring.labels must not set app.kubernetes.io/ labels: the operator selects its objects by them' }),
+        }),
+      },
+      { default: {}, description: 'monitoring: how Prometheus finds the Recommender\'s rules and scrape config.' },
+    ),
     audit: Type.Object(
       {
         enabled: Type.Boolean({ default: true, description: 'enabled: keep a replayable record of every recommendation shown. Default true.' }),
         retentionDays: Type.Integer({ minimum: 1, maximum: 400, default: 30, description: 'retentionDays: 1–400. Default 30.' }),
+        stdout: Type.Boolean({ default: false, description: 'stdout: also write every record to the scoring container\'s stdout, for a SIEM. Default false.' }),
+        maxFileMiB: Type.Integer({ minimum: 1, maximum: 1024, default: 64, description: 'maxFileMiB: an audit file is rotated at this size, 1–1024. Default 64.' }),
+        rotateMinutes: Type.Integer({ minimum: 1, maximum: 1440, default: 60, description: 'rotateMinutes: and at this age, 1–1440. Default 60.' }),
       },
-      { default: {}, description: 'audit: the decision trail.' },
+      { default: {}, description: 'audit: the decision trail, hash-chained JSON Lines on the state volume.' },
+    ),
+    privacy: Type.Object(
+      {
+        eventRetentionDays: Type.Integer({
+          minimum: 1,
+          maximum: 3650,
+          default: 365,
+          description: 'eventRetentionDays: events older than this are dropped at ingestion and training, and pruned from the events file, 1–3650. Default 365.',
+        }),
+      },
+      { default: {}, description: 'privacy: how long shopper events are kept (pseudonymisation and erasure need no settings).' },
     ),
     auth: Type.Object(
       {

@@ -109,6 +109,12 @@
     - events
   verbs:
     - create
+- apiGroups:
+    - discovery.k8s.io
+  resources:
+    - endpointslices
+  verbs:
+    - list
 {{- end }}
 
 {{/* Leader election: leases in the operator's own namespace only. */}}
@@ -133,3 +139,45 @@
 
 {{/* The non-root user and group of the operator image (OPERATOR_UID). */}}
 {{- define "tandem-operator.uid" -}}65532{{- end }}
+
+{{/* The operator's alert rules (operatorRuleGroups in cdk8s/alerts/operator.ts) for the release namespace. */}}
+{{- define "tandem-operator.ruleGroups" -}}
+- name: tandem.operator
+  rules:
+    - alert: TandemOperatorReconcileErrors
+      expr: |-
+        sum by (namespace) (rate(tandem_operator_reconcile_errors_total{namespace="{{ .Release.Namespace }}"}[5m]))
+          / on (namespace)
+        sum by (namespace) (rate(tandem_operator_reconcile_total{namespace="{{ .Release.Namespace }}"}[5m])) > 0.1
+      for: 15m
+      labels:
+        severity: warning
+        namespace: {{ .Release.Namespace }}
+      annotations:
+        summary: The Tandem operator fails a large share of its reconciles.
+        description: "{{ "{{" }} $value | humanizePercentage {{ "}}" }} of the reconciles of the operator in {{ "{{" }} $labels.namespace {{ "}}" }} have failed for 15 minutes (the threshold is 10%). The Recommenders' Ready conditions say which and why."
+        runbook_url: https://github.com/tandem-dev/tandem/blob/main/docs/runbooks/TandemOperatorReconcileErrors.md
+    - alert: TandemOperatorNoLeader
+      expr: |-
+        sum by (namespace) (tandem_operator_leader_election_master_status{namespace="{{ .Release.Namespace }}"}) != 1
+        or
+        0 * absent(tandem_operator_leader_election_master_status{namespace="{{ .Release.Namespace }}"})
+      for: 5m
+      labels:
+        severity: warning
+        namespace: {{ .Release.Namespace }}
+      annotations:
+        summary: The Tandem operator has no single leader.
+        description: "{{ "{{" }} $value {{ "}}" }} replicas of the operator in {{ "{{" }} $labels.namespace {{ "}}" }} have held the leader Lease for 5 minutes; exactly one should. With none, nothing reconciles: Recommender changes wait and drift is not corrected (serving goes on)."
+        runbook_url: https://github.com/tandem-dev/tandem/blob/main/docs/runbooks/TandemOperatorNoLeader.md
+    - alert: TandemOperatorQueueBacklog
+      expr: sum by (namespace) (tandem_operator_workqueue_depth{namespace="{{ .Release.Namespace }}"}) > 10
+      for: 15m
+      labels:
+        severity: warning
+        namespace: {{ .Release.Namespace }}
+      annotations:
+        summary: The Tandem operator's work queue is not draining.
+        description: "{{ "{{" }} $value {{ "}}" }} Recommenders have been waiting in the work queue of the operator in {{ "{{" }} $labels.namespace {{ "}}" }} for 15 minutes (the threshold is 10): changes reach the cluster late."
+        runbook_url: https://github.com/tandem-dev/tandem/blob/main/docs/runbooks/TandemOperatorQueueBacklog.md
+{{- end }}

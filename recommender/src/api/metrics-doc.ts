@@ -3,6 +3,7 @@
  * drift from what /metrics exports); `npm run docs:recommender` writes it, a test checks it.
  */
 import { createMetrics } from './metrics.js';
+import { withTrustMetrics } from './trust-metrics.js';
 
 interface Described {
   name: string;
@@ -12,7 +13,7 @@ interface Described {
 }
 
 export async function metricsTable(): Promise<string> {
-  const { registry } = createMetrics();
+  const { registry } = withTrustMetrics(createMetrics());
   const types = new Map((await registry.getMetricsAsJSON()).map((m) => [m.name, String(m.type)]));
   const rows = (registry.getMetricsAsArray() as unknown as Described[])
     .filter((m) => m.name.startsWith('tandem_'))

@@ -13,6 +13,7 @@ import { HttpError } from './errors.js';
 import { JsonText, recommendationJson } from './recommendation-json.js';
 import { andThen, type MaybePromise } from '../maybe-promise.js';
 import { NotReadyError, type Decision, type RecommenderService } from '../service.js';
+import { trustRoutes } from './trust-routes.js';
 import {
   BatchResult,
   CatalogBatch,
@@ -46,7 +47,7 @@ export interface RouteResponse {
 }
 
 export interface RouteDef {
-  method: 'get' | 'post' | 'patch';
+  method: 'get' | 'post' | 'patch' | 'delete';
   /** OpenAPI-style path, e.g. `/v1/models/{version}/activate`. */
   path: string;
   operationId: string;
@@ -105,7 +106,18 @@ export function buildRoutes(deps: RouteDeps): RouteDef[] {
     return new JsonText(recommendationJson(decision));
   };
   const recommend = (intent: Intent, items: string[], q: Record<string, unknown>): MaybePromise<JsonText> =>
-    andThen(notReady(() => service.recommend({ intent, items, user: q.user as string | undefined, limit: (q.limit as number | undefined) ?? 10 })), json);
+    andThen(
+      notReady(() =>
+        service.recommend({
+          intent,
+          items,
+          user: q.user as string | undefined,
+          session: q.session as string | undefined,
+          limit: (q.limit as number | undefined) ?? 10,
+        }),
+      ),
+      json,
+    );
   return [
     {
       method: 'get',
@@ -199,6 +211,7 @@ export function buildRoutes(deps: RouteDeps): RouteDef[] {
         return store.list();
       },
     },
+    ...trustRoutes(service),
     {
       method: 'get',
       path: '/healthz',

@@ -9,7 +9,7 @@
  * Prints a table, writes recommender/bench/results.json and the README's bench block.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -18,6 +18,8 @@ import autocannon from 'autocannon';
 import { startRedisServer, type RedisServer } from '../../../hack/redis-server.js';
 import { mulberry32, randInt } from '../prng.js';
 import { DEFAULT_POD_NODE_OPTIONS } from './production.js';
+import { DEMO_HMAC_KEY } from '../privacy/privacy.js';
+import { auditFiles, verifyFiles } from '../audit/verify.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const root = join(here, '..', '..', '..');
@@ -154,7 +156,7 @@ async function main(): Promise<void> {
     const training = JSON.parse(await collect(node(join(here, 'train-bench.ts'), trainArgs))) as Record<string, unknown>;
     log(`trained in ${training.trainMs} ms, peak RSS ${training.peakRssMb} MB`);
 
-    log('starting redis-server and the services on the trained artifact (memory cache; Redis tier; Redis hits only; no cache)…');
+    log('starting redis-server and the services on the trained artifact (memory cache; Redis tier; Redis hits only; no cache; audit trail on)…');
     redis = await startRedisServer();
     /** One service process on the artifact; `config` is its config file, `env` adds to its environment. */
     const serve = async (config: unknown, env: NodeJS.ProcessEnv = {}): Promise<{ base: string; child: ChildProcess }> => {
@@ -166,6 +168,9 @@ async function main(): Promise<void> {
         LOG_LEVEL: 'info',
         NODE_OPTIONS: DEFAULT_POD_NODE_OPTIONS,
         REDIS_URL: '',
+        // The bench's model is trained on shoppers pseudonymised with this key (train-bench.ts).
+        TANDEM_HMAC_KEY: DEMO_HMAC_KEY,
+        TANDEM_AUDIT_ENABLED: 'false',
         ...env,
       });
       children.push(child);
@@ -180,6 +185,9 @@ async function main(): Promise<void> {
     // Its memory tier holds one list, so nearly every request is a Redis hit: the cost of the shared tier.
     const redisHits = await serve({ cache: { maxEntries: 1 } }, { REDIS_URL: redis.url });
     const noCache = await serve({ cache: { enabled: false } });
+    const auditDir = join(work, 'audit');
+    // As a scoring pod writes it: hash-chained JSON Lines files, one decision record per answer.
+    const withAudit = await serve({}, { TANDEM_AUDIT_ENABLED: 'true', TANDEM_AUDIT_DIR: auditDir });
 
     const auth = { authorization: `Bearer ${KEY}` };
     const popular = ((await (await fetch(`${base}/v1/recommendations/personal?user=nobody&limit=100`, { headers: auth })).json()) as {
@@ -221,6 +229,7 @@ async function main(): Promise<void> {
       [withRedis.base, crossPaths],
       [redisHits.base, crossPaths],
       [noCache.base, crossPaths],
+      [withAudit.base, crossPaths],
     ] as const) {
       await load(url, paths, { duration: 2 });
     }
@@ -248,9 +257,12 @@ async function main(): Promise<void> {
         ['express', expressUrl, crossPaths, expressBase.pid],
         ['healthz', base, healthPaths, svc.pid],
         ['cross-sell', base, crossPaths, svc.pid],
+        // Right after its baseline, so the two see the same load from the rest of the machine.
+        ['cross-sell-audit', withAudit.base, crossPaths, withAudit.child.pid],
         ['up-sell', base, upPaths, svc.pid],
         ['personal', base, personalPaths, svc.pid],
         ['cross-sell-distinct', base, distinctCrossPaths, svc.pid],
+        ['cross-sell-distinct-audit', withAudit.base, distinctCrossPaths, withAudit.child.pid],
         ['cross-sell-redis', withRedis.base, crossPaths, withRedis.child.pid],
         ['cross-sell-redis-hits', redisHits.base, crossPaths, redisHits.child.pid],
         ['cross-sell-no-cache', noCache.base, crossPaths, noCache.child.pid],
@@ -268,6 +280,7 @@ async function main(): Promise<void> {
       if (cpus.length) results[name].cpuUsPerReq = median(cpus);
     }
     const rss = Number(/VmRSS:\s+(\d+)/.exec(await readFile(`/proc/${svc.pid}/status`, 'utf8'))?.[1] ?? 0);
+    const audit = await auditFigures(withAudit.base, auditDir);
     const report = {
       date: new Date().toISOString(),
       machine: 'shared 2-core VM',
@@ -278,7 +291,7 @@ async function main(): Promise<void> {
         rounds: ROUNDS,
         maxRuns: rounds,
         errorsTotal: [...Object.values(rounds).flat(), ...Object.values(fixed)].reduce((a, m) => a + m.errors + m.non2xx, 0),
-        connections: CONNECTIONS, responseBytes: Buffer.byteLength(sample), serviceRssMb: Math.round(rss / 1024), max: results, at1000: fixed },
+        connections: CONNECTIONS, responseBytes: Buffer.byteLength(sample), serviceRssMb: Math.round(rss / 1024), max: results, at1000: fixed, audit },
     };
     await writeFile(join(root, 'recommender/bench/results.json'), JSON.stringify(report, null, 2) + '\n');
     const md = markdown(report);
@@ -289,6 +302,17 @@ async function main(): Promise<void> {
     await redis?.close();
     await rm(work, { recursive: true, force: true });
   }
+}
+
+/** What the audit trail wrote during the runs: records, bytes, and the service's own counters of drops. */
+async function auditFigures(base: string, dir: string): Promise<{ records: number; bytesPerRecord: number; dropped: number; chainIntact: boolean }> {
+  await new Promise((r) => setTimeout(r, 500)); // the last batch
+  const metrics = await (await fetch(`${base}/metrics`)).text();
+  const count = (outcome: string): number => Number(new RegExp(`tandem_audit_records_total\\{outcome="${outcome}"\\} (\\d+)`).exec(metrics)?.[1] ?? 0);
+  const report = await verifyFiles([dir]);
+  let bytes = 0;
+  for (const f of await auditFiles([dir])) bytes += (await stat(f)).size;
+  return { records: count('written'), bytesPerRecord: Math.round(bytes / Math.max(1, report.records)), dropped: count('dropped'), chainIntact: report.ok };
 }
 
 function markdown(r: {
@@ -304,6 +328,7 @@ function markdown(r: {
     errorsTotal: number;
     max: Record<string, Load>;
     at1000: Record<string, Load>;
+    audit: { records: number; bytesPerRecord: number; dropped: number; chainIntact: boolean };
   };
 }): string {
   const t = r.training;
@@ -346,6 +371,8 @@ function markdown(r: {
     'cross-sell-redis-hits': 'service cross-sell, Redis hits (memory tier of 1 entry)',
     'cross-sell-no-cache': 'service cross-sell, no cache',
     'cross-sell-distinct-redis': 'service cross-sell, every basket new, Redis tier on',
+    'cross-sell-audit': 'service cross-sell, audit trail on',
+    'cross-sell-distinct-audit': 'service cross-sell, every basket new, audit trail on',
   };
   for (const name of Object.keys(label)) {
     const m = s.max[name]!;
@@ -355,6 +382,21 @@ function markdown(r: {
         `${m.cpuUsPerReq && expressCpu ? pct(expressCpu, m.cpuUsPerReq) : '–'} | ${f ? `${f.p50} / ${f.p99}` : '–'} |`,
     );
   }
+  const on = s.max['cross-sell-audit']!;
+  const off = s.max['cross-sell']!;
+  const onNew = s.max['cross-sell-distinct-audit']!;
+  const offNew = s.max['cross-sell-distinct']!;
+  const cpuCost = (a: Load, b: Load): string => {
+    if (!a.cpuUsPerReq || !b.cpuUsPerReq) return '–';
+    const d = Math.round(((a.cpuUsPerReq - b.cpuUsPerReq) / b.cpuUsPerReq) * 100);
+    return `${d >= 0 ? '+' : ''}${d}%`;
+  };
+  lines.push(
+    '',
+    `**Audit trail on vs off** (a second service, the same model, writing one hash-chained decision record per answer to JSON Lines files): ` +
+      `cross-sell throughput **${pct(on.rps, off.rps)}** of audit off (${cpuCost(on, off)} server CPU per request); every basket new ${pct(onNew.rps, offNew.rps)} (${cpuCost(onNew, offNew)} CPU: each answer then writes its own outcome, ≈ 5 KB); target ≥ 90%. ` +
+      `${s.audit.records.toLocaleString('en')} records written, ≈ ${s.audit.bytesPerRecord} bytes each, ${s.audit.dropped} dropped, chain ${s.audit.chainIntact ? 'intact' : 'BROKEN'} (\`npm run audit:verify\`).`,
+  );
   const cpu = (name: string): string => String(s.max[name]?.cpuUsPerReq ?? '–');
   lines.push(
     '',

@@ -16,6 +16,10 @@ import { ModelStore } from '../model/store.js';
 import { mulberry32, randInt } from '../prng.js';
 import { RecommenderService } from '../service.js';
 import { progressPrinter } from '../cli/progress.js';
+import { privatiseEvents } from '../privacy/events.js';
+import { DEMO_HMAC_KEY } from '../privacy/privacy.js';
+import { Pseudonymiser } from '../privacy/pseudonym.js';
+import { MemorySubjectSet } from '../privacy/subject-set.js';
 
 const { values } = parseArgs({ options: { out: { type: 'string' }, items: { type: 'string' }, events: { type: 'string' } } });
 const spec = {
@@ -32,8 +36,18 @@ const generateMs = performance.now() - t;
 const rssAfterGenerate = mb(process.resourceUsage().maxRSS);
 
 t = performance.now();
-const data = train(Catalog.from(shop.items), shop.events, cfg.engine, progressPrinter('bench training'));
+// As the trainer does: shopper ids become pseudonyms first (the bench's service uses the same key).
+const events = privatiseEvents(shop.events, { pseudonymiser: Pseudonymiser.fromText(DEMO_HMAC_KEY), erased: new MemorySubjectSet() }).events;
+// Time per training stage (sessions; neighbours = co-bought lists, substitutes and the item-kNN; complements).
+const stageStart = new Map<string, number>();
+const printer = progressPrinter('bench training');
+const data = train(Catalog.from(shop.items), events, cfg.engine, (stage, done, total) => {
+  if (!stageStart.has(stage)) stageStart.set(stage, performance.now());
+  printer(stage, done, total);
+});
 const trainMs = performance.now() - t;
+const starts = [...stageStart.values(), t + trainMs];
+const stagesMs = Object.fromEntries([...stageStart.keys()].map((stage, k) => [stage, Math.round(starts[k + 1]! - starts[k]!)]));
 const peakRssMb = mb(process.resourceUsage().maxRSS);
 
 let writeMs = 0;
@@ -101,6 +115,7 @@ process.stdout.write(
     generateMs: Math.round(generateMs),
     rssAfterGenerateMb: rssAfterGenerate,
     trainMs: Math.round(trainMs),
+    stagesMs,
     peakRssMb,
     writeMs: Math.round(writeMs),
     version,

@@ -8,7 +8,7 @@ import type { Candidate, Scored, Why } from '../engine/score.js';
 import type { Codec } from './tiered.js';
 
 type WireWhy =
-  | { k: 't'; src: string[]; lift: number[]; cold: number[] }
+  | { k: 't'; src: string[]; own: number[]; blend: number[]; base: number[]; cold: number[] }
   | { k: 's'; of: string; coViewLift?: number; priceRatio: number }
   | { k: 'm'; src: string[]; sim: number[]; via: (string | null)[] };
 
@@ -30,7 +30,7 @@ function whyOut(w: Why, catalog: Catalog): WireWhy {
   const id = (i: number): string => catalog.id(i);
   switch (w.kind) {
     case 'together':
-      return { k: 't', src: w.src.map(id), lift: w.lift, cold: w.cold };
+      return { k: 't', src: w.src.map(id), own: w.own, blend: w.blend, base: w.base, cold: w.cold };
     case 'substitute':
       return { k: 's', of: id(w.of), ...(w.coViewLift === undefined ? {} : { coViewLift: w.coViewLift }), priceRatio: w.priceRatio };
     case 'similar':
@@ -52,7 +52,7 @@ class UnknownItem extends Error {}
 function whyIn(w: WireWhy, idx: (id: string) => number): Why {
   switch (w.k) {
     case 't':
-      return { kind: 'together', src: w.src.map(idx), lift: w.lift, cold: w.cold };
+      return { kind: 'together', src: w.src.map(idx), own: w.own, blend: w.blend, base: w.base, cold: w.cold };
     case 's':
       return { kind: 'substitute', of: idx(w.of), coViewLift: w.coViewLift, priceRatio: w.priceRatio };
     case 'm':

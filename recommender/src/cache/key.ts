@@ -35,3 +35,8 @@ function isSorted(xs: readonly string[]): boolean {
   for (let i = 1; i < xs.length; i++) if (xs[i - 1]! > xs[i]!) return false;
   return true;
 }
+
+/** `text` matched literally by a Redis glob pattern (SCAN MATCH). */
+export function globEscape(text: string): string {
+  return text.replace(/[*?[\]\\]/g, '\\$&');
+}

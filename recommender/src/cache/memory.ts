@@ -101,6 +101,19 @@ export class MemoryTier<V> {
     return false;
   }
 
+  /** Drops a shopper's lists (keys end with ` <user>`, see key.ts), on erasure; returns how many. */
+  dropUser(user: string): number {
+    const suffix = ` ${user}`;
+    let n = 0;
+    for (const key of [...this.map.keys()]) {
+      if (key.endsWith(suffix)) {
+        this.drop(key);
+        n++;
+      }
+    }
+    return n;
+  }
+
   private drop(key: string): void {
     const e = this.map.get(key);
     if (!e) return;

@@ -11,6 +11,7 @@
  */
 import { Redis } from 'ioredis';
 import type { Logger } from 'pino';
+import { globEscape } from './key.js';
 import type { SharedTier } from './types.js';
 
 export interface RedisTierOptions {
@@ -103,18 +104,22 @@ export class RedisTier implements SharedTier {
   }
 
   dropPrefix(prefix: string): void {
+    this.dropMatching(`${globEscape(prefix)}*`, 'the previous model version’s cached candidate lists');
+  }
+
+  dropMatching(pattern: string, what: string): void {
     if (this.client.status !== 'ready') return; // the keys expire with their TTL anyway
-    void this.drop(prefix).then(
-      (n) => this.opts.logger.info({ prefix, keys: n }, 'dropped the previous model version’s cached candidate lists'),
-      (err: unknown) => this.opts.logger.warn({ prefix, reason: (err as Error).message }, 'failed to drop the previous model version’s cached candidate lists; they expire with their TTL'),
+    void this.drop(pattern).then(
+      (n) => this.opts.logger.info({ keys: n }, `dropped ${what}`),
+      (err: unknown) => this.opts.logger.warn({ reason: (err as Error).message }, `failed to drop ${what}; they expire with their TTL`),
     );
   }
 
-  private async drop(prefix: string): Promise<number> {
+  private async drop(pattern: string): Promise<number> {
     let cursor = '0';
     let n = 0;
     do {
-      const [next, keys] = await this.client.scan(cursor, 'MATCH', `${prefix}*`, 'COUNT', DROP_BATCH);
+      const [next, keys] = await this.client.scan(cursor, 'MATCH', pattern, 'COUNT', DROP_BATCH);
       if (keys.length > 0) n += await this.client.unlink(...keys);
       cursor = next;
     } while (cursor !== '0');

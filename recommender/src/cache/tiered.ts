@@ -12,6 +12,7 @@
 import type { CacheConfig } from '../config.js';
 import type { ServingModel } from '../engine/serving.js';
 import { MemoryTier } from './memory.js';
+import { globEscape } from './key.js';
 import type { CacheStats, CandidateCache, SharedTier } from './types.js';
 
 /** How a value travels through the shared tier; `decode` answers undefined for a value unusable here. */
@@ -106,6 +107,15 @@ export class TieredCache<V> implements CandidateCache<V> {
 
   private fresh(at: number): boolean {
     return at >= this.catalogueAt && (at >= this.onlineAt || this.now() - at < this.cfg.maxStaleMs);
+  }
+
+  /**
+   * Drops a shopper's lists (an erasure): from this pod's memory at once (returns how many), and from the
+   * shared tier in the background (a key ends with ` <user>`, see key.ts).
+   */
+  forgetUser(user: string): number {
+    this.shared?.tier.dropMatching(`${globEscape(this.cfg.redis.keyPrefix)}* ${globEscape(user)}`, 'an erased shopper’s cached candidate lists');
+    return this.memory.dropUser(user);
   }
 
   catalogueChanged(): void {

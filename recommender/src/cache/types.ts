@@ -15,6 +15,8 @@ export interface CandidateCache<V> {
   catalogueChanged(): void;
   /** Online updates (events) were applied here. */
   onlineChanged(): void;
+  /** A shopper was erased: drop their lists here; returns how many. */
+  forgetUser(user: string): number;
   /** `version` is now active (after `previous`): drop what belongs to the previous one. */
   activated(version: string, previous: string | null): void;
   readonly stats: CacheStats;
@@ -43,5 +45,7 @@ export interface SharedTier {
   set(key: string, value: string, ttlMs: number): void;
   /** Best effort, in the background: deletes every key starting with `prefix`. */
   dropPrefix(prefix: string): void;
+  /** Best effort, in the background: deletes every key matching the glob `pattern` (`what` names them in logs). */
+  dropMatching(pattern: string, what: string): void;
   close(): Promise<void>;
 }

@@ -2,22 +2,26 @@
 import type { CatalogItem } from '../schemas.js';
 
 export interface ModelArrays {
-  /** Decayed number of buy baskets (orders and cart sessions) containing each item. */
+  /** Decayed number of buy baskets (orders and abandoned carts) containing each item, in basket units. */
   itemBaskets: Float32Array;
   /** Raw purchase and view event counts per item (popularity, conversion). */
   itemPurchases: Float32Array;
   itemViews: Float32Array;
   /** Decayed purchases per item. */
   popularity: Float32Array;
-  /** Cross-sell neighbours (other categories) with their decayed co-basket count. */
+  /**
+   * Cross-sell neighbours (other categories, significant by complements.ts), best first, with their decayed
+   * co-basket count c_ab and the rate q_ab of b in the baskets of a's substitutes.
+   */
   crossOff: Int32Array;
   crossNbr: Int32Array;
   crossCo: Float32Array;
+  crossPrior: Float32Array;
   /** Substitutes: co-viewed but not co-bought, with a shrunk log-lift score. */
   substOff: Int32Array;
   substNbr: Int32Array;
   substScore: Float32Array;
-  /** Item-kNN over shoppers' histories (cosine, shrunk), for "you may also like". */
+  /** Item-kNN over shoppers' histories (dot product of BM25-weighted vectors), for "you may also like". */
   knnOff: Int32Array;
   knnNbr: Int32Array;
   knnSim: Float32Array;
@@ -38,6 +42,7 @@ export const ARRAY_TYPES = {
   crossOff: 'i32',
   crossNbr: 'i32',
   crossCo: 'f32',
+  crossPrior: 'f32',
   substOff: 'i32',
   substNbr: 'i32',
   substScore: 'f32',
@@ -58,7 +63,7 @@ export interface ModelData {
   items: CatalogItem[];
   /** Shopper ids; the array index is the history row. */
   userIds: string[];
-  /** Decayed number of buy baskets (N in the lift). */
+  /** Decayed number of buy baskets (N in complements.ts). */
   basketTotal: number;
   arrays: ModelArrays;
   counts: TrainCounts;
@@ -84,6 +89,7 @@ export function checkModel(m: ModelData): string | undefined {
     for (let i = 0; i < rows; i++) if (off[i]! > off[i + 1]!) return `'${name}' offsets are not monotone at ${i}`;
     for (let i = 0; i < nbr.length; i++) if (nbr[i]! < 0 || nbr[i]! >= n) return `'${name}' refers to item ${nbr[i]} of ${n}`;
   }
+  if (a.crossPrior.length !== a.crossNbr.length) return `'crossPrior' length does not match 'crossNbr'`;
   if (a.histBought.length !== a.histItem.length) return `'histBought' length does not match 'histItem'`;
   for (let i = 0; i < a.popular.length; i++) if (a.popular[i]! < 0 || a.popular[i]! >= n) return `'popular' refers to item ${a.popular[i]}`;
   return undefined;

@@ -4,6 +4,7 @@
  */
 import type { EngineConfig } from '../config.js';
 import type { Catalog } from './catalog.js';
+import { blendRate, complementParams, complementScore, ownRate } from './complements.js';
 import { contentNeighbours, contentSimilarity } from './content.js';
 import type { HistoryEntry } from './online.js';
 import type { ServingModel } from './serving.js';
@@ -11,7 +12,8 @@ import { TopK } from './topk.js';
 
 /** Why an engine proposed an item, as data; formatted into reason strings only for items shown. */
 export type Why =
-  | { kind: 'together'; src: number[]; lift: number[]; cold: number[] }
+  /** Per source item: P̂ (own rate), P̃ (with its neighbours') and p (base rate) of complements.ts. */
+  | { kind: 'together'; src: number[]; own: number[]; blend: number[]; base: number[]; cold: number[] }
   | { kind: 'substitute'; of: number; coViewLift: number | undefined; priceRatio: number }
   | { kind: 'similar'; src: number[]; sim: number[]; via: number[] };
 
@@ -28,11 +30,10 @@ export interface Candidate {
 function formatWhy(w: Why, catalog: Catalog): string[] {
   switch (w.kind) {
     case 'together':
-      return w.src.map((s, k) =>
-        w.cold[k]
-          ? `cold_start:similar_to:${catalog.id(s)} bought_together lift=${fmt(w.lift[k]!)}`
-          : `bought_together:${catalog.id(s)} lift=${fmt(w.lift[k]!)}`,
-      );
+      return w.src.map((s, k) => {
+        const rates = `with=${pct(w.own[k]!)} with_similar=${pct(w.blend[k]!)} base=${pct(w.base[k]!)}`;
+        return w.cold[k] ? `cold_start:similar_to:${catalog.id(s)} bought_together ${rates}` : `bought_together:${catalog.id(s)} ${rates}`;
+      });
     case 'substitute':
       return [
         w.coViewLift === undefined ? `substitute_of:${catalog.id(w.of)}` : `also_viewed:${catalog.id(w.of)} lift=${fmt(w.coViewLift)}`,
@@ -45,6 +46,13 @@ function formatWhy(w: Why, catalog: Catalog): string[] {
           : `similar_to:${catalog.id(s)} sim=${w.sim[k]!.toFixed(2)}`,
       );
   }
+}
+
+/** All reasons of a candidate, like reasonsOf, without memoising them on it (for a one-off record of every candidate). */
+export function reasonsText(c: { reasons: string[]; why?: Why; whyText?: string[] }, catalog: Catalog): string[] {
+  if (!c.why) return c.reasons;
+  const text = c.whyText ?? formatWhy(c.why, catalog);
+  return c.reasons.length === 0 ? text : [...text, ...c.reasons];
 }
 
 /** All reasons of a candidate: the engine's, then the ones added later. */
@@ -78,6 +86,11 @@ function fmt(x: number): string {
   return x >= 10 ? x.toFixed(0) : x.toFixed(1);
 }
 
+/** A rate as a percentage with two significant digits: 14%, 1.2%, 0.035%. */
+function pct(x: number): string {
+  return `${Number((x * 100).toPrecision(2))}%`;
+}
+
 function topN(acc: Map<number, Candidate>, n: number): Candidate[] {
   const all: Candidate[] = [...acc.values()];
   all.sort((x, y) => y.score - x.score || x.idx - y.idx);
@@ -93,7 +106,9 @@ interface Scratch {
   score: Float64Array;
   contribs: Uint8Array;
   src: Int32Array;
-  lift: Float32Array;
+  own: Float32Array;
+  blend: Float32Array;
+  base: Float32Array;
   cold: Uint8Array;
   touched: Int32Array;
 }
@@ -118,7 +133,9 @@ function scratch(m: ServingModel, size: number): Scratch {
       score: new Float64Array(n),
       contribs: new Uint8Array(n),
       src: new Int32Array(n * MAX_REASONS),
-      lift: new Float32Array(n * MAX_REASONS),
+      own: new Float32Array(n * MAX_REASONS),
+      blend: new Float32Array(n * MAX_REASONS),
+      base: new Float32Array(n * MAX_REASONS),
       cold: new Uint8Array(n * MAX_REASONS),
       touched: new Int32Array(n),
     };
@@ -128,32 +145,40 @@ function scratch(m: ServingModel, size: number): Scratch {
 }
 
 /**
- * Cross-sell for a basket: sum over basket items of the shrunk log-lift of each complement.
- * Items of a basket item's category are substitutes, not complements, and are skipped; so
- * are basket items and `exclude`. Cold basket items borrow the complements of their
- * content-nearest warm items.
+ * Cross-sell for a basket: the sum over basket items of each complement's score (complements.ts), from the
+ * trained lists plus the pairs learnt online. Items of a basket item's category are substitutes, not
+ * complements, and are skipped; so are basket items and `exclude`. Cold basket items borrow the
+ * complements of their content-nearest warm items, weighted by similarity.
  */
 export function crossSell(v: EngineView, basket: readonly number[], exclude: ReadonlySet<number>, want: number): Candidate[] {
   const { catalog, model: m, cfg } = v;
   const sc = scratch(m, catalog.size);
   const basketCats = new Set<number>();
   for (const i of basket) basketCats.add(catalog.categoryOf[i]!);
-  const beta = cfg.shrinkage;
+  const k = complementParams(cfg);
   const N = m.basketTotal + m.online.baskets;
   const a = m.a;
   const cat = catalog.categoryOf;
   let touched = 0;
-  const add = (b: number, lift: number, sim: number, src: number, cold: number): void => {
+  const add = (b: number, c: number, ca: number, q: number | undefined, sim: number, src: number, cold: number): void => {
     if (basketCats.has(cat[b]!) || exclude.has(b) || basket.includes(b)) return;
+    const cb = baskets(m, b);
+    const base = cb / N;
+    const rate = q ?? base;
+    const score = complementScore(c, ca, cb, N, rate, k);
+    if (score === 0) return;
     if (sc.contribs[b] === 0) sc.touched[touched++] = b;
-    sc.score[b]! += Math.log(lift) * sim;
-    const k = sc.contribs[b]!;
-    if (k < MAX_REASONS) {
-      sc.src[b * MAX_REASONS + k] = src;
-      sc.lift[b * MAX_REASONS + k] = lift;
-      sc.cold[b * MAX_REASONS + k] = cold;
+    sc.score[b]! += score * sim;
+    const r = sc.contribs[b]!;
+    if (r < MAX_REASONS) {
+      const at = b * MAX_REASONS + r;
+      sc.src[at] = src;
+      sc.own[at] = ownRate(c, ca, base, k);
+      sc.blend[at] = blendRate(c, ca, rate, k);
+      sc.base[at] = base;
+      sc.cold[at] = cold;
     }
-    sc.contribs[b] = k + 1;
+    sc.contribs[b] = r + 1;
   };
   if (N > 0) {
     for (const item of basket) {
@@ -167,19 +192,14 @@ export function crossSell(v: EngineView, basket: readonly number[], exclude: Rea
           for (let q = a.crossOff[src]!; q < a.crossOff[src + 1]!; q++) {
             const b = a.crossNbr[q]!;
             const c = a.crossCo[q]! + (online === undefined ? 0 : (online.get(b) ?? 0));
-            const lift = (c + beta) / ((ca * baskets(m, b)) / N + beta);
-            if (lift > 1) add(b, lift, sim, src, cold);
+            add(b, c, ca, a.crossPrior[q]!, sim, src, cold);
           }
         }
         if (online !== undefined) {
-          // Pairs learnt online that the model does not list for `src`.
+          // Pairs learnt online that the model does not list for `src` (no neighbours' rate: q = p).
           const listed = new Set<number>();
           if (src < m.n) for (let q = a.crossOff[src]!; q < a.crossOff[src + 1]!; q++) listed.add(a.crossNbr[q]!);
-          for (const [b, extra] of online) {
-            if (listed.has(b)) continue;
-            const lift = (extra + beta) / ((ca * baskets(m, b)) / N + beta);
-            if (lift > 1) add(b, lift, sim, src, cold);
-          }
+          for (const [b, extra] of online) if (!listed.has(b)) add(b, extra, ca, undefined, sim, src, cold);
         }
       }
     }
@@ -195,11 +215,20 @@ export function crossSell(v: EngineView, basket: readonly number[], exclude: Rea
     const q0 = b * MAX_REASONS;
     const n = Math.min(sc.contribs[b]!, MAX_REASONS);
     // Arrays of exactly n entries: candidates live in the cache, and a pushed-to array keeps room for 17.
-    const why: Why = { kind: 'together', src: new Array<number>(n), lift: new Array<number>(n), cold: new Array<number>(n) };
-    for (let k = 0; k < n; k++) {
-      why.src[k] = sc.src[q0 + k]!;
-      why.lift[k] = sc.lift[q0 + k]!;
-      why.cold[k] = sc.cold[q0 + k]!;
+    const why: Why = {
+      kind: 'together',
+      src: new Array<number>(n),
+      own: new Array<number>(n),
+      blend: new Array<number>(n),
+      base: new Array<number>(n),
+      cold: new Array<number>(n),
+    };
+    for (let r = 0; r < n; r++) {
+      why.src[r] = sc.src[q0 + r]!;
+      why.own[r] = sc.own[q0 + r]!;
+      why.blend[r] = sc.blend[q0 + r]!;
+      why.base[r] = sc.base[q0 + r]!;
+      why.cold[r] = sc.cold[q0 + r]!;
     }
     out.push({ idx: b, score: sc.score[b]!, reasons: [], why });
   }

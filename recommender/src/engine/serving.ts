@@ -23,23 +23,23 @@ function remapItems(src: Float32Array, map: Int32Array, size: number): Float32Ar
 function remapCsr(
   off: Int32Array,
   nbr: Int32Array,
-  val: Float32Array,
+  vals: readonly Float32Array[],
   map: Int32Array,
   size: number,
-): { off: Int32Array; nbr: Int32Array; val: Float32Array } {
+): { off: Int32Array; nbr: Int32Array; vals: Float32Array[] } {
   const newOff = new Int32Array(size + 1);
   for (let i = 0; i < map.length; i++) newOff[map[i]! + 1] = off[i + 1]! - off[i]!;
   for (let i = 0; i < size; i++) newOff[i + 1]! += newOff[i]!;
   const newNbr = new Int32Array(nbr.length);
-  const newVal = new Float32Array(val.length);
+  const newVals = vals.map((v) => new Float32Array(v.length));
   for (let i = 0; i < map.length; i++) {
     let w = newOff[map[i]!]!;
-    for (let q = off[i]!; q < off[i + 1]!; q++) {
+    for (let q = off[i]!; q < off[i + 1]!; q++, w++) {
       newNbr[w] = map[nbr[q]!]!;
-      newVal[w++] = val[q]!;
+      for (let k = 0; k < vals.length; k++) newVals[k]![w] = vals[k]![q]!;
     }
   }
-  return { off: newOff, nbr: newNbr, val: newVal };
+  return { off: newOff, nbr: newNbr, vals: newVals };
 }
 
 /**
@@ -60,9 +60,9 @@ export function bindModel(version: string, data: ModelData, catalog: Catalog, hi
   let a = data.arrays;
   const size = catalog.size;
   if (!identity) {
-    const cross = remapCsr(a.crossOff, a.crossNbr, a.crossCo, map, size);
-    const subst = remapCsr(a.substOff, a.substNbr, a.substScore, map, size);
-    const knn = remapCsr(a.knnOff, a.knnNbr, a.knnSim, map, size);
+    const cross = remapCsr(a.crossOff, a.crossNbr, [a.crossCo, a.crossPrior], map, size);
+    const subst = remapCsr(a.substOff, a.substNbr, [a.substScore], map, size);
+    const knn = remapCsr(a.knnOff, a.knnNbr, [a.knnSim], map, size);
     a = {
       itemBaskets: remapItems(a.itemBaskets, map, size),
       itemPurchases: remapItems(a.itemPurchases, map, size),
@@ -70,13 +70,14 @@ export function bindModel(version: string, data: ModelData, catalog: Catalog, hi
       popularity: remapItems(a.popularity, map, size),
       crossOff: cross.off,
       crossNbr: cross.nbr,
-      crossCo: cross.val,
+      crossCo: cross.vals[0]!,
+      crossPrior: cross.vals[1]!,
       substOff: subst.off,
       substNbr: subst.nbr,
-      substScore: subst.val,
+      substScore: subst.vals[0]!,
       knnOff: knn.off,
       knnNbr: knn.nbr,
-      knnSim: knn.val,
+      knnSim: knn.vals[0]!,
       popular: a.popular.map((i) => map[i]!),
       histOff: a.histOff,
       histItem: a.histItem.map((i) => map[i]!),

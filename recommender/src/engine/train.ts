@@ -1,12 +1,15 @@
 /**
- * Training: events → baskets (orders, cart sessions, view sessions) → decayed co-occurrence
+ * Training: events → baskets (orders, abandoned carts, view sessions) → decayed co-occurrence
  * → top-K neighbour lists per item. Pure: no I/O. Pair expansion walks item → baskets → items
- * with a dense accumulator, so it costs Σ basket² and never stores a pair table.
+ * with a dense accumulator, so it costs Σ basket² and never stores a pair table. Complements take
+ * two passes: each item's own co-bought list first, then the lists blended with its substitutes'
+ * (see complements.ts for the maths).
  */
 import type { EngineConfig } from '../config.js';
 import type { CatalogItem } from '../schemas.js';
 import type { Catalog } from './catalog.js';
 import { EVENT_CART, EVENT_PURCHASE, EVENT_VIEW, type EventColumns } from './events.js';
+import { complementParams, complementScore, neighbourRate } from './complements.js';
 import type { ModelArrays, ModelData } from './model.js';
 import { TopK } from './topk.js';
 
@@ -14,7 +17,6 @@ export type Progress = (stage: string, done: number, total: number) => void;
 
 const DAY_MS = 86_400_000;
 const POPULAR_SIZE = 1000;
-const KNN_ITEMS_PER_USER = 50;
 
 class IntList {
   data: Int32Array;
@@ -94,12 +96,12 @@ class RowsBuilder {
   }
 }
 
-/** item → positions of its entries in `rows.items`, plus the row of each entry. */
 /**
- * Adds to `acc[b]` the weight of every row (order, session) that holds both `a` and `b`, recording
- * each newly touched `b` in `touched`; returns how many were touched (so the caller can reset them).
+ * Adds to `acc[b]` the weight of every row (order, session) that holds both `a` and `b` (with `product`, the
+ * product of a's and b's weights in it), recording each newly touched `b` in `touched`; returns how many were
+ * touched (so the caller can reset them).
  */
-function coOccurrences(a: number, rows: Rows, inv: Inverted, acc: Float64Array, touched: Int32Array): number {
+function coOccurrences(a: number, rows: Rows, inv: Inverted, acc: Float64Array, touched: Int32Array, product = false): number {
   let t = 0;
   for (let p = inv.off[a]!; p < inv.off[a + 1]!; p++) {
     const q0 = inv.pos[p]!;
@@ -109,10 +111,119 @@ function coOccurrences(a: number, rows: Rows, inv: Inverted, acc: Float64Array, 
       const b = rows.items[q]!;
       if (b === a) continue;
       if (acc[b] === 0) touched[t++] = b;
-      acc[b]! += w;
+      acc[b]! += product ? w * rows.weight[q]! : w;
     }
   }
   return t;
+}
+
+/**
+ * BM25-weighs shoppers' item weights in place (as PyPI implicit's BM25Recommender does): a shopper with
+ * many items says less about each (idf = ln n − ln(1 + items)), an item's weight saturates (k1) and is
+ * normalised by how much it is bought overall (b). Item-kNN similarity is then the dot product.
+ */
+function bm25Weigh(rows: Rows, n: number, k1: number, b: number): void {
+  const itemSum = new Float64Array(n);
+  for (let q = 0; q < rows.items.length; q++) itemSum[rows.items[q]!]! += rows.weight[q]!;
+  let items = 0;
+  let total = 0;
+  for (let i = 0; i < n; i++) {
+    if (itemSum[i]! > 0) {
+      items++;
+      total += itemSum[i]!;
+    }
+  }
+  const avg = items > 0 ? total / items : 1;
+  for (let r = 0; r < rows.count; r++) {
+    const idf = Math.max(0, Math.log(n) - Math.log1p(rows.off[r + 1]! - rows.off[r]!));
+    for (let q = rows.off[r]!; q < rows.off[r + 1]!; q++) {
+      const x = rows.weight[q]!;
+      const norm = 1 - b + (b * itemSum[rows.items[q]!]!) / avg;
+      rows.weight[q] = ((x * (k1 + 1)) / (k1 * norm + x)) * idf;
+    }
+  }
+}
+
+interface Csr {
+  off: Int32Array;
+  nbr: Int32Array;
+  co: Float32Array;
+}
+
+/**
+ * Pass 2: for each item a, the candidates of its own list and of its first `cfg.neighbours` substitutes'
+ * lists, scored by complementScore with q_ab from those substitutes; the top K are kept with c_ab and q_ab.
+ */
+function complementLists(
+  catalog: Catalog,
+  own: Csr,
+  subst: { off: Int32Array; nbr: Int32Array },
+  cb: Float64Array,
+  N: number,
+  cfg: EngineConfig,
+): Csr & { prior: Float32Array } {
+  const n = catalog.size;
+  const cat = catalog.categoryOf;
+  const k = complementParams(cfg);
+  const coOwn = new Float64Array(n);
+  const coNbr = new Float64Array(n);
+  const rate = new Float64Array(n);
+  const seen = new Uint8Array(n);
+  const touched = new Int32Array(n);
+  const heap = new TopK(cfg.topK);
+  const off = new Int32Array(n + 1);
+  const nbr = new IntList(n * Math.min(cfg.topK, 16));
+  const co = new FloatList(n * Math.min(cfg.topK, 16));
+  const prior = new FloatList(n * Math.min(cfg.topK, 16));
+  for (let a = 0; a < n; a++) {
+    let t = 0;
+    for (let q = own.off[a]!; q < own.off[a + 1]!; q++) {
+      const b = own.nbr[q]!;
+      coOwn[b] = own.co[q]!;
+      seen[b] = 1;
+      touched[t++] = b;
+    }
+    let basketsOfNeighbours = 0;
+    for (let q = subst.off[a]!, m = 0; q < subst.off[a + 1]! && m < cfg.neighbours; q++) {
+      const s = subst.nbr[q]!;
+      if (s === a) continue;
+      m++;
+      basketsOfNeighbours += cb[s]!;
+      for (let r = own.off[s]!; r < own.off[s + 1]!; r++) {
+        const b = own.nbr[r]!;
+        if (b === a || cat[b] === cat[a]) continue;
+        coNbr[b]! += own.co[r]!;
+        if (seen[b] === 0) {
+          seen[b] = 1;
+          touched[t++] = b;
+        }
+      }
+    }
+    heap.reset();
+    for (let j = 0; j < t; j++) {
+      const b = touched[j]!;
+      const p = cb[b]! / N;
+      const q = basketsOfNeighbours > 0 ? neighbourRate(coNbr[b]!, basketsOfNeighbours, p, k.beta2) : p;
+      const score = complementScore(coOwn[b]!, cb[a]!, cb[b]!, N, q, k);
+      if (score === 0) continue;
+      rate[b] = q;
+      heap.push(b, score, coOwn[b]!);
+    }
+    for (const j of heap.order()) {
+      const b = heap.idx[j]!;
+      nbr.push(b);
+      co.push(heap.extra[j]!);
+      prior.push(rate[b]!);
+    }
+    off[a + 1] = nbr.length;
+    for (let j = 0; j < t; j++) {
+      const b = touched[j]!;
+      coOwn[b] = 0;
+      coNbr[b] = 0;
+      seen[b] = 0;
+    }
+  }
+  return { off, nbr: nbr.toArray(), co: co.toArray(), prior: prior.toArray() };
 }
 
 interface Inverted {
@@ -185,7 +296,12 @@ export function train(catalog: Catalog, ev: EventColumns, cfg: EngineConfig, pro
   }
   if (ev.length === 0) tMin = tMax = 0;
   const lambda = Math.LN2 / (cfg.halfLifeDays * DAY_MS);
-  const decay = (t: number): number => Math.exp(-lambda * (tMax - t));
+  // Decay weights are divided by their mean over all events, so decayed counts stay in basket units
+  // (the priors β, β₂ and the significance test are in baskets, however old the history).
+  let decaySum = 0;
+  for (let i = 0; i < ev.length; i++) decaySum += Math.exp(-lambda * (tMax - ev.ts[i]!));
+  const meanDecay = ev.length > 0 ? decaySum / ev.length : 1;
+  const decay = (t: number): number => Math.exp(-lambda * (tMax - t)) / meanDecay;
   const gapMs = cfg.sessionGapMinutes * 60_000;
   const wOf = [cfg.eventWeights.view, cfg.eventWeights.add_to_cart, cfg.eventWeights.purchase];
 
@@ -222,9 +338,9 @@ export function train(catalog: Catalog, ev: EventColumns, cfg: EngineConfig, pro
     }
   }
 
-  // Sessions per shopper: cart sessions (buy signal), view sessions (substitute signal), histories.
+  // Sessions per shopper: abandoned carts (buy signal), view sessions (substitute signal), histories.
   const view = new RowsBuilder(n, cfg.maxBasketSize);
-  const userVec = new RowsBuilder(n, KNN_ITEMS_PER_USER);
+  const userVec = new RowsBuilder(n, cfg.knnHistory);
   const histOff = new IntList(U + 1);
   const histItem = new IntList();
   const histWeight = new FloatList();
@@ -232,8 +348,8 @@ export function train(catalog: Catalog, ev: EventColumns, cfg: EngineConfig, pro
   histOff.push(0);
   const sessItems = new Int32Array(Math.max(16, cfg.maxBasketSize * 8));
   const histW = new Map<number, { w: number; bought: boolean; last: number }>();
-  const userItemsRev = new Int32Array(KNN_ITEMS_PER_USER);
-  const userItemsW = new Float64Array(KNN_ITEMS_PER_USER);
+  const userItemsRev = new Int32Array(cfg.knnHistory);
+  const userItemsW = new Float64Array(cfg.knnHistory);
   let cartSessions = 0;
   let viewSessions = 0;
   const counts = { views: 0, carts: 0, purchases };
@@ -247,10 +363,14 @@ export function train(catalog: Catalog, ev: EventColumns, cfg: EngineConfig, pro
     for (const type of [EVENT_CART, EVENT_VIEW]) {
       let len = 0;
       let lastT = -Infinity;
+      let ordered = false;
       const flush = (): void => {
+        const abandoned = !ordered;
+        ordered = false;
         if (len === 0) return;
         if (type === EVENT_CART) {
-          if (cfg.cartSessionWeight > 0) {
+          // A cart that became an order is that order's basket already; an abandoned one is a basket of its own.
+          if (cfg.cartSessionWeight > 0 && abandoned) {
             buy.add(sessItems, 0, len, decay(lastT) * cfg.cartSessionWeight);
             cartSessions++;
           }
@@ -262,6 +382,7 @@ export function train(catalog: Catalog, ev: EventColumns, cfg: EngineConfig, pro
       };
       for (let j = a; j < b; j++) {
         const i = byUser.idx[j]!;
+        if (type === EVENT_CART && ev.type[i] === EVENT_PURCHASE && len > 0 && ev.ts[i]! - lastT <= gapMs) ordered = true;
         if (ev.type[i] !== type) continue;
         if (ev.ts[i]! - lastT > gapMs) flush();
         if (len < sessItems.length) sessItems[len++] = ev.item[i]!;
@@ -269,7 +390,7 @@ export function train(catalog: Catalog, ev: EventColumns, cfg: EngineConfig, pro
       }
       flush();
     }
-    // Shopper vector for item-kNN (most recent distinct items, weight = strongest event) and history.
+    // Shopper vector for item-kNN (most recent distinct items, weight = the sum of their event weights) and history.
     histW.clear();
     let vecLen = 0;
     for (let j = b - 1; j >= a; j--) {
@@ -279,10 +400,10 @@ export function train(catalog: Catalog, ev: EventColumns, cfg: EngineConfig, pro
       const w = wOf[type]!;
       let h = histW.get(item);
       if (!h) {
-        if (histW.size >= cfg.historySize && vecLen >= KNN_ITEMS_PER_USER) continue;
+        if (histW.size >= cfg.historySize && vecLen >= cfg.knnHistory) continue;
         h = { w: 0, bought: false, last: vecLen };
         histW.set(item, h);
-        if (vecLen < KNN_ITEMS_PER_USER) {
+        if (vecLen < cfg.knnHistory) {
           userItemsRev[vecLen] = item;
           userItemsW[vecLen] = 0;
           vecLen++;
@@ -290,7 +411,7 @@ export function train(catalog: Catalog, ev: EventColumns, cfg: EngineConfig, pro
       }
       h.w += w * decay(ev.ts[i]!);
       if (type === EVENT_PURCHASE) h.bought = true;
-      if (h.last < vecLen && userItemsRev[h.last] === item && w > userItemsW[h.last]!) userItemsW[h.last] = w;
+      if (h.last < vecLen && userItemsRev[h.last] === item) userItemsW[h.last]! += w;
     }
     userVec.add(userItemsRev, 0, vecLen, (q) => userItemsW[q]!);
     let kept = 0;
@@ -314,64 +435,49 @@ export function train(catalog: Catalog, ev: EventColumns, cfg: EngineConfig, pro
   const buyInv = invert(buyRows, n);
   const viewInv = invert(viewRows, n);
   const vecInv = invert(vecRows, n);
-  const norm = new Float64Array(n);
-  for (let q = 0; q < vecRows.items.length; q++) norm[vecRows.items[q]!]! += vecRows.weight[q]! ** 2;
-  for (let i = 0; i < n; i++) norm[i] = Math.sqrt(norm[i]!);
+  bm25Weigh(vecRows, n, cfg.bm25.k1, cfg.bm25.b);
 
   const accBuy = new Float64Array(n);
   const accView = new Float64Array(n);
   const accKnn = new Float64Array(n);
-  const cntKnn = new Float64Array(n);
   const touchedBuy = new Int32Array(n);
   const touchedView = new Int32Array(n);
   const touchedKnn = new Int32Array(n);
-  const crossOff = new Int32Array(n + 1);
+  const ownOff = new Int32Array(n + 1);
   const substOff = new Int32Array(n + 1);
   const knnOff = new Int32Array(n + 1);
-  const crossNbr = new IntList(n * Math.min(K, 16));
-  const crossCo = new FloatList(n * Math.min(K, 16));
+  const ownNbr = new IntList(n * Math.min(K, 16));
+  const ownCo = new FloatList(n * Math.min(K, 16));
   const substNbr = new IntList(n * Math.min(K, 16));
   const substScore = new FloatList(n * Math.min(K, 16));
   const knnNbr = new IntList(n * Math.min(K, 16));
   const knnSim = new FloatList(n * Math.min(K, 16));
   const heap = new TopK(K);
   const cat = catalog.categoryOf;
+  const cb = buyTot.perItem;
   const N = buyTot.total;
   const NV = viewTot.total;
 
+  // Pass 1: each item's own co-bought list (other categories, more often together than apart would
+  // predict), its substitutes (co-viewed more than co-bought) and its item-kNN neighbours.
   for (let a = 0; a < n; a++) {
-    // Co-bought (orders + cart sessions), then co-viewed.
     const tb = coOccurrences(a, buyRows, buyInv, accBuy, touchedBuy);
     const tv = coOccurrences(a, viewRows, viewInv, accView, touchedView);
-    // Shopper co-occurrence for item-kNN.
-    let tk = 0;
-    for (let p = vecInv.off[a]!; p < vecInv.off[a + 1]!; p++) {
-      const q0 = vecInv.pos[p]!;
-      const r = vecInv.rowOf[q0]!;
-      const wa = vecRows.weight[q0]!;
-      for (let q = vecRows.off[r]!; q < vecRows.off[r + 1]!; q++) {
-        const b = vecRows.items[q]!;
-        if (b === a) continue;
-        if (cntKnn[b] === 0) touchedKnn[tk++] = b;
-        accKnn[b]! += wa * vecRows.weight[q]!;
-        cntKnn[b]! += 1;
-      }
-    }
+    const tk = coOccurrences(a, vecRows, vecInv, accKnn, touchedKnn, true);
 
-    const ca = buyTot.perItem[a]!;
+    const ca = cb[a]!;
     heap.reset();
     for (let t = 0; t < tb; t++) {
       const b = touchedBuy[t]!;
       if (cat[b] === cat[a]) continue;
-      const c = accBuy[b]!;
-      const s = Math.log((c + beta) / ((ca * buyTot.perItem[b]!) / N + beta));
-      if (s > 0) heap.push(b, s, c);
+      const excess = accBuy[b]! - (ca * cb[b]!) / N;
+      if (excess > 0) heap.push(b, excess, accBuy[b]!);
     }
     for (const j of heap.order()) {
-      crossNbr.push(heap.idx[j]!);
-      crossCo.push(heap.extra[j]!);
+      ownNbr.push(heap.idx[j]!);
+      ownCo.push(heap.extra[j]!);
     }
-    crossOff[a + 1] = crossNbr.length;
+    ownOff[a + 1] = ownNbr.length;
 
     const va = viewTot.perItem[a]!;
     heap.reset();
@@ -379,7 +485,7 @@ export function train(catalog: Catalog, ev: EventColumns, cfg: EngineConfig, pro
       const b = touchedView[t]!;
       const s = Math.log((accView[b]! + beta) / ((va * viewTot.perItem[b]!) / NV + beta));
       if (s <= 0) continue;
-      const sb = Math.log((accBuy[b]! + beta) / ((ca * buyTot.perItem[b]!) / N + beta));
+      const sb = Math.log((accBuy[b]! + beta) / ((ca * cb[b]!) / N + beta));
       if (sb > s) continue; // bought together more than viewed together: a complement, not a substitute
       heap.push(b, s, 0);
     }
@@ -392,9 +498,7 @@ export function train(catalog: Catalog, ev: EventColumns, cfg: EngineConfig, pro
     heap.reset();
     for (let t = 0; t < tk; t++) {
       const b = touchedKnn[t]!;
-      const c = cntKnn[b]!;
-      const sim = (accKnn[b]! / (norm[a]! * norm[b]!)) * (c / (c + beta));
-      if (sim > 0) heap.push(b, sim, 0);
+      if (accKnn[b]! > 0) heap.push(b, accKnn[b]!, 0);
     }
     for (const j of heap.order()) {
       knnNbr.push(heap.idx[j]!);
@@ -404,13 +508,17 @@ export function train(catalog: Catalog, ev: EventColumns, cfg: EngineConfig, pro
 
     for (let t = 0; t < tb; t++) accBuy[touchedBuy[t]!] = 0;
     for (let t = 0; t < tv; t++) accView[touchedView[t]!] = 0;
-    for (let t = 0; t < tk; t++) {
-      accKnn[touchedKnn[t]!] = 0;
-      cntKnn[touchedKnn[t]!] = 0;
-    }
+    for (let t = 0; t < tk; t++) accKnn[touchedKnn[t]!] = 0;
     if ((a & 0x3fff) === 0) progress('neighbours', a, n);
   }
   progress('neighbours', n, n);
+
+  // Pass 2: complements, each item's own list blended with its first substitutes' (complements.ts).
+  progress('complements', 0, n);
+  const own = { off: ownOff, nbr: ownNbr.toArray(), co: ownCo.toArray() };
+  const subst = { off: substOff, nbr: substNbr.toArray() };
+  const cross = complementLists(catalog, own, subst, cb, N, cfg);
+  progress('complements', n, n);
 
   const itemPurchases = new Float32Array(n);
   const itemViews = new Float32Array(n);
@@ -434,11 +542,12 @@ export function train(catalog: Catalog, ev: EventColumns, cfg: EngineConfig, pro
     itemPurchases,
     itemViews,
     popularity,
-    crossOff,
-    crossNbr: crossNbr.toArray(),
-    crossCo: crossCo.toArray(),
+    crossOff: cross.off,
+    crossNbr: cross.nbr,
+    crossCo: cross.co,
+    crossPrior: cross.prior,
     substOff,
-    substNbr: substNbr.toArray(),
+    substNbr: subst.nbr,
     substScore: substScore.toArray(),
     knnOff,
     knnNbr: knnNbr.toArray(),

@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { ARRAY_TYPES, checkModel, type ModelArrays, type ModelData } from '../engine/model.js';
 import type { CatalogItem } from '../schemas.js';
 
-export const ARTIFACT_FORMAT = 'tandem-model/1';
+export const ARTIFACT_FORMAT = 'tandem-model/2';
 
 export interface Manifest {
   format: string;
@@ -111,7 +111,7 @@ export function deserialize(metaBuf: Buffer, bin: Buffer): ModelData {
 }
 
 /** What `versionId` makes: creation time (UTC, to the second), then the first 12 hex digits of the sha256. */
-const VERSION_ID = /^\d{8}T\d{6}Z-[0-9a-f]{12}$/;
+export const VERSION_ID = /^\d{8}T\d{6}Z-[0-9a-f]{12}$/;
 
 export function versionId(createdAt: Date, sha256: string): string {
   const ts = createdAt.toISOString().replace(/[-:]/g, '').replace(/\.\d+Z$/, 'Z');

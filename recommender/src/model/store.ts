@@ -24,6 +24,8 @@ export interface ModelStoreOptions {
   logger?: Logger;
   /** Serve this version only (`TANDEM_MODEL_VERSION`) instead of following the newest; `latest` or unset follows. */
   pinned?: string;
+  /** Fills `dir` before each look at it (an object-store mirror, `S3ModelSource`); when it fails, `dir` is read as it is. */
+  source?: { sync(): Promise<unknown> };
   /** Refuse automatic activations of versions worse than the active one; no gate without it. */
   gate?: GateConfig;
 }
@@ -103,6 +105,8 @@ export class ModelStore extends EventEmitter<ModelStoreEvents> {
 
   /** One step of following the model directory: the pinned version until it loads, else the newest. */
   async follow(): Promise<Manifest | null> {
+    // Serving never waits for the object store: on failure, what the directory already holds is served.
+    await this.opts.source?.sync().catch((err: unknown) => this.opts.logger?.error({ err }, 'failed to sync the model directory from its source; serving what it holds'));
     const pin = this.opts.pinned;
     if (pin === undefined || pin === 'latest') return this.activateLatest();
     if (this.pinSettled) return null;

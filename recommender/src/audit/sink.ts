@@ -1,0 +1,167 @@
+/**
+ * Audit sinks. `write` never waits and never throws: it queues the record, and a background flush chains
+ * and writes the queue in one batch. The queue is bounded; a record that finds it full is dropped and
+ * counted, and the next batch starts with a `gap` record saying how many were lost, so a loss is
+ * visible in the chain rather than a hole in it. A failed write drops its batch the same way (the file is
+ * cut back to where the batch began and the chain rolled back), and serving carries on.
+ */
+import type { Writable } from 'node:stream';
+import { Chain } from './chain.js';
+import { decisionText, type DecisionInputs } from './decision.js';
+import { outcomeHeaderJson, type Outcome } from './outcome.js';
+import { AUDIT_FORMAT, type AuditRecord } from './record.js';
+
+/**
+ * A record to write: any record, or a decision as its inputs with its outcome (written before it, once
+ * per file, and named by its digest).
+ */
+export type AuditEntry = { rec: AuditRecord; user: string | null } | { decision: DecisionInputs; outcome: Outcome; user: string | null };
+
+const MAX_OUTCOMES = 100_000;
+
+export interface SinkEvents {
+  /** Records written (gap and file-opening records not counted). */
+  written?: (n: number) => void;
+  /** Records dropped: the queue was full, or their write failed. */
+  dropped?: (n: number) => void;
+  /** A write failed (the sink keeps going). */
+  error?: (err: Error) => void;
+}
+
+export interface BufferOptions {
+  /** Records queued at most; more are dropped. Default 10,000. */
+  maxPending?: number;
+  /** How long a record may wait for its batch, ms. Default 50. */
+  flushMs?: number;
+  events?: SinkEvents;
+  clock?: () => number;
+}
+
+export interface AuditSink {
+  readonly name: string;
+  write(entry: AuditEntry): void;
+  /** Resolves once everything queued so far is written (or dropped). */
+  flush(): Promise<void>;
+  close(): Promise<void>;
+}
+
+export abstract class BufferedSink implements AuditSink {
+  abstract readonly name: string;
+  protected chain = new Chain();
+  /** Outcomes written in the current file (a file sink clears it when it opens a new file). */
+  protected outcomes = new Set<string>();
+  protected readonly clock: () => number;
+  private pending: AuditEntry[] = [];
+  private droppedSinceGap = 0;
+  private readonly maxPending: number;
+  private readonly flushMs: number;
+  private timer: NodeJS.Timeout | undefined;
+  private running: Promise<void> | undefined;
+  protected closed = false;
+
+  constructor(protected readonly opts: BufferOptions) {
+    this.maxPending = opts.maxPending ?? 10_000;
+    this.flushMs = opts.flushMs ?? 50;
+    this.clock = opts.clock ?? Date.now;
+  }
+
+  write(entry: AuditEntry): void {
+    if (this.closed || this.pending.length >= this.maxPending) {
+      this.drop(1);
+      return;
+    }
+    this.pending.push(entry);
+    this.timer ??= setTimeout(() => {
+      this.timer = undefined;
+      void this.flush();
+    }, this.flushMs);
+  }
+
+  flush(): Promise<void> {
+    if (this.timer) {
+      clearTimeout(this.timer);
+      this.timer = undefined;
+    }
+    // One batch at a time; a flush asked for while one runs waits for it, then writes what queued meanwhile.
+    const run = (this.running ?? Promise.resolve()).then(() => this.writeBatch());
+    this.running = run;
+    void run.finally(() => {
+      if (this.running === run) this.running = undefined;
+    });
+    return run;
+  }
+
+  async close(): Promise<void> {
+    await this.flush();
+    this.closed = true;
+    await this.release();
+  }
+
+  /** Runs before a batch is chained (a file sink rotates here, writing its opening line into the chain). */
+  protected async beforeBatch(): Promise<void> {}
+  /** Writes text at the end of the sink; on failure the sink must leave no partial batch behind. */
+  protected abstract append(text: string): Promise<void>;
+  protected async release(): Promise<void> {}
+
+  private drop(n: number): void {
+    this.droppedSinceGap += n;
+    this.opts.events?.dropped?.(n);
+  }
+
+  private async writeBatch(): Promise<void> {
+    if (this.pending.length === 0 && this.droppedSinceGap === 0) return;
+    const batch = this.pending;
+    this.pending = [];
+    const dropped = this.droppedSinceGap;
+    let restore = { seq: this.chain.seq, prev: this.chain.prev };
+    const added: string[] = [];
+    try {
+      await this.beforeBatch();
+      restore = { seq: this.chain.seq, prev: this.chain.prev };
+      let text = '';
+      if (dropped > 0) {
+        const gap: AuditRecord = { type: 'gap', v: AUDIT_FORMAT, time: new Date(this.clock()).toISOString(), dropped, reason: 'queue full or write failed' };
+        text += this.chain.line(gap, null);
+      }
+      for (const e of batch) {
+        if (!('decision' in e)) {
+          text += this.chain.line(e.rec, e.user);
+          continue;
+        }
+        const digest = e.outcome.digest;
+        if (!this.outcomes.has(digest)) {
+          text += this.chain.lineOf(e.outcome.recordJson(), null, outcomeHeaderJson(digest));
+          this.outcomes.add(digest);
+          added.push(digest);
+        }
+        e.outcome.release();
+        text += this.chain.lineOf(decisionText(e.decision, digest), e.user);
+      }
+      await this.append(text);
+      this.droppedSinceGap -= dropped;
+      this.opts.events?.written?.(batch.length);
+      if (this.outcomes.size > MAX_OUTCOMES) this.outcomes.clear(); // they are written again: a long stream stays bounded
+    } catch (err) {
+      this.chain = new Chain(restore); // the lines of this batch were never written
+      for (const d of added) this.outcomes.delete(d);
+      this.drop(batch.length);
+      this.opts.events?.error?.(err as Error);
+    }
+  }
+}
+
+/** JSON Lines on a stream (stdout, for SIEM shipping). A stream that stays blocked fills the queue, then drops. */
+export class StreamSink extends BufferedSink {
+  readonly name = 'stdout';
+
+  constructor(
+    private readonly stream: Writable,
+    opts: BufferOptions = {},
+  ) {
+    super(opts);
+  }
+
+  protected append(text: string): Promise<void> {
+    return new Promise((resolve, reject) => this.stream.write(text, (err) => (err ? reject(err) : resolve())));
+  }
+}
