@@ -14,6 +14,7 @@ import { candidateKey } from './cache/key.js';
 import { TieredCache } from './cache/tiered.js';
 import type { SharedTier } from './cache/types.js';
 import type { EngineConfig, TandemConfig } from './config.js';
+import type { MaybePromise } from './maybe-promise.js';
 import type { Catalog } from './engine/catalog.js';
 import { OnlineState } from './engine/online.js';
 import { boughtBy, crossSell, personal, reasonsOf, reasonsText, upSell, type EngineView, type Scored } from './engine/score.js';
@@ -137,11 +138,16 @@ interface Ranked {
   served: Served;
 }
 
-type MaybePromise<T> = T | Promise<T>;
-
-/** `f(x)`, after `x` resolves if it is a promise: synchronous code stays synchronous. */
-function then<T, U>(x: MaybePromise<T>, f: (value: T) => MaybePromise<U>): MaybePromise<U> {
-  return x instanceof Promise ? x.then(f) : f(x);
+/** Where the search for the candidate depth an answer needs stands (see `rank`). */
+interface DepthSearch {
+  /** The shallow list (over-fetched at `base`), which remembers the depth found. */
+  readonly root: CandidateList;
+  readonly base: number;
+  /** The depth remembered on the root, while stock is unchanged. */
+  readonly hint: number | undefined;
+  want: number;
+  best: Ranked | undefined;
+  readonly promotionsKey: string;
 }
 
 /** No model is active yet (the service is not ready). */
@@ -207,9 +213,10 @@ export class RecommenderService {
   /**
    * Candidates (through the cache), then the business rules, then the answer. Candidates are
    * over-fetched (2×limit + 10) so the rules have room to filter; if they filter so much that the
-   * list runs short, it retries with a deeper candidate list.
+   * list runs short, it retries with a deeper candidate list. Synchronous while the lists come from
+   * memory, a promise once Redis is asked (see maybe-promise.ts); throws NotReadyError without a model.
    */
-  async recommend(req: RecommendRequest, opts: { record?: boolean } = {}): Promise<Decision> {
+  recommend(req: RecommendRequest, opts: { record?: boolean } = {}): MaybePromise<Decision> {
     if (!this.deps.store.active) throw new NotReadyError('no model is loaded yet');
     const now = this.now();
     const subject = req.user === undefined ? undefined : this.privacy.subject(req.user);
@@ -219,7 +226,21 @@ export class RecommenderService {
     const basket = this.basket(req, engine.model, subject);
     const ctx: RuleContext = { catalog: this.deps.catalog, rules: this.deps.config.rules, intent: req.intent, now, limit: req.limit };
     const ranked = this.rank(req.intent, engine, basket, ctx);
-    const { list, served, want } = ranked instanceof Promise ? await ranked : ranked;
+    if (ranked instanceof Promise) return ranked.then((r) => this.decide(req, opts, now, subject, arm, engine, basket, r));
+    return this.decide(req, opts, now, subject, arm, engine, basket, ranked);
+  }
+
+  /** The answer from the ranked list, counted in its experiment and recorded (unless `record: false`). */
+  private decide(
+    req: RecommendRequest,
+    opts: { record?: boolean },
+    now: number,
+    subject: Subject | undefined,
+    arm: Arm,
+    engine: Engine,
+    basket: Basket,
+    { list, served, want }: Ranked,
+  ): Decision {
     const tag = arm.counted ? { fingerprint: fingerprintOf(arm.experiment!), variant: arm.index! } : undefined;
     const answer = this.answer(newRecommendationId(now, tag), req.intent, engine, basket, list, served, arm.name);
     if (opts.record === false) return answer;
@@ -331,30 +352,47 @@ export class RecommenderService {
   /**
    * Over-fetch; go deeper (×4) while the rules leave the answer short and a deeper list helps. The
    * depth found is remembered on the shallow (cached) list and reused while stock is unchanged.
-   * Synchronous while the lists come from memory (no promise on the hot path); async once Redis is asked.
+   * Synchronous while the lists come from memory (nothing is allocated for the steps then); it turns
+   * async only when a list must come from Redis.
    */
   private rank(intent: Intent, engine: Engine, basket: Basket, ctx: RuleContext): MaybePromise<Ranked> {
-    const { catalog } = this.deps;
-    const promotionsKey = activePromotionsKey(ctx);
     const base = Math.min(ctx.limit * 2 + 10, MAX_CANDIDATES);
-    return then(this.candidates(intent, engine, basket, base), (root) => {
-      const hint = root.deeper !== undefined && root.deeperAtStock === catalog.stockGeneration ? root.deeper : undefined;
-      const atDepth = (want: number, best?: Ranked): MaybePromise<Ranked> =>
-        then(want === base ? root : this.candidates(intent, engine, basket, want), (list) => {
-          const served = this.serve(list, ctx, promotionsKey);
-          if (best && served.items.length <= best.served.items.length) return best; // deeper did not help
-          const here = { want, list, served };
-          if (hint !== undefined || served.items.length >= ctx.limit || list.scored.candidates.length < want || want >= MAX_CANDIDATES) return here;
-          return atDepth(Math.min(want * 4, MAX_CANDIDATES), here);
-        });
-      return then(atDepth(hint ?? base), (best) => {
-        if (hint === undefined && (best.want !== base || best.served.items.length < ctx.limit)) {
-          root.deeper = best.want;
-          root.deeperAtStock = catalog.stockGeneration;
-        }
-        return best;
-      });
-    });
+    const first = this.candidates(intent, engine, basket, base);
+    if (first instanceof Promise) return first.then((root) => this.deepen(this.depthSearch(root, base, ctx), intent, engine, basket, ctx));
+    return this.deepen(this.depthSearch(first, base, ctx), intent, engine, basket, ctx);
+  }
+
+  private depthSearch(root: CandidateList, base: number, ctx: RuleContext): DepthSearch {
+    const stock = this.deps.catalog.stockGeneration;
+    const hint = root.deeper !== undefined && root.deeperAtStock === stock ? root.deeper : undefined;
+    return { root, base, hint, want: hint ?? base, best: undefined, promotionsKey: activePromotionsKey(ctx) };
+  }
+
+  private deepen(s: DepthSearch, intent: Intent, engine: Engine, basket: Basket, ctx: RuleContext): MaybePromise<Ranked> {
+    for (;;) {
+      const next = s.want === s.base ? s.root : this.candidates(intent, engine, basket, s.want);
+      if (next instanceof Promise) return next.then((list) => (this.tryDepth(s, list, ctx) ? this.found(s, ctx) : this.deepen(s, intent, engine, basket, ctx)));
+      if (this.tryDepth(s, next, ctx)) return this.found(s, ctx);
+    }
+  }
+
+  /** Serves `list` at the current depth; true when the search is over (else `s.want` is the next depth). */
+  private tryDepth(s: DepthSearch, list: CandidateList, ctx: RuleContext): boolean {
+    const served = this.serve(list, ctx, s.promotionsKey);
+    if (s.best && served.items.length <= s.best.served.items.length) return true; // deeper did not help
+    s.best = { want: s.want, list, served };
+    if (s.hint !== undefined || served.items.length >= ctx.limit || list.scored.candidates.length < s.want || s.want >= MAX_CANDIDATES) return true;
+    s.want = Math.min(s.want * 4, MAX_CANDIDATES);
+    return false;
+  }
+
+  private found(s: DepthSearch, ctx: RuleContext): Ranked {
+    const best = s.best!;
+    if (s.hint === undefined && (best.want !== s.base || best.served.items.length < ctx.limit)) {
+      s.root.deeper = best.want;
+      s.root.deeperAtStock = this.deps.catalog.stockGeneration;
+    }
+    return best;
   }
 
   private answer(id: string, intent: Intent, engine: Engine, basket: Basket, list: CandidateList, served: Served, variant: string): Decision {

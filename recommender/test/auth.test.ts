@@ -4,13 +4,13 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createApp } from '../src/api/app.js';
 import { Authenticator } from '../src/auth/authenticator.js';
-import { findKey, parseKeysFile, plainKey, sha256, type ApiKey } from '../src/auth/keys.js';
+import { constantTimeEqual, findKey, parseKeysFile, plainKey, sha256, type ApiKey } from '../src/auth/keys.js';
 import { SecretFile, SecretFileError } from '../src/auth/secret-file.js';
 import { parseConfig } from '../src/config.js';
 import { startServer, type Running } from '../src/server.js';
 import { buildShop, CAMERA_SHOP, capturingLogger, eventually, ordersToEvents, repeat } from './fixtures.js';
 
-const hex = (key: string): string => sha256(key).toString('hex');
+const hex = sha256;
 const OLD = 'old-storefront-key-1';
 const NEW = 'new-storefront-key-2';
 const entry = (name: string, key: string, scopes = ['recommend:read']) => ({ name, sha256: hex(key), scopes });
@@ -25,6 +25,14 @@ describe('the keys file', () => {
     expect(findKey(keys, OLD)?.name).toBe('storefront');
     expect(findKey(keys, NEW)?.name).toBe('ops');
     expect(findKey(keys, 'neither-of-them')).toBeUndefined();
+  });
+
+  it.each([
+    ['equal digests', sha256(OLD), sha256(OLD), true],
+    ['digests differing in the last character', sha256(OLD), sha256(OLD).slice(0, 63) + (sha256(OLD).endsWith('0') ? '1' : '0'), false],
+    ['strings of other lengths', sha256(OLD), sha256(OLD).slice(1), false],
+  ])('When the comparison sees %s, Then it answers %s', (_what, a, b, equal) => {
+    expect(constantTimeEqual(a, b)).toBe(equal);
   });
 
   it('When it holds one plain key (a Secret made for TANDEM_API_KEY), Then that key has every scope', () => {
@@ -115,6 +123,19 @@ describe('rotating keys in a running service', () => {
 });
 
 describe('the authenticator', () => {
+  it('When a connection presents again the key it proved, Then it is that key; a new header or a reloaded key set is checked afresh', () => {
+    let keys = [plainKey(OLD, 'a')];
+    const auth = new Authenticator(() => keys, parseConfig({}).auth);
+    const connection = {};
+    expect(auth.check(`Bearer ${OLD}`, 'admin', connection)).toMatchObject({ ok: true, key: { name: 'a' } });
+    expect(auth.check(`Bearer ${OLD}`, 'admin', connection)).toMatchObject({ ok: true, key: { name: 'a' } });
+    expect(auth.check(`Bearer ${NEW}`, 'admin', connection)).toMatchObject({ ok: false, reason: 'unknown' });
+    expect(auth.check(undefined, 'admin', connection)).toMatchObject({ ok: false, reason: 'missing' });
+    keys = [plainKey(NEW, 'b')]; // rotated: the old key is gone
+    expect(auth.check(`Bearer ${OLD}`, 'admin', connection)).toMatchObject({ ok: false, reason: 'unknown' });
+    expect(auth.check(`Bearer ${NEW}`, 'admin', connection)).toMatchObject({ ok: true, key: { name: 'b' } });
+  });
+
   it('When the rate limit is configured for every key, Then a key without its own limit gets the default, refilled over time', () => {
     let now = 0;
     const auth = new Authenticator(() => [plainKey('some-long-key')], parseConfig({ auth: { ratePerSecond: 2, burst: 2 } }).auth, () => now);

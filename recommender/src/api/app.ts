@@ -116,7 +116,7 @@ export function createApp(deps: AppDeps): App {
   const json = express.json({ limit: '10mb', strict: false });
   const authenticate = (route: RouteDef, req: Request): void => {
     if (!route.scope) return;
-    const d = deps.auth.check(req.headers.authorization, route.scope);
+    const d = deps.auth.check(req.headers.authorization, route.scope, req.socket);
     if (!d.ok) throw authError(d);
     (req as Authed)[CALLER] = d.key.name;
   };

@@ -27,8 +27,8 @@ export interface Metrics {
 }
 
 /**
- * A counter whose increments are plain additions to a map, flushed into its prom-client Counter on each
- * scrape. `add(n, a, b)` takes the label values in `labelNames` order.
+ * A counter whose increments are plain additions, flushed into its prom-client Counter on each scrape.
+ * `entry(a, b)` takes the label values in `labelNames` order.
  */
 export class Tally<L extends string> {
   private readonly pending = new Map<string, { values: string[]; n: number }>();
@@ -52,12 +52,12 @@ export class Tally<L extends string> {
     });
   }
 
-  add(n: number, ...values: string[]): void {
-    if (n === 0) return;
+  /** The running count for these label values: keep it, and adding to it costs one addition. */
+  entry(...values: string[]): { n: number } {
     const key = values.length === 1 ? values[0]! : values.join('\u0000');
-    const p = this.pending.get(key);
-    if (p) p.n += n;
-    else this.pending.set(key, { values, n });
+    let p = this.pending.get(key);
+    if (!p) this.pending.set(key, (p = { values, n: 0 }));
+    return p;
   }
 }
 

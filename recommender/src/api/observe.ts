@@ -11,7 +11,7 @@ import type { RecommendedItem } from '../schemas.js';
 import type { Decision } from '../service.js';
 import type { Filtered } from '../rules/index.js';
 import { Metrics as Names } from '../../../cdk8s/constants.js';
-import type { Metrics } from './metrics.js';
+import type { Metrics, Tally } from './metrics.js';
 
 /** The source of an item shown: the kind of its first reason. */
 export function sourceOf(item: RecommendedItem): string {
@@ -38,36 +38,48 @@ export function reasonOf(f: Filtered): string {
   return rule === 'out_of_stock' ? 'stock' : rule === 'blocked_item' || rule === 'blocked_category' ? 'blocked' : rule;
 }
 
-function countBy<T>(xs: readonly T[], by: (x: T) => string): [string, number][] {
-  const m = new Map<string, number>();
+/** Entries of `tally` for `intent` and each label of `xs`, with how many items carry it. */
+function breakdown<T>(tally: Tally<'intent' | 'source'> | Tally<'intent' | 'reason'>, intent: string, xs: readonly T[], label: (x: T) => string): [{ n: number }, number][] {
+  const counts = new Map<string, number>();
   for (const x of xs) {
-    const k = by(x);
-    m.set(k, (m.get(k) ?? 0) + 1);
+    const k = label(x);
+    counts.set(k, (counts.get(k) ?? 0) + 1);
   }
-  return [...m];
+  return [...counts].map(([k, n]) => [tally.entry(intent, k), n]);
 }
 
 /**
  * Counts one answer. The items and filtered arrays are shared by every answer from the same cached list
- * and stock (see service.ts), so their breakdowns are computed once per array.
+ * and stock (see service.ts), and a list belongs to one intent, so their breakdowns are computed once
+ * per array; an answer then costs a few additions.
  */
 export function answerCounter(metrics: Metrics): (d: Decision) => void {
-  const sources = new WeakMap<readonly RecommendedItem[], [string, number][]>();
-  const reasons = new WeakMap<readonly Filtered[], [string, number][]>();
-  const itemsOf = new Map<string, { observe: (n: number) => void }>();
+  const bySource = new WeakMap<readonly RecommendedItem[], [{ n: number }, number][]>();
+  const byReason = new WeakMap<readonly Filtered[], [{ n: number }, number][]>();
+  const perIntent = new Map<string, { candidates: { n: number }; limit: { n: number }; items: { observe: (n: number) => void }; variants: Map<string, { n: number }> }>();
   return (d) => {
-    metrics.recommendations.add(1, d.intent, d.variant);
-    metrics.candidates.add(d.candidates, d.intent);
-    let bySource = sources.get(d.items);
-    if (!bySource) sources.set(d.items, (bySource = countBy(d.items, sourceOf)));
-    for (const [source, n] of bySource) metrics.recommendedItems.add(n, d.intent, source);
-    let byReason = reasons.get(d.filtered);
-    if (!byReason) reasons.set(d.filtered, (byReason = countBy(d.filtered, reasonOf)));
-    for (const [reason, n] of byReason) metrics.filteredItems.add(n, d.intent, reason);
-    metrics.filteredItems.add(d.candidates - d.items.length - d.filtered.length, d.intent, 'limit');
-    let items = itemsOf.get(d.intent);
-    if (!items) itemsOf.set(d.intent, (items = metrics.items.labels({ intent: d.intent })));
-    items.observe(d.items.length);
+    let i = perIntent.get(d.intent);
+    if (!i) {
+      i = {
+        candidates: metrics.candidates.entry(d.intent),
+        limit: metrics.filteredItems.entry(d.intent, 'limit'),
+        items: metrics.items.labels({ intent: d.intent }),
+        variants: new Map(),
+      };
+      perIntent.set(d.intent, i);
+    }
+    let answers = i.variants.get(d.variant);
+    if (!answers) i.variants.set(d.variant, (answers = metrics.recommendations.entry(d.intent, d.variant)));
+    answers.n++;
+    i.candidates.n += d.candidates;
+    i.limit.n += Math.max(0, d.candidates - d.items.length - d.filtered.length);
+    let sources = bySource.get(d.items);
+    if (!sources) bySource.set(d.items, (sources = breakdown(metrics.recommendedItems, d.intent, d.items, sourceOf)));
+    for (const [entry, n] of sources) entry.n += n;
+    let reasons = byReason.get(d.filtered);
+    if (!reasons) byReason.set(d.filtered, (reasons = breakdown(metrics.filteredItems, d.intent, d.filtered, reasonOf)));
+    for (const [entry, n] of reasons) entry.n += n;
+    i.items.observe(d.items.length);
   };
 }
 

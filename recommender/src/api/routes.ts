@@ -11,6 +11,7 @@ import { ArtifactError, VersionNotFoundError } from '../model/artifact.js';
 import type { Metrics } from './metrics.js';
 import { HttpError } from './errors.js';
 import { JsonText, recommendationJson } from './recommendation-json.js';
+import { andThen, type MaybePromise } from '../maybe-promise.js';
 import { NotReadyError, type Decision, type RecommenderService } from '../service.js';
 import { trustRoutes } from './trust-routes.js';
 import {
@@ -82,17 +83,14 @@ const recommendationResponses = {
   503: NOT_READY,
 };
 
-function notReadyError(err: unknown): unknown {
-  return err instanceof NotReadyError ? new HttpError(503, err.message, undefined, { 'Retry-After': '5' }) : err;
-}
-
-/** Runs a use case; "no model yet" becomes a 503 with Retry-After. */
+/** Runs a use case; "no model yet" becomes a 503 with Retry-After (whether thrown now or later). */
 function notReady<T>(fn: () => T): T {
+  const toHttp = (err: unknown): unknown => (err instanceof NotReadyError ? new HttpError(503, err.message, undefined, { 'Retry-After': '5' }) : err);
   try {
     const out = fn();
-    return (out instanceof Promise ? out.catch((err: unknown) => Promise.reject(notReadyError(err))) : out) as T;
+    return (out instanceof Promise ? out.catch((err: unknown) => Promise.reject(toHttp(err))) : out) as T;
   } catch (err) {
-    throw notReadyError(err);
+    throw toHttp(err);
   }
 }
 
@@ -103,19 +101,23 @@ export function buildRoutes(deps: RouteDeps): RouteDef[] {
     metrics.ingested.inc({ kind, outcome: 'rejected' }, result.rejected);
     return result;
   };
-  const recommend = async (intent: Intent, items: string[], q: Record<string, unknown>): Promise<JsonText> => {
-    const decision = await notReady(() =>
-      service.recommend({
-        intent,
-        items,
-        user: q.user as string | undefined,
-        session: q.session as string | undefined,
-        limit: (q.limit as number | undefined) ?? 10,
-      }),
-    );
+  const json = (decision: Decision): JsonText => {
     countAnswer(decision);
     return new JsonText(recommendationJson(decision));
   };
+  const recommend = (intent: Intent, items: string[], q: Record<string, unknown>): MaybePromise<JsonText> =>
+    andThen(
+      notReady(() =>
+        service.recommend({
+          intent,
+          items,
+          user: q.user as string | undefined,
+          session: q.session as string | undefined,
+          limit: (q.limit as number | undefined) ?? 10,
+        }),
+      ),
+      json,
+    );
   return [
     {
       method: 'get',
