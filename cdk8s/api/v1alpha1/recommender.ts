@@ -154,7 +154,7 @@ export const RecommenderSpecSchema = Type.Object(
     model: Type.Object(
       {
         version: Type.String({
-          pattern: '^(latest|v[0-9]{8}T[0-9]{6}Z?(-[a-z0-9]+)?|[a-z0-9][a-z0-9._-]{0,62})$',
+          pattern: '^(latest|v?[0-9]{8}T[0-9]{6}Z?(-[a-z0-9]+)?|[a-z0-9][a-z0-9._-]{0,62})$',
           default: 'latest',
           description: 'version: the model version to serve, or `latest` for the newest trained one. Default `latest`.',
         }),

@@ -25,6 +25,11 @@ describe('validateRecommender (offline, as the API server would)', () => {
     expect(spec.paused).toBe(false);
   });
 
+  it.each(['latest', '20261202T005217Z-a8c6169a0263', 'v20261125T030000Z', 'champion'])('When spec.model.version is %s (a version id the trainer writes, or a name), Then it is accepted', (version) => {
+    const result = validateRecommender(doc({ model: { version } }));
+    expect(result.ok, result.ok ? '' : result.errors.join('\n')).toBe(true);
+  });
+
   it.each(INVALID_SPECS)('$name, Then it is rejected naming $field', ({ spec, field, says, objectName }) => {
     const result = validateRecommender(doc(spec, objectName));
     expect(result.ok).toBe(false);
