@@ -138,10 +138,12 @@ export const CacheConfig = Type.Object(
      */
     admitOnRepeat: Type.Boolean({ default: true }),
     /**
-     * maxStaleMs: how long an entry may outlive online updates (events) before it is recomputed.
-     * Default 0: any online update invalidates. A new model or a catalogue change always does.
+     * maxStaleMs: how long an entry may outlive online updates (events) before it is recomputed. Default
+     * 5000: a shop's event stream never stops, and since any event moves the online counts, a cache that
+     * every event emptied would hardly ever hit; an event shows in the lists within 5 s. 0: every event
+     * invalidates. A new model or a catalogue change always does.
      */
-    maxStaleMs: Type.Integer({ minimum: 0, default: 0 }),
+    maxStaleMs: Type.Integer({ minimum: 0, default: 5000 }),
     /** ttlSeconds: how long a candidate list lives in either tier (`TANDEM_CACHE_TTL_SECONDS` overrides it). Default 300. */
     ttlSeconds: Type.Integer({ minimum: 1, maximum: 86_400, default: 300 }),
     /** redis: the shared tier behind the in-process one, used when `REDIS_URL` is set. */

@@ -36,8 +36,18 @@ describe('the in-process candidate cache', () => {
     expect(shop.service.cache.stats.memory.hits).toBe(hits + 1);
   });
 
-  it('When an online purchase or a catalogue change arrives, Then the cached list is recomputed', async () => {
+  it('By default, When an online purchase arrives, Then the cached list keeps serving (an event shows within maxStaleMs, not on the next request)', async () => {
     const shop = await buildShop(CAMERA_SHOP, ordersToEvents(orders), { cache: { admitOnRepeat: false } });
+    expect(shop.config.cache.maxStaleMs).toBe(5000);
+    const q = { intent: 'cross-sell' as const, items: ['cam-1'], limit: 5 };
+    await shop.service.recommend(q);
+    shop.service.ingestEvents([{ type: 'purchase', userId: 'x', itemId: 'lens-1', orderId: 'z', timestamp: at(900) }]);
+    await shop.service.recommend(q);
+    expect(shop.service.cache.stats.memory.hits).toBe(1);
+  });
+
+  it('When maxStaleMs is 0 and an online purchase or a catalogue change arrives, Then the cached list is recomputed at once', async () => {
+    const shop = await buildShop(CAMERA_SHOP, ordersToEvents(orders), { cache: { admitOnRepeat: false, maxStaleMs: 0 } });
     const q = { intent: 'cross-sell' as const, items: ['cam-1'], limit: 5 };
     await shop.service.recommend(q);
     shop.service.ingestEvents([{ type: 'purchase', userId: 'x', itemId: 'lens-1', orderId: 'z', timestamp: at(900) }]);

@@ -20,7 +20,8 @@ import { startRedisServer, type RedisServer } from '../../hack/redis-server.js';
 const orders = [...repeat(6, ['cam-1', 'card-1']), ...repeat(4, ['cam-1', 'tri-1']), ...repeat(3, ['cam-2', 'bag-1']), ...repeat(4, ['mug-1', 'beans-1'])];
 const events = ordersToEvents(orders);
 /** Every request is stored at once (no doorkeeper), so one request is enough to share a list. */
-const config = { cache: { admitOnRepeat: false, ttlSeconds: 60 } };
+// maxStaleMs 0: what a pod was just told shows on its next request (the default lets lists lag by 5 s).
+const config = { cache: { admitOnRepeat: false, ttlSeconds: 60, maxStaleMs: 0 } };
 /**
  * Redis call timeouts: generous where a test counts hits and misses (a busy test machine must not turn a
  * slow answer into an error), short where Redis is made to hang.
