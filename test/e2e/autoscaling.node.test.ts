@@ -56,7 +56,8 @@ afterAll(async () => {
 });
 
 describe.sequential('autoscaling on a real node', () => {
-  it('When CPU load hits the scoring pods, Then the HPA scales them out; when it stops, Then back in', async () => {
+  // Metrics arrive every 15 s and the HPA acts every 5 s; on a busy 2-core machine that can take minutes.
+  it('When CPU load hits the scoring pods, Then the HPA scales them out; when it stops, Then back in', { timeout: 900_000 }, async () => {
     expect((await replicas()).current).toBe(1);
     const url = `http://${NAME}.${ns}.svc.cluster.local:${API_PORT}/v1/recommendations/cross-sell?items=sku-0001,sku-0002,sku-0003&limit=10`;
     const probe = await probePod(storefront);
@@ -65,21 +66,25 @@ describe.sequential('autoscaling on a real node', () => {
       const res = await k(['-n', storefront, 'exec', probe, '--', 'node', '-e', httpProbeScript(url, API_KEY)]).catch(() => undefined);
       return res?.startsWith('200') ? true : undefined;
     }, 60_000);
-    const load = k(['-n', storefront, 'exec', probe, '--', 'node', '-e', loadScript(url)]).catch(() => undefined);
-
+    // The load runs in a pod of its own (an exec session could break under a loaded machine), until deleted.
+    const load = await probePod(storefront, 'load', {}, loadScript(url));
+    let last: Awaited<ReturnType<typeof replicas>> | undefined;
     const out = await until('the HPA to scale out', async () => {
-      const r = await replicas();
-      return r.current >= 2 ? r : undefined;
-    }, 240_000, 3000);
+      last = await replicas();
+      return last.current >= 2 ? last : undefined;
+    }, 360_000, 3000).catch((err: Error) => {
+      throw new Error(`${err.message}; the HPA last reported ${JSON.stringify(last)}`);
+    });
     expect(out.desired).toBeGreaterThanOrEqual(2);
     expect(out.cpu ?? 0).toBeGreaterThan(50);
 
-    await k(['-n', storefront, 'delete', 'pod', probe, '--grace-period=0', '--force', '--wait=true']);
-    await load;
+    await k(['-n', storefront, 'delete', 'pod', load, probe, '--grace-period=0', '--force', '--wait=true']);
     const back = await until('the HPA to scale back in', async () => {
-      const r = await replicas();
-      return r.current === 1 ? r : undefined;
-    }, 300_000, 3000);
+      last = await replicas();
+      return last.current === 1 ? last : undefined;
+    }, 360_000, 3000).catch((err: Error) => {
+      throw new Error(`${err.message}; the HPA last reported ${JSON.stringify(last)}`);
+    });
     expect(back.desired).toBe(1);
   });
 });

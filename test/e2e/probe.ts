@@ -33,11 +33,11 @@ const restrictedContainer = { allowPrivilegeEscalation: false, readOnlyRootFiles
 const restrictedPod = { runAsNonRoot: true, runAsUser: RECOMMENDER_UID, runAsGroup: RECOMMENDER_UID, seccompProfile: { type: 'RuntimeDefault' } };
 
 /**
- * A long-lived pod of `namespace` to run probes in (restricted, no token). New pods are programmed into the
+ * A long-lived pod of `namespace` to run probes in (restricted, no token), or to run `script` (a load). New pods are programmed into the
  * NetworkPolicy enforcer's sets a moment after they start, so probes run in pods that have settled, and
  * every allowed path is retried until it answers (see `eventuallyConnects`).
  */
-export async function probePod(namespace: string, name = 'probe', labels: Record<string, string> = {}): Promise<string> {
+export async function probePod(namespace: string, name = 'probe', labels: Record<string, string> = {}, script = 'setInterval(() => {}, 1 << 30)'): Promise<string> {
   await apply([
     {
       apiVersion: 'v1',
@@ -47,7 +47,7 @@ export async function probePod(namespace: string, name = 'probe', labels: Record
         automountServiceAccountToken: false,
         securityContext: restrictedPod,
         terminationGracePeriodSeconds: 1,
-        containers: [{ name: 'probe', image: images().recommender, command: ['node', '-e', 'setInterval(() => {}, 1 << 30)'], securityContext: restrictedContainer, resources: { requests: { cpu: '10m', memory: '32Mi' }, limits: { memory: '128Mi' } } }],
+        containers: [{ name: 'probe', image: images().recommender, command: ['node', '-e', script], securityContext: restrictedContainer, resources: { requests: { cpu: '10m', memory: '32Mi' }, limits: { memory: '128Mi' } } }],
       },
     },
   ]);
