@@ -150,6 +150,12 @@ export const Env = {
   EVENT_RETENTION_DAYS: 'TANDEM_EVENT_RETENTION_DAYS',
   HISTORY_WINDOW_DAYS: 'TANDEM_HISTORY_WINDOW_DAYS',
   KEEP_VERSIONS: 'TANDEM_KEEP_VERSIONS',
+  /** The trainer's engine (`embedded` DuckDB, `spark`, `memory`); `train --engine` wins. Default embedded. */
+  TRAINING_ENGINE: 'TANDEM_TRAINING_ENGINE',
+  /** The embedded engine's memory limit (DuckDB's `memory_limit`), from the trainer's memory limit; beyond it, it spills. */
+  DUCKDB_MEMORY: 'TANDEM_DUCKDB_MEMORY',
+  /** Where DuckDB finds its httpfs extension (for `s3://` inputs): `<dir>/<duckdb version>/<platform>/`. */
+  DUCKDB_EXTENSIONS: 'TANDEM_DUCKDB_EXTENSIONS',
   /** `redis://<name>-redis:6379`; unset when the cache is disabled (the service then caches in memory). */
   REDIS_URL: 'REDIS_URL',
   /** The Redis password as a value (Redis itself and the trainer get it so; local runs). */

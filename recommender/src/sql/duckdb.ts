@@ -8,13 +8,14 @@
 import { mkdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { DuckDBInstance, type DuckDBConnection, type DuckDBValue } from '@duckdb/node-api';
+import { Env } from '../../../cdk8s/constants.js';
 import type { S3Location } from '../model/s3-source.js';
 import type { JobStep } from './training-job.js';
 
 export interface DuckOptions {
   /** Scratch directory: the database file and DuckDB's spill files. */
   readonly dir: string;
-  /** DuckDB's buffer limit, e.g. `2GB`. Default TANDEM_DUCKDB_MEMORY or 2GB. */
+  /** DuckDB's buffer limit, e.g. `2GB`. Default TANDEM_DUCKDB_MEMORY, else 2GB. */
   readonly memoryLimit?: string;
   /** Worker threads. Default: DuckDB's (the cores it sees). */
   readonly threads?: number;
@@ -39,13 +40,13 @@ export class Duck {
   static async open(o: DuckOptions): Promise<Duck> {
     await mkdir(o.dir, { recursive: true });
     const config: Record<string, string> = {
-      memory_limit: o.memoryLimit ?? (process.env.TANDEM_DUCKDB_MEMORY || '2GB'),
+      memory_limit: o.memoryLimit ?? (process.env[Env.DUCKDB_MEMORY] || '2GB'),
       temp_directory: join(o.dir, 'spill'),
       // Row order is set by ORDER BY where it matters; not keeping insertion order lets large scans stream.
       preserve_insertion_order: 'false',
       autoinstall_known_extensions: 'false',
       ...(o.threads ? { threads: String(o.threads) } : {}),
-      ...(process.env.TANDEM_DUCKDB_EXTENSIONS ? { extension_directory: process.env.TANDEM_DUCKDB_EXTENSIONS } : {}),
+      ...(process.env[Env.DUCKDB_EXTENSIONS] ? { extension_directory: process.env[Env.DUCKDB_EXTENSIONS] } : {}),
     };
     let instance: DuckDBInstance;
     try {

@@ -6,11 +6,12 @@
  */
 import { rm } from 'node:fs/promises';
 import type { EngineConfig } from '../config.js';
+import type { EventColumns } from '../engine/events.js';
 import type { ModelData } from '../engine/model.js';
 import { quote, Duck } from './duckdb.js';
 import { stageInputs, type StageOptions, type Staged } from './ingest.js';
 import { readStagedSummary, writeJobDir } from './job-dir.js';
-import { attachParquetOutputs, packModel, readUserIds } from './pack.js';
+import { attachParquetOutputs, packModel, readEventColumns, readUserIds } from './pack.js';
 import { jobPaths } from './spark-job.js';
 import { runSparkLocal, type SparkLocalOptions } from './spark-local.js';
 import { OUTPUTS, trainingJob } from './training-job.js';
@@ -29,6 +30,19 @@ export interface SqlTrainOptions extends StageOptions {
    * maxRejectedShare check), so nothing is trained on them.
    */
   readonly accept?: (staged: Staged) => void;
+  /** Also return the staged events as in-memory columns when there are at most this many (offline metrics). */
+  readonly columnsUpTo?: number;
+}
+
+export interface SqlTrained {
+  readonly data: ModelData;
+  readonly staged: Staged;
+  readonly columns?: EventColumns;
+}
+
+/** The staged events in memory, when the caller wants them and they are few enough. */
+async function columnsOf(duck: Duck, staged: Staged, o: SqlTrainOptions, userIds: () => Promise<string[]>): Promise<EventColumns | undefined> {
+  return o.columnsUpTo !== undefined && staged.events <= o.columnsUpTo ? readEventColumns(duck, await userIds()) : undefined;
 }
 
 async function withDuck<T>(o: Pick<SqlTrainOptions, 'scratch' | 'memoryLimit' | 'threads'>, fn: (duck: Duck) => Promise<T>): Promise<T> {
@@ -41,23 +55,26 @@ async function withDuck<T>(o: Pick<SqlTrainOptions, 'scratch' | 'memoryLimit' | 
   }
 }
 
-export async function trainEmbedded(o: SqlTrainOptions): Promise<{ data: ModelData; staged: Staged }> {
+export async function trainEmbedded(o: SqlTrainOptions): Promise<SqlTrained> {
   return withDuck(o, async (duck) => {
     const staged = await stageInputs(duck, o);
     o.accept?.(staged);
+    const userIds = await readUserIds(duck);
+    const columns = await columnsOf(duck, staged, o, async () => userIds);
     await duck.runSteps(trainingJob(o.engine).steps, [...OUTPUTS, 'users'], o.progress);
-    const data = await packModel(duck, { items: staged.catalog.items, userIds: await readUserIds(duck) });
-    return { data, staged };
+    const data = await packModel(duck, { items: staged.catalog.items, userIds });
+    return { data, staged, ...(columns ? { columns } : {}) };
   });
 }
 
 /** Ingestion into a job directory for Spark (the `prepare` step); returns what it staged. */
-export async function prepareSparkJob(o: SqlTrainOptions, dir: string): Promise<Staged> {
+export async function prepareSparkJob(o: SqlTrainOptions, dir: string): Promise<{ staged: Staged; columns?: EventColumns }> {
   return withDuck(o, async (duck) => {
     const staged = await stageInputs(duck, o);
     o.accept?.(staged);
     await writeJobDir(duck, staged, o.engine, dir);
-    return staged;
+    const columns = await columnsOf(duck, staged, o, () => readUserIds(duck));
+    return { staged, ...(columns ? { columns } : {}) };
   });
 }
 
@@ -72,8 +89,8 @@ export async function packSparkJob(dir: string, scratch: string): Promise<ModelD
 }
 
 /** All three steps here, Spark in local mode. */
-export async function trainSparkLocal(o: SqlTrainOptions & { readonly jobDir: string; readonly spark?: SparkLocalOptions }): Promise<{ data: ModelData; staged: Staged }> {
-  const staged = await prepareSparkJob({ ...o, scratch: `${o.scratch}/prepare` }, o.jobDir);
+export async function trainSparkLocal(o: SqlTrainOptions & { readonly jobDir: string; readonly spark?: SparkLocalOptions }): Promise<SqlTrained> {
+  const prepared = await prepareSparkJob({ ...o, scratch: `${o.scratch}/prepare` }, o.jobDir);
   await runSparkLocal(o.jobDir, o.spark);
-  return { data: await packSparkJob(o.jobDir, `${o.scratch}/pack`), staged };
+  return { ...prepared, data: await packSparkJob(o.jobDir, `${o.scratch}/pack`) };
 }

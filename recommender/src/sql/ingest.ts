@@ -17,6 +17,7 @@ import { open, stat } from 'node:fs/promises';
 import { Catalog } from '../engine/catalog.js';
 import { forEachJsonl } from '../data/jsonl.js';
 import { fieldErrors } from '../data/validate.js';
+import { TrainingDataError } from '../cli/input-check.js';
 import { reporter, type FileReport } from '../cli/inputs.js';
 import type { EventPolicyOptions, Dropped } from '../privacy/events.js';
 import type { S3Location } from '../model/s3-source.js';
@@ -61,10 +62,14 @@ async function parquetFiles(duck: Duck, path: string, s3: S3Location | undefined
   return files;
 }
 
-/** Column name → DuckDB type of the union of the files' schemas. */
-async function columnsOf(duck: Duck, files: readonly string[]): Promise<Map<string, string>> {
-  const rows = await duck.rows<{ column_name: string; column_type: string }>(`DESCRIBE SELECT * FROM read_parquet(${fileList(files)}, union_by_name = true)`, 'read the Parquet schema');
-  return new Map(rows.map((r) => [r.column_name, r.column_type]));
+/** Column name → DuckDB type of the union of the files' schemas; a file that is no Parquet refuses the run. */
+async function columnsOf(duck: Duck, files: readonly string[], path: string): Promise<Map<string, string>> {
+  try {
+    const rows = await duck.rows<{ column_name: string; column_type: string }>(`DESCRIBE SELECT * FROM read_parquet(${fileList(files)}, union_by_name = true)`, 'read the Parquet schema');
+    return new Map(rows.map((r) => [r.column_name, r.column_type]));
+  } catch (err) {
+    throw new TrainingDataError(`refusing to train, no model version written: ${path} cannot be read as Parquet: ${(err as Error).message.split('\n')[0]}`, { cause: err });
+  }
 }
 
 const fileList = (files: readonly string[]): string => `[${files.map(quote).join(', ')}]`;
@@ -101,7 +106,9 @@ async function readCatalog(duck: Duck, path: string, s3: S3Location | undefined,
   const reports: FileReport[] = [];
   for (const file of await parquetFiles(duck, path, s3)) {
     const r = reporter(file, say, 'row');
-    const rows = await duck.rows<Record<string, unknown>>(`SELECT * FROM read_parquet(${quote(file)})`, `read the catalogue ${file}`);
+    const rows = await duck.rows<Record<string, unknown>>(`SELECT * FROM read_parquet(${quote(file)})`, `read the catalogue ${file}`).catch((err: unknown) => {
+      throw new TrainingDataError(`refusing to train, no model version written: ${file} cannot be read as Parquet: ${(err as Error).message.split('\n')[0]}`, { cause: err });
+    });
     rows.forEach((row, i) => {
       const rec = recordOf(row);
       const errs = fieldErrors(CatalogItem, rec);
@@ -144,9 +151,9 @@ async function appendJsonlEvents(duck: Duck, path: string, say: (line: string) =
 /** Parquet events: checked in SQL (schema-check.ts); the rejected rows' messages come from TypeBox. */
 async function appendParquetEvents(duck: Duck, path: string, s3: S3Location | undefined, say: (line: string) => void): Promise<FileReport[]> {
   const files = await parquetFiles(duck, path, s3);
-  const columns = await columnsOf(duck, files);
+  const columns = await columnsOf(duck, files, path);
   const problem = columnProblems(ShopEvent, columns, 'event');
-  if (problem) throw new Error(`${path} cannot hold events: ${problem}`);
+  if (problem) throw new TrainingDataError(`refusing to train, no model version written: ${path} cannot hold events: ${problem}`);
   const valid = validRowSql(ShopEvent, columns);
   const col = (name: string, fallback = 'NULL'): string => (columns.has(name) ? ident(name) : fallback);
   const tsType = columns.get('timestamp')!;

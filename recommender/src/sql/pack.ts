@@ -4,6 +4,7 @@
  * model/artifact.ts writes as the usual versioned, checksummed `tandem-model/2` artifact.
  */
 import type { CatalogItem } from '../schemas.js';
+import type { EventColumns } from '../engine/events.js';
 import { checkModel, type ModelArrays, type ModelData } from '../engine/model.js';
 import { quote, type Duck } from './duckdb.js';
 import { OUTPUTS } from './training-job.js';
@@ -150,4 +151,28 @@ export async function readUserIds(duck: Duck, relation = 'users'): Promise<strin
   const ids = new Array<string>(Number(rows));
   await duck.forEachRow(`SELECT u, id FROM ${relation} ORDER BY u`, (get) => void (ids[Number(get(0))] = get(1) as string), 'read the shoppers');
   return ids;
+}
+
+/**
+ * The staged events as in-memory columns (engine/events.ts), for the offline metrics of a run small enough
+ * to evaluate in memory; `userIds` as readUserIds returns them.
+ */
+export async function readEventColumns(duck: Duck, userIds: string[], relation = 'events'): Promise<EventColumns> {
+  const { rows, orders } = await duck.one<{ rows: bigint | number; orders: bigint | number | null }>(`SELECT COUNT(*) AS rows, MAX(o) + 1 AS orders FROM ${relation}`, 'count the staged events');
+  const n = Number(rows);
+  const ev: EventColumns = { length: n, type: new Uint8Array(n), user: new Int32Array(n), item: new Int32Array(n), order: new Int32Array(n), ts: new Float64Array(n), userIds, orderCount: Math.max(0, Number(orders ?? 0)) };
+  let i = 0;
+  await duck.forEachRow(
+    `SELECT type, u, item, o, ts FROM ${relation} ORDER BY seq`,
+    (get) => {
+      ev.type[i] = Number(get(0));
+      ev.user[i] = Number(get(1));
+      ev.item[i] = Number(get(2));
+      ev.order[i] = Number(get(3));
+      ev.ts[i] = Number(get(4));
+      i++;
+    },
+    'read the staged events',
+  );
+  return ev;
 }
