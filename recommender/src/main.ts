@@ -36,9 +36,9 @@ function out(line = ''): void {
 }
 
 async function demoDataCommand(args: string[]): Promise<void> {
-  const { values } = parseArgs({ args, options: { out: { type: 'string' }, shop: { type: 'string', default: 'demo' }, seed: { type: 'string' } } });
-  if (!values.out) throw new ConfigError('usage: main.ts demo-data --out DIR [--shop demo|noisy] [--seed N]');
-  const w = await writeShopFiles(values.out, shopSpec(values.shop, values.seed === undefined ? undefined : Number(values.seed)));
+  const { values } = parseArgs({ args, options: { out: { type: 'string' }, shop: { type: 'string', default: 'demo' }, seed: { type: 'string' }, parquet: { type: 'boolean' } } });
+  if (!values.out) throw new ConfigError('usage: main.ts demo-data --out DIR [--shop demo|noisy] [--seed N] [--parquet]');
+  const w = await writeShopFiles(values.out, shopSpec(values.shop, values.seed === undefined ? undefined : Number(values.seed)), { parquet: values.parquet ?? false });
   out(`wrote ${w.items} items and ${w.events} events to ${w.files.join(', ')}`);
 }
 

@@ -19,6 +19,8 @@ export interface DuckOptions {
   readonly memoryLimit?: string;
   /** Worker threads. Default: DuckDB's (the cores it sees). */
   readonly threads?: number;
+  /** Keep rows in insertion order through scans and writes (rewriting a file); off by default. */
+  readonly preserveOrder?: boolean;
 }
 
 /** A quoted SQL string literal. */
@@ -43,7 +45,7 @@ export class Duck {
       memory_limit: o.memoryLimit ?? (process.env[Env.DUCKDB_MEMORY] || '2GB'),
       temp_directory: join(o.dir, 'spill'),
       // Row order is set by ORDER BY where it matters; not keeping insertion order lets large scans stream.
-      preserve_insertion_order: 'false',
+      preserve_insertion_order: String(o.preserveOrder ?? false),
       autoinstall_known_extensions: 'false',
       ...(o.threads ? { threads: String(o.threads) } : {}),
       ...(process.env[Env.DUCKDB_EXTENSIONS] ? { extension_directory: process.env[Env.DUCKDB_EXTENSIONS] } : {}),
