@@ -5,7 +5,9 @@
  * hack/python-tools.sh installs; DuckDB's default directory otherwise), with credentials from the model
  * store's settings (TANDEM_MODEL_S3_*) or the standard AWS_* variables.
  */
+import { existsSync } from 'node:fs';
 import { mkdir, readFile } from 'node:fs/promises';
+import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { DuckDBInstance, type DuckDBConnection, type DuckDBValue } from '@duckdb/node-api';
 import { Env } from '../../../cdk8s/constants.js';
@@ -21,6 +23,17 @@ export interface DuckOptions {
   readonly threads?: number;
   /** Keep rows in insertion order through scans and writes (rewriting a file); off by default. */
   readonly preserveOrder?: boolean;
+}
+
+/**
+ * Where DuckDB loads httpfs from: TANDEM_DUCKDB_EXTENSIONS, else where `npm run tools` installs it (a checkout),
+ * else DuckDB's own default (~/.duckdb/extensions).
+ */
+function extensionDir(): string | undefined {
+  const set = process.env[Env.DUCKDB_EXTENSIONS];
+  if (set) return set;
+  const tools = join(process.env.XDG_CACHE_HOME ?? join(homedir(), '.cache'), 'tandem-tools', 'duckdb-extensions');
+  return existsSync(tools) ? tools : undefined;
 }
 
 /** A quoted SQL string literal. */
@@ -48,7 +61,7 @@ export class Duck {
       preserve_insertion_order: String(o.preserveOrder ?? false),
       autoinstall_known_extensions: 'false',
       ...(o.threads ? { threads: String(o.threads) } : {}),
-      ...(process.env[Env.DUCKDB_EXTENSIONS] ? { extension_directory: process.env[Env.DUCKDB_EXTENSIONS] } : {}),
+      ...(extensionDir() ? { extension_directory: extensionDir()! } : {}),
     };
     let instance: DuckDBInstance;
     try {
