@@ -28,8 +28,12 @@ export const Component = {
   SCORING: 'scoring',
   /** The Redis StatefulSet, its headless Service and PDB. */
   CACHE: 'cache',
-  /** The retraining CronJob. */
+  /** The retraining CronJob (or ScheduledSparkApplication) and the packing Jobs. */
   TRAINER: 'trainer',
+  /** A Spark run's driver pod (`training.engine: spark`). */
+  SPARK_DRIVER: 'spark-driver',
+  /** A Spark run's executor pods. */
+  SPARK_EXECUTOR: 'spark-executor',
   /** The model PersistentVolumeClaim. */
   MODEL: 'model',
   /** The state PersistentVolumeClaim (audit trail, erasures, opt-outs, experiment counts). */
@@ -97,6 +101,11 @@ export const MODEL_DIR = `${MODEL_MOUNT}/versions`;
 /** Training input files on the model volume (JSON Lines, ARCHITECTURE.md "Data files"). */
 export const DATA_DIR = `${MODEL_MOUNT}/data`;
 export const CATALOG_FILE = `${DATA_DIR}/catalog.jsonl`;
+/** Spark runs' job directories on the model volume (`<SPARK_DIR>/<run>/`: staged input, job, output tables). */
+export const SPARK_DIR = `${MODEL_MOUNT}/spark`;
+/** The Spark driver's RPC port and the block managers' port (driver and executors): fixed, for the NetworkPolicies. */
+export const SPARK_DRIVER_PORT = 7078;
+export const SPARK_BLOCK_MANAGER_PORT = 7079;
 export const EVENTS_FILE = `${DATA_DIR}/events.jsonl`;
 
 /** How often scoring pods look for a newer model version in the model directory (`serve --watch-seconds`). */

@@ -9,6 +9,7 @@ export const SPARK_DRIVER_FILE = 'tandem_train.py';
 
 export const SPARK_DRIVER_PY = `"""Tandem's training job on Spark: runs the SQL statements of a tandem-spark-job/1 document."""
 import json
+import os
 import sys
 import time
 
@@ -46,5 +47,6 @@ def main(path):
 
 
 if __name__ == "__main__":
-    main(sys.argv[1])
+    # On a cluster the path names the run through an environment variable ($SPARK_APP_NAME).
+    main(os.path.expandvars(sys.argv[1]))
 `;
