@@ -26,6 +26,7 @@ import { PSEUDONYM_PATTERN } from '../src/privacy/pseudonym.js';
 import { MemorySubjectSet } from '../src/privacy/subject-set.js';
 import { startServer } from '../src/server.js';
 import { RecommenderService } from '../src/service.js';
+import { Duck } from '../src/sql/duckdb.js';
 import { trainEmbedded, trainSparkLocal, type SqlTrainOptions } from '../src/sql/engines.js';
 import { modelDiff } from '../src/sql/model-diff.js';
 import { jsonlToParquet } from '../src/sql/parquet-files.js';
@@ -127,6 +128,17 @@ describe('ingestion in front of the SQL engines', () => {
     const [fromJsonl, fromParquet] = [await trainEmbedded(options(files('jsonl'))), await trainEmbedded(options(files('parquet')))];
     expect(fromJsonl.staged.files.map((f) => f.records)).toEqual(fromParquet.staged.files.map((f) => f.records));
     expect(modelDiff(fromJsonl.data, fromParquet.data, cfg.engine)).toEqual([]);
+  }, 60_000);
+
+  it('When the export stores the timestamp as a Parquet TIMESTAMP instead of text, Then the embedded engine trains the same model', async () => {
+    const duck = await Duck.open({ dir: join(dir, 'ts-scratch'), preserveOrder: true });
+    try {
+      await duck.run(`COPY (SELECT * REPLACE (CAST(CAST("timestamp" AS TIMESTAMPTZ) AS TIMESTAMP) AS "timestamp") FROM read_parquet('${files('parquet').events}')) TO '${join(dir, 'events-ts.parquet')}' (FORMAT parquet)`);
+    } finally {
+      duck.close();
+    }
+    const [text, typed] = [await trainEmbedded(options(files('parquet'))), await trainEmbedded(options({ ...files('parquet'), events: join(dir, 'events-ts.parquet') }))];
+    expect(modelDiff(text.data, typed.data, cfg.engine)).toEqual([]);
   }, 60_000);
 
   it('When Parquet rows break the event schema, Then each is reported with its row and field in the words a JSON Lines line gets, and counted', async () => {

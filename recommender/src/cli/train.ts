@@ -26,6 +26,7 @@ import { downloadInputs, pruneRemoteVersions, uploadVersion } from '../model/s3-
 import { openBucket, s3LocationFromEnv, type Bucket } from '../model/s3-source.js';
 import type { Privacy } from '../privacy/privacy.js';
 import { prepareSparkJob, packSparkJob, trainEmbedded, trainSparkLocal, type SqlTrainOptions } from '../sql/engines.js';
+import type { SparkLocalOptions } from '../sql/spark-local.js';
 import { inputFormat, type Staged } from '../sql/ingest.js';
 import { privatiseInputs, trainerPrivacy } from '../trust.js';
 import { inputProblem, TrainingDataError } from './input-check.js';
@@ -120,6 +121,17 @@ function sqlOptions(o: TrainFilesOptions, scratch: string): SqlTrainOptions {
   };
 }
 
+/** spark-submit's settings for a local run: the master, and TANDEM_SPARK_DRIVER_MEMORY / TANDEM_SPARK_SHUFFLE_PARTITIONS. */
+function sparkLocalOptions(master: string | undefined): SparkLocalOptions {
+  const partitions = process.env.TANDEM_SPARK_SHUFFLE_PARTITIONS;
+  return {
+    master: master ?? 'local[2]',
+    ...(process.env.TANDEM_SPARK_DRIVER_MEMORY ? { driverMemory: process.env.TANDEM_SPARK_DRIVER_MEMORY } : {}),
+    ...(partitions ? { shufflePartitions: Number(partitions) } : {}),
+    onStep: (s) => err(`spark: ${s.step}${s.seconds !== undefined ? ` ${s.seconds} s` : ''}`),
+  };
+}
+
 /** The model (and its offline metrics) from input files, or the demo shop without them, on the chosen engine. */
 export async function trainFiles(o: TrainFilesOptions): Promise<{ data: ModelData; metrics: Record<string, number> }> {
   if (o.engine === 'memory') {
@@ -143,7 +155,7 @@ export async function trainFiles(o: TrainFilesOptions): Promise<{ data: ModelDat
     const r =
       o.engine === 'embedded'
         ? await trainEmbedded(base)
-        : await trainSparkLocal({ ...base, jobDir: join(scratch, 'job'), spark: { master: o.sparkMaster ?? 'local[2]', onStep: (s) => err(`spark: ${s.step}${s.seconds !== undefined ? ` ${s.seconds} s` : ''}`) } });
+        : await trainSparkLocal({ ...base, jobDir: join(scratch, 'job'), spark: sparkLocalOptions(o.sparkMaster) });
     err(`trained on ${r.staged.events} events, ${r.staged.catalog.size} items with the ${o.engine} engine in ${fmtMs(performance.now() - t0)}`);
     let metrics: Record<string, number> = {};
     if (r.columns) metrics = metricsOf(r.staged.catalog, r.columns, o.cfg);

@@ -77,7 +77,9 @@ export class Duck {
 
   async run(sql: string, what = 'run a statement'): Promise<void> {
     try {
+      const t0 = performance.now();
       await this.con.run(sql);
+      if (process.env.TANDEM_DUCKDB_PROFILE) process.stderr.write(`duckdb ${Math.round(performance.now() - t0)} ms: ${what}\n`);
     } catch (err) {
       throw new Error(`failed to ${what}: ${(err as Error).message}`, { cause: err });
     }

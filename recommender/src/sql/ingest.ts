@@ -132,6 +132,7 @@ async function appendJsonlEvents(duck: Duck, path: string, say: (line: string) =
     (e, line) => {
       r.onRecord();
       app.appendDouble(line);
+      app.appendBoolean(true);
       app.appendVarchar(e.type);
       app.appendVarchar(e.userId);
       app.appendVarchar(e.itemId);
@@ -160,40 +161,50 @@ async function appendParquetEvents(duck: Duck, path: string, s3: S3Location | un
   const tsMs = 'epoch_ms(CAST("timestamp" AS TIMESTAMPTZ))';
   // An order without an id is one shopper's purchases at one timestamp, as cli/inputs.ts keys it.
   const tsText = tsType === 'VARCHAR' ? '"timestamp"' : 'CAST(epoch_ms(CAST("timestamp" AS TIMESTAMPTZ)) AS VARCHAR)';
+  const fileIndex = files.length === 1 ? '0' : `list_position(${fileList(files)}, filename) - 1`;
   await duck.run(
-    `CREATE OR REPLACE VIEW src_events AS SELECT s.*, f.k AS file_index FROM read_parquet(${fileList(files)}, filename = true, file_row_number = true, union_by_name = true) s
-JOIN (SELECT * FROM (VALUES ${files.map((f, k) => `(${quote(f)}, ${k})`).join(', ')}) v(name, k)) f ON f.name = s.filename`,
+    `CREATE OR REPLACE VIEW src_events AS SELECT *, ${fileIndex} AS file_index FROM read_parquet(${fileList(files)}, filename = true, file_row_number = true, union_by_name = true)`,
     `open the Parquet events at ${path}`,
   );
+  // One pass: every row with its verdict; the counts and the first bad rows come from that table.
+  await duck.run(
+    `INSERT INTO raw_events SELECT CAST(file_index AS DOUBLE) * ${FILE_STRIDE} + file_row_number, ok, "type", "userId", "itemId",
+  CASE WHEN ok AND "type" = 'purchase' THEN COALESCE(${col('orderId')}, "userId" || '@' || ${tsText}) END, CASE WHEN ok THEN ${tsMs} END
+FROM (SELECT *, COALESCE(${valid}, FALSE) AS ok FROM src_events) t`,
+    `load the events at ${path}`,
+  );
   const counts = await duck.rows<{ k: number; records: number; rejected: number }>(
-    `SELECT file_index AS k, COUNT(*) AS records, COUNT(*) FILTER (WHERE NOT (${valid})) AS rejected FROM src_events GROUP BY file_index ORDER BY k`,
+    `SELECT CAST(floor(seq / ${FILE_STRIDE}) AS INTEGER) AS k, COUNT(*) AS records, COUNT(*) FILTER (WHERE NOT ok) AS rejected FROM raw_events GROUP BY k ORDER BY k`,
     `check the events at ${path}`,
   );
-  const bad = await duck.rows<{ k: number; row: number }>(
-    `SELECT file_index AS k, file_row_number + 1 AS row FROM (SELECT file_index, file_row_number, ROW_NUMBER() OVER (PARTITION BY file_index ORDER BY file_row_number) AS r
-  FROM src_events WHERE NOT (${valid})) t WHERE r <= 10 ORDER BY k, row`,
-    `find the rejected events at ${path}`,
-  );
+  const rejected = counts.reduce((n, c) => n + Number(c.rejected), 0);
+  const bad =
+    rejected === 0
+      ? []
+      : await duck.rows<{ k: number; row: number }>(
+          `SELECT k, row FROM (SELECT CAST(floor(seq / ${FILE_STRIDE}) AS INTEGER) AS k, CAST(seq % ${FILE_STRIDE} AS BIGINT) + 1 AS row,
+    ROW_NUMBER() OVER (PARTITION BY floor(seq / ${FILE_STRIDE}) ORDER BY seq) AS r FROM raw_events WHERE NOT ok) t WHERE r <= 10 ORDER BY k, row`,
+          `find the rejected events at ${path}`,
+        );
   const reports: FileReport[] = files.map((file, k) => {
     const c = counts.find((x) => Number(x.k) === k);
     return { file, records: Number(c?.records ?? 0), rejected: Number(c?.rejected ?? 0), firstBadLines: bad.filter((b) => Number(b.k) === k).map((b) => Number(b.row)) };
   });
-  // The first rejected rows, with TypeBox's words for what is wrong (the same as a JSON Lines line's).
-  const shown = await duck.rows<Record<string, unknown>>(
-    `SELECT * EXCLUDE (filename, file_index, file_row_number), filename AS __file, file_row_number + 1 AS __row FROM src_events WHERE NOT (${valid}) ORDER BY file_index, file_row_number LIMIT ${MAX_SHOWN}`,
-    `read the rejected events at ${path}`,
-  );
+  // The first rejected rows as they are in the file, with TypeBox's words for what is wrong (a JSON Lines line's).
+  const first = bad.slice(0, MAX_SHOWN);
+  const shown =
+    first.length === 0
+      ? []
+      : await duck.rows<Record<string, unknown>>(
+          `SELECT * EXCLUDE (filename, file_index, file_row_number), filename AS __file, file_row_number + 1 AS __row FROM src_events
+WHERE ${first.map((b) => `(file_index = ${Number(b.k)} AND file_row_number = ${Number(b.row) - 1})`).join(' OR ')} ORDER BY file_index, file_row_number`,
+          `read the rejected events at ${path}`,
+        );
   for (const row of shown) {
     const { __file, __row, ...rest } = row;
     const errs = fieldErrors(ShopEvent, recordOf(rest));
     for (const e of errs.length > 0 ? errs : [{ field: '/', message: 'does not match the event schema' }]) say(`${String(__file)}: row ${Number(__row)}: ${e.field} ${e.message}`);
   }
-  await duck.run(
-    `INSERT INTO raw_events SELECT CAST(file_index AS DOUBLE) * ${FILE_STRIDE} + file_row_number, "type", "userId", "itemId",
-  CASE WHEN "type" = 'purchase' THEN COALESCE(${col('orderId')}, "userId" || '@' || ${tsText}) END, ${tsMs}
-FROM src_events WHERE ${valid}`,
-    `load the events at ${path}`,
-  );
   return reports;
 }
 
@@ -239,31 +250,24 @@ export async function stageInputs(duck: Duck, o: StageOptions): Promise<Staged> 
   items.closeSync();
   await duck.run('CREATE OR REPLACE TABLE items AS SELECT idx, cat FROM items_by_id');
 
-  await duck.run('CREATE OR REPLACE TABLE raw_events (seq DOUBLE, type VARCHAR, user_id VARCHAR, item_id VARCHAR, okey VARCHAR, ts DOUBLE)');
+  await duck.run('CREATE OR REPLACE TABLE raw_events (seq DOUBLE, ok BOOLEAN, type VARCHAR, user_id VARCHAR, item_id VARCHAR, okey VARCHAR, ts DOUBLE)');
   const eventReports = (await inputFormat(o.events)) === 'jsonl' ? await appendJsonlEvents(duck, o.events, o.say) : await appendParquetEvents(duck, o.events, o.s3, o.say);
   const files = [...catalogReports, ...eventReports];
   const rejected = files.reduce((s, f) => s + f.rejected, 0);
   if (rejected > MAX_SHOWN) o.say(`… more bad records not shown (${rejected} bad lines in all)`);
 
-  await duck.run(
-    `CREATE OR REPLACE TABLE known AS SELECT CAST(r.seq AS BIGINT) AS seq, r.type, r.user_id, i.idx AS item, r.okey, CAST(r.ts AS BIGINT) AS ts
-FROM raw_events r JOIN items_by_id i ON i.id = r.item_id`,
-    'match the events to the catalogue',
-  );
-  const { raw, known } = await duck.one<{ raw: number; known: number }>('SELECT (SELECT COUNT(*) FROM raw_events) AS raw, (SELECT COUNT(*) FROM known) AS known', 'count the events');
-  const skipped = Number(raw) - Number(known);
-  if (skipped > 0) o.say(`${skipped} events name items absent from the catalogue and were skipped`);
-  await duck.run('DROP TABLE raw_events');
-
-  // One keyed HMAC and one erased check per distinct shopper, as privacy/events.ts privatiseEvents does.
-  await duck.run('CREATE OR REPLACE TABLE user_map (user_id VARCHAR, pseudonym VARCHAR, erased BOOLEAN)');
+  // One keyed HMAC and one erased check per distinct shopper (of valid events naming a catalogue item), as
+  // privacy/events.ts privatiseEvents does; each shopper gets a provisional number for the joins below.
+  await duck.run('CREATE OR REPLACE TABLE user_map (user_id VARCHAR, uid INTEGER, pseudonym VARCHAR, erased BOOLEAN)');
   const map = await duck.con.createAppender('user_map');
   const p = o.privacy;
+  let uid = 0;
   await duck.forEachRow(
-    'SELECT DISTINCT user_id FROM known',
+    'SELECT DISTINCT r.user_id FROM raw_events r SEMI JOIN items_by_id i ON i.id = r.item_id WHERE r.ok',
     (get) => {
       const id = get(0) as string;
       map.appendVarchar(id);
+      map.appendInteger(uid++);
       map.appendVarchar(p.pseudonymiser.pseudonym(id));
       map.appendBoolean(p.erased.size > 0 && p.erased.has(p.pseudonymiser.all(id)));
       map.endRow();
@@ -273,23 +277,30 @@ FROM raw_events r JOIN items_by_id i ON i.id = r.item_id`,
   map.flushSync();
   map.closeSync();
   const cutoff = p.retentionDays === undefined ? null : (p.now ?? Date.now)() - p.retentionDays * DAY_MS;
-  const fresh = cutoff === null ? 'TRUE' : `k.ts >= ${cutoff}`;
-  const d = await duck.one<{ expired: number; erased: number }>(
-    `SELECT COUNT(*) FILTER (WHERE NOT (${fresh})) AS expired, COUNT(*) FILTER (WHERE (${fresh}) AND m.erased) AS erased FROM known k JOIN user_map m ON m.user_id = k.user_id`,
-    'apply the privacy rules',
-  );
-  const dropped: Dropped = { erased: Number(d.erased), expired: Number(d.expired) };
+  const fresh = cutoff === null ? 'TRUE' : `r.ts >= ${cutoff}`;
+  // Events naming no catalogue item are skipped first (as cli/inputs.ts does), then expired ones, then erased shoppers'.
   await duck.run(
-    `CREATE OR REPLACE TABLE private AS SELECT k.seq, k.type, m.pseudonym, k.item, k.okey, k.ts FROM known k JOIN user_map m ON m.user_id = k.user_id WHERE ${fresh} AND NOT m.erased`,
-    'drop erased shoppers and expired events',
+    `CREATE OR REPLACE TABLE private AS SELECT CAST(r.seq AS BIGINT) AS seq, r.type, m.uid, i.idx AS item, r.okey, CAST(r.ts AS BIGINT) AS ts
+FROM raw_events r JOIN items_by_id i ON i.id = r.item_id JOIN user_map m ON m.user_id = r.user_id WHERE r.ok AND ${fresh} AND NOT m.erased`,
+    'match the events to the catalogue and apply the privacy rules',
   );
-  await duck.run('DROP TABLE known');
-  await duck.run('DROP TABLE user_map');
+  const c = await duck.one<{ valid: number; known: number; expired: number; erased: number }>(
+    `SELECT (SELECT COUNT(*) FROM raw_events WHERE ok) AS valid, COUNT(*) AS known, COUNT(*) FILTER (WHERE NOT (${fresh})) AS expired, COUNT(*) FILTER (WHERE (${fresh}) AND m.erased) AS erased
+FROM raw_events r JOIN items_by_id i ON i.id = r.item_id JOIN user_map m ON m.user_id = r.user_id WHERE r.ok`,
+    'count the events',
+  );
+  const skipped = Number(c.valid) - Number(c.known);
+  if (skipped > 0) o.say(`${skipped} events name items absent from the catalogue and were skipped`);
+  const dropped: Dropped = { erased: Number(c.erased), expired: Number(c.expired) };
+  await duck.run('DROP TABLE raw_events');
   // Shoppers in order of their first event; a shopper whose events all fall outside the window keeps a row.
   await duck.run(
-    'CREATE OR REPLACE TABLE users AS SELECT CAST(ROW_NUMBER() OVER (ORDER BY first) - 1 AS INTEGER) AS u, pseudonym AS id FROM (SELECT pseudonym, MIN(seq) AS first FROM private GROUP BY pseudonym) t',
+    `CREATE OR REPLACE TABLE numbered AS SELECT f.uid, CAST(ROW_NUMBER() OVER (ORDER BY f.first) - 1 AS INTEGER) AS u, m.pseudonym
+FROM (SELECT uid, MIN(seq) AS first FROM private GROUP BY uid) f JOIN user_map m ON m.uid = f.uid`,
     'number the shoppers',
   );
+  await duck.run('CREATE OR REPLACE TABLE users AS SELECT u, pseudonym AS id FROM numbered');
+  await duck.run('DROP TABLE user_map');
   let window = 'TRUE';
   let beforeWindow: number | undefined;
   if (o.historyDays !== undefined) {
@@ -300,12 +311,13 @@ FROM raw_events r JOIN items_by_id i ON i.id = r.item_id`,
   await duck.run(
     `CREATE OR REPLACE TABLE events AS
 SELECT p.seq, CAST(CASE p.type WHEN 'view' THEN 0 WHEN 'add_to_cart' THEN 1 ELSE 2 END AS INTEGER) AS type, u.u, p.item, COALESCE(o.o, -1) AS o, p.ts
-FROM private p JOIN users u ON u.id = p.pseudonym
+FROM private p JOIN numbered u ON u.uid = p.uid
 LEFT JOIN (SELECT okey, CAST(ROW_NUMBER() OVER () - 1 AS INTEGER) AS o FROM (SELECT DISTINCT okey FROM private WHERE okey IS NOT NULL) t) o ON o.okey = p.okey
 WHERE ${window}`,
     'stage the events',
   );
   await duck.run('DROP TABLE private');
+  await duck.run('DROP TABLE numbered');
   const { events, users } = await duck.one<{ events: number; users: number }>('SELECT (SELECT COUNT(*) FROM events) AS events, (SELECT COUNT(*) FROM users) AS users');
   return { catalog, files, skipped, dropped, events: Number(events), ...(beforeWindow !== undefined ? { beforeWindow } : {}), users: Number(users), source: `${o.catalog} + ${o.events}` };
 }

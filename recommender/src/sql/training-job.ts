@@ -186,11 +186,11 @@ JOIN order_basket b ON b.b1 = f.o`,
     {
       name: 'own_nbr',
       sql: topK(
-        'a, b, c, excess',
+        'a, b, c, bcat, excess',
         'a',
         'excess DESC, b',
         K,
-        `(SELECT p.a, p.b, p.c, p.c - ca.c * cb.c / t.n AS excess FROM buy_pairs p
+        `(SELECT p.a, p.b, p.c, ib.cat AS bcat, p.c - ca.c * cb.c / t.n AS excess FROM buy_pairs p
   JOIN buy_count ca ON ca.item = p.a JOIN buy_count cb ON cb.item = p.b
   JOIN items ia ON ia.idx = p.a JOIN items ib ON ib.idx = p.b CROSS JOIN basket_totals t
   WHERE ia.cat <> ib.cat) x WHERE excess > 0`,
@@ -212,12 +212,11 @@ WHERE s > 0 AND NOT (CASE WHEN n > 0 AND cab + ${beta} > 0 THEN LN((cab + ${beta
       ),
     },
     // Pass 2: complements, each item's own list blended with its first substitutes' (complements.ts).
-    { name: 'nb', view: true, sql: `SELECT a, b AS s FROM subst_nbr WHERE rnk <= ${int(cfg.neighbours)}` },
+    { name: 'nb', sql: `SELECT n.a, n.b AS s, i.cat AS acat FROM subst_nbr n JOIN items i ON i.idx = n.a WHERE n.rnk <= ${int(cfg.neighbours)}` },
     { name: 'nb_baskets', sql: 'SELECT nb.a, SUM(c.c) AS t FROM nb JOIN buy_count c ON c.item = nb.s GROUP BY nb.a' },
     {
       name: 'nb_co',
-      sql: `SELECT nb.a, o.b, SUM(o.c) AS cn FROM nb JOIN own_nbr o ON o.a = nb.s JOIN items ia ON ia.idx = nb.a JOIN items ib ON ib.idx = o.b
-WHERE o.b <> nb.a AND ia.cat <> ib.cat GROUP BY nb.a, o.b`,
+      sql: 'SELECT nb.a, o.b, SUM(o.c) AS cn FROM nb JOIN own_nbr o ON o.a = nb.s WHERE o.b <> nb.a AND o.bcat <> nb.acat GROUP BY nb.a, o.b',
     },
     {
       name: 'cross_scored',
