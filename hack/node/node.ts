@@ -110,7 +110,13 @@ export async function startNode(plane: ControlPlane, where: { ip: string; name: 
     watchdog?.kill('SIGKILL');
     await runTeardown(layout);
     for (const proc of started.reverse()) await proc.stop();
-    const left = await leftovers(layout);
+    let left = await leftovers(layout);
+    if (left.length > 0) {
+      // A shim or CNI plugin may still have been finishing its work: one more pass after it has.
+      await new Promise((resolve) => setTimeout(resolve, 2000));
+      await runTeardown(layout);
+      left = await leftovers(layout);
+    }
     if (left.length > 0) throw new Error(`the node left things behind after its teardown: ${left.join('; ')}`);
   };
   try {
