@@ -1,8 +1,8 @@
 /**
  * The cluster add-ons of the test node, as objects to server-side apply: CoreDNS as `kube-dns` (so the
  * Recommender's DNS egress rule meets the pods it names in a real cluster), metrics-server behind the
- * `v1beta1.metrics.k8s.io` APIService (so the HPA scales on real CPU), and local-path-provisioner with
- * the default StorageClass.
+ * `v1beta1.metrics.k8s.io` APIService (so the HPA scales on real CPU), kube-state-metrics (the object
+ * series Tandem's alerts and dashboards read), and local-path-provisioner with the default StorageClass.
  */
 import type { KubernetesObject } from '@kubernetes/client-node';
 import { CLUSTER_DNS_IP, CLUSTER_DOMAIN } from './config.js';
@@ -19,6 +19,7 @@ const restricted = {
 export interface AddonImages {
   readonly coredns: string;
   readonly metricsServer: string;
+  readonly kubeStateMetrics: string;
   readonly localPathProvisioner: string;
   readonly busybox: string;
 }
@@ -197,6 +198,88 @@ export function metricsServer(image: string): KubernetesObject[] {
   ];
 }
 
+/** What kube-state-metrics watches: the objects whose series Tandem's alerts and dashboards read. */
+export const KUBE_STATE_METRICS_RESOURCES = ['cronjobs', 'deployments', 'horizontalpodautoscalers', 'jobs', 'pods', 'statefulsets'] as const;
+export const KUBE_STATE_METRICS_PORT = 8080;
+
+/**
+ * kube-state-metrics as kube-prometheus runs it, watching only KUBE_STATE_METRICS_RESOURCES (so its RBAC is
+ * list/watch on those), behind the Service `kube-state-metrics` whose port `http-metrics` Prometheus scrapes.
+ */
+export function kubeStateMetrics(image: string): KubernetesObject[] {
+  const name = 'kube-state-metrics';
+  const labels = { 'app.kubernetes.io/name': name };
+  const groups: Record<(typeof KUBE_STATE_METRICS_RESOURCES)[number], string> = {
+    cronjobs: 'batch',
+    jobs: 'batch',
+    deployments: 'apps',
+    statefulsets: 'apps',
+    horizontalpodautoscalers: 'autoscaling',
+    pods: '',
+  };
+  return [
+    { apiVersion: 'v1', kind: 'ServiceAccount', metadata: { name, namespace: NS } },
+    {
+      apiVersion: 'rbac.authorization.k8s.io/v1',
+      kind: 'ClusterRole',
+      metadata: { name },
+      rules: KUBE_STATE_METRICS_RESOURCES.map((r) => ({ apiGroups: [groups[r]], resources: [r], verbs: ['list', 'watch'] })),
+    } as KubernetesObject,
+    {
+      apiVersion: 'rbac.authorization.k8s.io/v1',
+      kind: 'ClusterRoleBinding',
+      metadata: { name },
+      roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'ClusterRole', name },
+      subjects: [{ kind: 'ServiceAccount', name, namespace: NS }],
+    } as KubernetesObject,
+    {
+      apiVersion: 'apps/v1',
+      kind: 'Deployment',
+      metadata: { name, namespace: NS, labels },
+      spec: {
+        replicas: 1,
+        selector: { matchLabels: labels },
+        template: {
+          metadata: { labels },
+          spec: {
+            serviceAccountName: name,
+            priorityClassName: 'system-cluster-critical',
+            securityContext: { runAsUser: 65534, runAsGroup: 65534 },
+            containers: [
+              {
+                name,
+                image,
+                imagePullPolicy: 'IfNotPresent',
+                args: [`--port=${KUBE_STATE_METRICS_PORT}`, '--telemetry-port=8081', `--resources=${KUBE_STATE_METRICS_RESOURCES.join(',')}`],
+                ports: [
+                  { name: 'http-metrics', containerPort: KUBE_STATE_METRICS_PORT, protocol: 'TCP' },
+                  { name: 'telemetry', containerPort: 8081, protocol: 'TCP' },
+                ],
+                resources: { requests: { cpu: '10m', memory: '32Mi' }, limits: { memory: '128Mi' } },
+                securityContext: restricted,
+                livenessProbe: { httpGet: { path: '/livez', port: 'http-metrics' }, periodSeconds: 10 },
+                readinessProbe: { httpGet: { path: '/readyz', port: 'telemetry' }, periodSeconds: 2 },
+              },
+            ],
+          },
+        },
+      },
+    } as KubernetesObject,
+    {
+      apiVersion: 'v1',
+      kind: 'Service',
+      metadata: { name, namespace: NS, labels },
+      spec: {
+        selector: labels,
+        ports: [
+          { name: 'http-metrics', port: KUBE_STATE_METRICS_PORT, protocol: 'TCP', targetPort: 'http-metrics' },
+          { name: 'telemetry', port: 8081, protocol: 'TCP', targetPort: 'telemetry' },
+        ],
+      },
+    } as KubernetesObject,
+  ];
+}
+
 /**
  * Volumes as kind and k3s provision them: rancher's local-path-provisioner, here with one shared directory
  * (so ReadWriteMany claims bind too; single node, testing only). Its helper pods create each volume's
@@ -306,6 +389,7 @@ export function addons(images: AddonImages, volumesPath: string): KubernetesObje
   return [
     ...coreDns(images.coredns),
     ...metricsServer(images.metricsServer),
+    ...kubeStateMetrics(images.kubeStateMetrics),
     ...localPathProvisioner({ provisioner: images.localPathProvisioner, helper: images.busybox }, volumesPath),
   ];
 }
