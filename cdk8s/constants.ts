@@ -28,8 +28,12 @@ export const Component = {
   SCORING: 'scoring',
   /** The Redis StatefulSet, its headless Service and PDB. */
   CACHE: 'cache',
-  /** The retraining CronJob. */
+  /** The retraining CronJob (or ScheduledSparkApplication) and the packing Jobs. */
   TRAINER: 'trainer',
+  /** A Spark run's driver pod (`training.engine: spark`). */
+  SPARK_DRIVER: 'spark-driver',
+  /** A Spark run's executor pods. */
+  SPARK_EXECUTOR: 'spark-executor',
   /** The model PersistentVolumeClaim. */
   MODEL: 'model',
   /** The state PersistentVolumeClaim (audit trail, erasures, opt-outs, experiment counts). */
@@ -97,6 +101,11 @@ export const MODEL_DIR = `${MODEL_MOUNT}/versions`;
 /** Training input files on the model volume (JSON Lines, ARCHITECTURE.md "Data files"). */
 export const DATA_DIR = `${MODEL_MOUNT}/data`;
 export const CATALOG_FILE = `${DATA_DIR}/catalog.jsonl`;
+/** Spark runs' job directories on the model volume (`<SPARK_DIR>/<run>/`: staged input, job, output tables). */
+export const SPARK_DIR = `${MODEL_MOUNT}/spark`;
+/** The Spark driver's RPC port and the block managers' port (driver and executors): fixed, for the NetworkPolicies. */
+export const SPARK_DRIVER_PORT = 7078;
+export const SPARK_BLOCK_MANAGER_PORT = 7079;
 export const EVENTS_FILE = `${DATA_DIR}/events.jsonl`;
 
 /** How often scoring pods look for a newer model version in the model directory (`serve --watch-seconds`). */
@@ -150,6 +159,12 @@ export const Env = {
   EVENT_RETENTION_DAYS: 'TANDEM_EVENT_RETENTION_DAYS',
   HISTORY_WINDOW_DAYS: 'TANDEM_HISTORY_WINDOW_DAYS',
   KEEP_VERSIONS: 'TANDEM_KEEP_VERSIONS',
+  /** The trainer's engine (`embedded` DuckDB, `spark`, `memory`); `train --engine` wins. Default embedded. */
+  TRAINING_ENGINE: 'TANDEM_TRAINING_ENGINE',
+  /** The embedded engine's memory limit (DuckDB's `memory_limit`), from the trainer's memory limit; beyond it, it spills. */
+  DUCKDB_MEMORY: 'TANDEM_DUCKDB_MEMORY',
+  /** Where DuckDB finds its httpfs extension (for `s3://` inputs): `<dir>/<duckdb version>/<platform>/`. */
+  DUCKDB_EXTENSIONS: 'TANDEM_DUCKDB_EXTENSIONS',
   /** `redis://<name>-redis:6379`; unset when the cache is disabled (the service then caches in memory). */
   REDIS_URL: 'REDIS_URL',
   /** The Redis password as a value (Redis itself and the trainer get it so; local runs). */

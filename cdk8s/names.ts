@@ -2,6 +2,7 @@
  * The names and labels of one Recommender's children, derived from its name only, so the operator, the
  * GitOps output and the tests agree on them, and selectors never change after creation.
  */
+import { createHash } from 'node:crypto';
 import {
   APP_NAME,
   LABEL_COMPONENT,
@@ -31,6 +32,10 @@ export interface RecommenderNames {
   readonly state: string;
   readonly redis: string;
   readonly retrain: string;
+  /** The ScheduledSparkApplication (`training.engine: spark`), short enough for its runs' pod labels. */
+  readonly spark: string;
+  /** The ConfigMap holding the Spark driver program. */
+  readonly sparkDriver: string;
   readonly scoringServiceAccount: string;
   readonly redisServiceAccount: string;
   readonly trainerServiceAccount: string;
@@ -41,6 +46,8 @@ export interface RecommenderNames {
     readonly scoringEgress: string;
     readonly cacheIngress: string;
     readonly trainerEgress: string;
+    readonly sparkDriver: string;
+    readonly sparkExecutor: string;
   };
 }
 
@@ -59,6 +66,8 @@ export function recommenderNames(name: string, namespace: string): RecommenderNa
     state: `${name}-state`,
     redis: `${name}-redis`,
     retrain: `${name}-retrain`,
+    spark: sparkAppName(name),
+    sparkDriver: `${name}-spark-driver`,
     scoringServiceAccount: `${name}-scoring`,
     redisServiceAccount: `${name}-redis`,
     trainerServiceAccount: `${name}-trainer`,
@@ -69,8 +78,19 @@ export function recommenderNames(name: string, namespace: string): RecommenderNa
       scoringEgress: `${name}-scoring-egress`,
       cacheIngress: `${name}-cache-ingress`,
       trainerEgress: `${name}-trainer-egress`,
+      sparkDriver: `${name}-spark-driver`,
+      sparkExecutor: `${name}-spark-executor`,
     },
   };
+}
+
+/**
+ * The ScheduledSparkApplication's name: its runs are `<name>-<19-digit time>` and label their pods with it,
+ * so it must stay ≤ 43 characters (a label value is ≤ 63). Long Recommender names are cut and hashed.
+ */
+export function sparkAppName(instance: string): string {
+  const hash = createHash('sha256').update(instance).digest('hex').slice(0, 5);
+  return instance.length <= 36 ? `${instance}-spark` : `${instance.slice(0, 31)}-${hash}-spark`;
 }
 
 /** The labels every child carries (ARCHITECTURE.md). */

@@ -7,7 +7,11 @@
  *   default; NodeLocal DNSCache and OpenShift DNS are peers and ports of their own); → the object store
  *   (`spec.model.storage.s3.egress`, s3 mode only);
  * - Redis ← scoring and the trainer only;
- * - trainer → its Redis; → DNS; → the object store.
+ * - trainer → its Redis; → DNS; → the object store;
+ * - with `training.engine: spark`: the driver ← its executors on the driver and block-manager ports, → its
+ *   executors' block managers, → the API server (`training.spark.apiServer`, to run the executors), → DNS;
+ *   executors ← the driver and each other on the block-manager port, → the driver, → each other, → DNS.
+ *   The model volume they share needs no network rule; the packing Job is a trainer pod.
  *
  * Every peer names its namespace with a namespaceSelector that is ANDed with the negation of
  * `spec.network.protectedNamespaces`, so no rule can admit a protected namespace, not even the
@@ -16,7 +20,7 @@
 import { Construct } from 'constructs';
 import * as kplus from 'cdk8s-plus-28';
 import type { LabelSelector, RecommenderSpec } from './api/v1alpha1/recommender.js';
-import { API_PORT, Component, METRICS_PORT, NAMESPACE_NAME_LABEL, OPERATOR_NAMESPACE, OPERATOR_POD_LABELS, REDIS_PORT } from './constants.js';
+import { API_PORT, Component, METRICS_PORT, NAMESPACE_NAME_LABEL, OPERATOR_NAMESPACE, OPERATOR_POD_LABELS, REDIS_PORT, SPARK_BLOCK_MANAGER_PORT, SPARK_DRIVER_PORT } from './constants.js';
 import { s3Storage } from './model-storage.js';
 import { instanceSelectorLabels, objectLabels, podSelectorLabels, type RecommenderNames } from './names.js';
 import { excluding, isEmptySelector, requirements, satisfiable, type Requirement } from './selectors.js';
@@ -163,6 +167,30 @@ export class RecommenderNetworkPolicies extends Construct {
         ...objectStore,
       ),
     });
+
+    if (spec.training.engine === 'spark') {
+      const driver = ownPods(Component.SPARK_DRIVER);
+      const executors = ownPods(Component.SPARK_EXECUTOR);
+      const apiServer = spec.training.spark.apiServer;
+      policy('SparkDriver', names.policies.sparkDriver, podSelectorLabels(names.instance, Component.SPARK_DRIVER), {
+        policyTypes: ['Ingress', 'Egress'],
+        ingress: rules({ from: executors, ports: [tcp(SPARK_DRIVER_PORT), tcp(SPARK_BLOCK_MANAGER_PORT)] }),
+        egress: rules(
+          { to: executors, ports: [tcp(SPARK_BLOCK_MANAGER_PORT)] },
+          { to: ipBlocks(apiServer.cidrs), ports: apiServer.ports.map(tcp) },
+          { to: dns, ports: dnsPorts },
+        ),
+      });
+      policy('SparkExecutor', names.policies.sparkExecutor, podSelectorLabels(names.instance, Component.SPARK_EXECUTOR), {
+        policyTypes: ['Ingress', 'Egress'],
+        ingress: rules({ from: [...driver, ...executors], ports: [tcp(SPARK_BLOCK_MANAGER_PORT)] }),
+        egress: rules(
+          { to: driver, ports: [tcp(SPARK_DRIVER_PORT), tcp(SPARK_BLOCK_MANAGER_PORT)] },
+          { to: executors, ports: [tcp(SPARK_BLOCK_MANAGER_PORT)] },
+          { to: dns, ports: dnsPorts },
+        ),
+      });
+    }
   }
 }
 

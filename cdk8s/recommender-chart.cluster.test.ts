@@ -11,7 +11,8 @@ import { FIELD_MANAGER, HPA_HANDOVER_FIELD_MANAGER, LABEL_COMPONENT, LABEL_INSTA
 import { OPERATOR_RBAC, renderInstallBundle } from './install-bundle.js';
 import { renderRecommender, replicasHandover } from './recommender-chart.js';
 import { collectionPath, dryRunCreate, remove, send, serverSideApply } from './test/server-apply.js';
-import { recommender, type Obj } from './test/fixtures.js';
+import { find, recommender, type Obj } from './test/fixtures.js';
+import { packJobs } from './spark-training.js';
 
 const RESTRICTED = {
   'pod-security.kubernetes.io/enforce': 'restricted',
@@ -49,7 +50,7 @@ async function applyAll(kc: KubeConfig, objects: readonly KubernetesObject[]): P
 function podsFromTemplates(objects: readonly KubernetesObject[]): KubernetesObject[] {
   return objects.flatMap((o) => {
     const spec = (o as Obj).spec;
-    const template = o.kind === 'CronJob' ? spec.jobTemplate.spec.template : o.kind === 'Deployment' || o.kind === 'StatefulSet' ? spec.template : undefined;
+    const template = o.kind === 'CronJob' ? spec.jobTemplate.spec.template : ['Deployment', 'StatefulSet', 'Job'].includes(o.kind!) ? spec.template : undefined;
     if (!template) return [];
     return [{ apiVersion: 'v1', kind: 'Pod', metadata: { ...template.metadata, name: `${o.metadata?.name}-probe`, namespace: o.metadata?.namespace }, spec: template.spec } as KubernetesObject];
   });
@@ -96,6 +97,34 @@ describe('RecommenderChart on a real API server', () => {
     const pods = podsFromTemplates(renderRecommender(exampleIn(namespace)));
     expect(pods.map((p) => p.metadata?.name)).toEqual(['storefront-redis-probe', 'storefront-probe', 'storefront-retrain-probe']);
     for (const pod of pods) {
+      const res = await dryRunCreate(kc, pod);
+      expect({ pod: pod.metadata?.name, status: res.status, warnings: res.warnings }).toEqual({ pod: pod.metadata?.name, status: 201, warnings: [] });
+    }
+  });
+
+  it('accepts the Spark example — its ScheduledSparkApplication against the Kubeflow Spark operator\'s CRD, and a run\'s packing Job — and admits the driver, executor and packing pods under restricted, with no warnings', async () => {
+    const rec = exampleIn(namespace, 'recommender-spark.yaml');
+    const run = `${rec.metadata.name}-spark-1796176767176000000`;
+    const objects = [...renderRecommender(rec), ...packJobs(rec, [run])];
+    expect(objects.map((o) => o.kind)).toEqual(expect.arrayContaining(['ScheduledSparkApplication', 'Job']));
+    expect(objects.map((o) => o.kind)).not.toContain('CronJob');
+    expect(await applyAll(kc, objects)).toEqual([]);
+    const scheduled = JSON.parse((await send(kc, 'GET', `${collectionPath(find(objects, 'ScheduledSparkApplication'))}/${rec.metadata.name}-spark`)).body) as Obj;
+    expect(scheduled.spec).toMatchObject({ schedule: '0 3 * * *', suspend: false, concurrencyPolicy: 'Forbid', template: { type: 'Python', mode: 'cluster' } });
+    // The pods the Spark operator makes from the template: the driver (with its init container) and an executor.
+    const t = (find(objects, 'ScheduledSparkApplication') as Obj).spec.template;
+    const sparkPod = (role: 'driver' | 'executor') => ({
+      apiVersion: 'v1',
+      kind: 'Pod',
+      metadata: { name: `${rec.metadata.name}-${role}-probe`, namespace, labels: t[role].labels },
+      spec: {
+        securityContext: t[role].podSecurityContext,
+        ...(role === 'driver' ? { initContainers: t.driver.initContainers } : {}),
+        containers: [{ name: `spark-kubernetes-${role}`, image: t.image, env: t[role].env, securityContext: t[role].securityContext, volumeMounts: t[role].volumeMounts }],
+        volumes: t.volumes,
+      },
+    });
+    for (const pod of [sparkPod('driver'), sparkPod('executor'), ...podsFromTemplates(objects)] as KubernetesObject[]) {
       const res = await dryRunCreate(kc, pod);
       expect({ pod: pod.metadata?.name, status: res.status, warnings: res.warnings }).toEqual({ pod: pod.metadata?.name, status: 201, warnings: [] });
     }

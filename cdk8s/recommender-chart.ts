@@ -16,6 +16,7 @@ import { RecommenderNetworkPolicies, assertSafeNetworkSpec } from './network-pol
 import { chartObjects } from './render.js';
 import { Scoring } from './scoring.js';
 import { addStateClaim, stateClaimName } from './state.js';
+import { SparkTraining } from './spark-training.js';
 import { Training } from './training.js';
 
 export interface RenderOptions {
@@ -63,7 +64,8 @@ export class RecommenderChart extends Chart {
 
     new Scoring(this, 'Scoring', { names, spec, stateClaim });
     if (spec.cache.enabled) new Cache(this, 'Cache', { names, spec });
-    new Training(this, 'Training', { names, spec, stateClaim, configMapName: names.config });
+    if (spec.training.engine === 'spark') new SparkTraining(this, 'SparkTraining', { names, spec, stateClaim, configMapName: names.config });
+    else new Training(this, 'Training', { names, spec, stateClaim, configMapName: names.config });
     new RecommenderNetworkPolicies(this, 'NetworkPolicies', { names, spec, ...(props.operatorNamespace ? { operatorNamespace: props.operatorNamespace } : {}) });
     new Monitoring(this, 'Monitoring', { names, spec });
   }

@@ -24,6 +24,8 @@ export const KIND_ORDER = [
   'HorizontalPodAutoscaler',
   'PodDisruptionBudget',
   'CronJob',
+  'Job',
+  'ScheduledSparkApplication',
   'ServiceMonitor',
   'PrometheusRule',
 ] as const;

@@ -1,7 +1,8 @@
 /**
- * Retraining: a CronJob that runs the recommender image's `train` command on the model volume and
- * writes a new model version next to the old ones. One run at a time (`Forbid`), honours `suspend`,
- * and the schedule is in UTC.
+ * Retraining (`spec.training.engine: embedded`): a CronJob that runs the recommender image's `train` command
+ * (the embedded DuckDB engine, which spills to the scratch volume beyond TANDEM_DUCKDB_MEMORY) on the model
+ * volume and writes a new model version next to the old ones. One run at a time (`Forbid`), honours
+ * `suspend`, and the schedule is in UTC. The `spark` engine is spark-training.ts.
  */
 import { ApiObject, Cron, Duration, JsonPatch, Size } from 'cdk8s';
 import * as kplus from 'cdk8s-plus-28';
@@ -64,6 +65,16 @@ export function trainerScratchBytes(spec: RecommenderSpec): number {
   return quantityValue(request, 'spec.training.resources.requests.ephemeral-storage');
 }
 
+/** Share of the trainer's memory limit given to DuckDB's buffer (the rest: Node, the packed model, DuckDB's own overhead). */
+export const DUCKDB_MEMORY_RATIO = 0.6;
+
+/** The embedded engine's memory limit (TANDEM_DUCKDB_MEMORY) from the trainer's memory limit; unset without one. */
+export function duckdbMemory(spec: RecommenderSpec): string | undefined {
+  const limit = spec.training.resources.limits?.memory;
+  if (limit === undefined) return undefined;
+  return `${Math.max(64, Math.floor((quantityValue(limit, 'spec.training.resources.limits.memory') * DUCKDB_MEMORY_RATIO) / 2 ** 20))}MiB`;
+}
+
 /** The trainer's arguments after the image command; `--prune-events` removes erased shoppers' and expired events from the events file. */
 export function trainArgs(): string[] {
   return ['train', '--catalog', CATALOG_FILE, '--events', EVENTS_FILE, '--out', MODEL_DIR, '--config', `${CONFIG_DIR}/${CONFIG_FILE}`, '--prune-events'];
@@ -107,6 +118,8 @@ export class Training extends Construct {
       [Env.HMAC_KEY_FILE]: kplus.EnvValue.fromValue(`${SECRETS_DIR}/${HMAC_KEY_FILE}`),
       ...stateEnv(spec),
     };
+    const duckdb = duckdbMemory(spec);
+    if (duckdb) env[Env.DUCKDB_MEMORY] = kplus.EnvValue.fromValue(duckdb);
     if (redis && spec.cache.passwordSecretRef) {
       const ref = spec.cache.passwordSecretRef;
       env[Env.REDIS_PASSWORD] = kplus.EnvValue.fromSecretValue({ secret: kplus.Secret.fromSecretName(this, 'RedisPassword', ref.name), key: ref.key }, { optional: false });

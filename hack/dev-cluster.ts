@@ -20,7 +20,7 @@ mkdirSync(resolve('.tandem'), { recursive: true });
 copyFileSync(plane.kubeconfigPath, kubeconfig);
 
 process.stdout.write(`Control plane ready at ${plane.server} (logs in ${plane.dir}).
-CRDs installed: recommenders.tandem.dev and prometheus-operator's.
+CRDs installed: recommenders.tandem.dev, prometheus-operator's and the Kubeflow Spark operator's.
 ${node ? `Node ${node.name} (${node.ip}) Ready: containerd, kube-proxy, kube-router, CoreDNS, metrics-server, local-path-provisioner.
 Images in the local registry ${node.registry}:
 ${Object.entries(node.images).map(([k, v]) => `  ${k.padEnd(24)} ${v}`).join('\n')}

@@ -1,7 +1,7 @@
 /**
  * Installs the Recommender CRD (generated from its TypeBox source) and the third-party CRDs the
- * manifests reference (prometheus-operator's, vendored unmodified in hack/crds/), then waits until
- * each is Established. Used by the test global setup, `npm run dev:cluster` and `npm run dev`.
+ * manifests reference (prometheus-operator's and the Kubeflow Spark operator's, vendored unmodified in
+ * hack/crds/), then waits until each is Established. Used by the test global setup, `npm run dev:cluster` and `npm run dev`.
  */
 import { readdirSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
@@ -11,13 +11,15 @@ import { parseAllDocuments } from 'yaml';
 import { recommenderCrd } from '../cdk8s/api/v1alpha1/crd.js';
 import { startControlPlane, type ControlPlane, type ControlPlaneOptions } from './control-plane.js';
 
-const THIRD_PARTY_DIR = join(dirname(fileURLToPath(import.meta.url)), 'crds', 'prometheus-operator');
+const THIRD_PARTY_DIRS = ['prometheus-operator', 'spark-operator'].map((d) => join(dirname(fileURLToPath(import.meta.url)), 'crds', d));
 
 export function thirdPartyCrds(): KubernetesObject[] {
-  return readdirSync(THIRD_PARTY_DIR)
-    .filter((f) => f.endsWith('.yaml'))
-    .sort()
-    .flatMap((f) => parseAllDocuments(readFileSync(join(THIRD_PARTY_DIR, f), 'utf8')).map((d) => d.toJS() as KubernetesObject));
+  return THIRD_PARTY_DIRS.flatMap((dir) =>
+    readdirSync(dir)
+      .filter((f) => f.endsWith('.yaml'))
+      .sort()
+      .flatMap((f) => parseAllDocuments(readFileSync(join(dir, f), 'utf8')).map((d) => d.toJS() as KubernetesObject)),
+  );
 }
 
 export async function installCrds(kc: KubeConfig, crds: KubernetesObject[] = [recommenderCrd() as KubernetesObject, ...thirdPartyCrds()]): Promise<void> {

@@ -8,6 +8,7 @@ set -euo pipefail
 packages=(
   redis-server      # the cache tier's tests run against a real redis-server
   python3-venv      # checkov (the manifest policy checks) lives in a virtual environment (hack/python-tools.sh)
+  openjdk-17-jre-headless   # Spark (PyPI pyspark, hack/tools/pyspark) for the `spark` training engine's tests
   # The real node of the end-to-end suite (hack/node/) and its images (images/build.sh):
   containerd runc containernetworking-plugins   # the container runtime and the CNI bridge
   iptables ipset conntrack                       # kube-proxy and kube-router's NetworkPolicy enforcement

@@ -15,9 +15,23 @@ import { useWireJson } from './wire-json.js';
 
 const MANAGED_SELECTOR = `${LABEL_MANAGED_BY}=${MANAGED_BY}`;
 
+/** Whether the API server serves `kind` (a one-item list answers; an unknown kind or a 404 does not). */
+async function served(objects: KubernetesObjectApi, kind: ChildKind, ns: string | undefined): Promise<boolean> {
+  try {
+    await objects.list(kind.apiVersion, kind.kind, ns, undefined, undefined, undefined, undefined, MANAGED_SELECTOR, 1);
+    return true;
+  } catch (err) {
+    if ((err as { code?: number }).code === 404 || /Unrecognized API version and kind|not found/i.test(String((err as Error).message))) return false;
+    throw err;
+  }
+}
+
 export class ClusterCache implements ClusterView {
   private readonly recommenders: ResilientInformer<Recommender>[] = [];
   private readonly childInformers = new Map<string, ResilientInformer<KubernetesObject>[]>();
+  /** Optional kinds (child-kinds.ts), probed at start: watched only where the API server serves them. */
+  private readonly probes: { key: string; probe: () => Promise<boolean> }[] = [];
+  private readonly log: Logger;
 
   constructor(
     kc: KubeConfig,
@@ -25,6 +39,7 @@ export class ClusterCache implements ClusterView {
     kinds: readonly ChildKind[] = CHILD_KINDS,
   ) {
     useWireJson(kinds);
+    this.log = opts.log;
     const scopes = opts.namespaces.length > 0 ? opts.namespaces : [undefined];
     const custom = kc.makeApiClient(CustomObjectsApi);
     const objects = KubernetesObjectApi.makeApiClient(kc);
@@ -72,11 +87,19 @@ export class ClusterCache implements ClusterView {
         });
         const key = `${kind.apiVersion}/${kind.kind}`;
         this.childInformers.set(key, [...(this.childInformers.get(key) ?? []), informer]);
+        if (kind.optional && !this.probes.some((p) => p.key === key)) {
+          this.probes.push({ key, probe: () => served(objects, kind, ns) });
+        }
       }
     }
   }
 
   async start(): Promise<void> {
+    for (const { key, probe } of this.probes) {
+      if (await probe()) continue;
+      this.childInformers.delete(key);
+      this.log.info({ kind: key }, 'kind not served by the API server (its operator is not installed): not watched; Recommenders that need it will fail to apply');
+    }
     await Promise.all(this.all().map((i) => i.start()));
   }
 

@@ -1,8 +1,9 @@
-import { AppsV1Api, CoreV1Api, KubernetesObjectApi, PatchStrategy, setHeaderOptions, type KubernetesObject } from '@kubernetes/client-node';
+import { AppsV1Api, CoreV1Api, CustomObjectsApi, KubernetesObjectApi, PatchStrategy, setHeaderOptions, type KubernetesObject } from '@kubernetes/client-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { API_VERSION, KIND, type Recommender } from '../cdk8s/api/v1alpha1/recommender.js';
 import { LABEL_COMPONENT, LABEL_INSTANCE, LABEL_MANAGED_BY, MANAGED_BY } from '../cdk8s/constants.js';
 import { CHILD_KINDS } from '../cdk8s/recommender-chart.js';
+import { packJobName } from '../cdk8s/spark-training.js';
 import { createTestNamespace, deleteNamespace, eventually, testKubeConfig } from '../test/kube.js';
 import { condition, recommenders, startTestOperator, writesBetween, writesSoFar } from '../test/operator.js';
 import type { RunningOperator } from './operator.js';
@@ -10,6 +11,7 @@ import { ConditionType, Reason } from './status.js';
 import { useWireJson } from './wire-json.js';
 
 const kc = testKubeConfig();
+const SPARK_ONLY = ['ScheduledSparkApplication', 'Job'];
 useWireJson(CHILD_KINDS);
 const objects = KubernetesObjectApi.makeApiClient(kc);
 const apps = kc.makeApiClient(AppsV1Api);
@@ -69,7 +71,8 @@ describe('The operator on a real control plane', () => {
       expect(child.metadata?.labels).toMatchObject({ [LABEL_MANAGED_BY]: MANAGED_BY, [LABEL_INSTANCE]: 'shop' });
       expect(child.metadata?.labels?.[LABEL_COMPONENT]).toBeTruthy();
     }
-    expect(new Set(created.map((o) => o.kind))).toEqual(new Set(CHILD_KINDS.map((k) => k.kind)));
+    // Every kind but what only `training.engine: spark` makes.
+    expect(new Set(created.map((o) => o.kind))).toEqual(new Set(CHILD_KINDS.map((k) => k.kind).filter((k) => !SPARK_ONLY.includes(k))));
 
     // No kubelet runs pods, so the Deployment controller reports MinimumReplicasUnavailable, and so must we.
     const status = await eventually(async () => {
@@ -181,6 +184,32 @@ describe('The operator on a real control plane', () => {
     await converged(ns, 'scaled');
     await quiet();
     expect((await deployment())?.spec.replicas).toBe(3);
+  });
+
+  it('When a Recommender trains on Spark, Then a ScheduledSparkApplication replaces the CronJob, and each successful run it reports gets a packing Job, pruned when the run is gone', async () => {
+    await recs.create(ns, 'big', { training: { engine: 'spark', spark: { apiServer: { cidrs: ['10.0.0.1/32'] } } } });
+    const scheduled = await eventually(async () => (await children(ns, 'big')).find((o) => o.kind === 'ScheduledSparkApplication'));
+    expect(scheduled.metadata?.name).toBe('big-spark');
+    expect((await children(ns, 'big')).map((o) => o.kind)).not.toContain('CronJob');
+    // What the Spark operator writes when a run completes (its status subresource).
+    const status = setHeaderOptions('Content-Type', PatchStrategy.MergePatch);
+    const custom = kc.makeApiClient(CustomObjectsApi);
+    const report = (runs: string[]) =>
+      custom.patchNamespacedCustomObjectStatus(
+        { group: 'sparkoperator.k8s.io', version: 'v1beta2', plural: 'scheduledsparkapplications', namespace: ns, name: 'big-spark', body: { status: { pastSuccessfulRunNames: runs, lastRunName: runs[0] } } },
+        status,
+      );
+    await report(['big-spark-1796176767176000000']);
+    const job = await eventually(async () => (await children(ns, 'big')).find((o) => o.kind === 'Job'), 20_000, 'the packing Job');
+    expect(job.metadata?.name).toBe(packJobName('big', 'big-spark-1796176767176000000'));
+    expect(job.metadata?.ownerReferences?.[0]).toMatchObject({ kind: KIND, name: 'big', controller: true });
+    const args = (job as { spec?: { template: { spec: { containers: { args: string[] }[] } } } }).spec!.template.spec.containers[0]!.args;
+    expect(args).toEqual(['pack', '--job-dir', '/models/spark/big-spark-1796176767176000000', '--out', '/models/versions', '--config', '/etc/tandem/config.yaml']);
+    await report(['big-spark-1796262767176000000']);
+    await eventually(async () => {
+      const jobs = (await children(ns, 'big')).filter((o) => o.kind === 'Job').map((o) => o.metadata?.name);
+      return jobs.length === 1 && jobs[0] === packJobName('big', 'big-spark-1796262767176000000') ? true : undefined;
+    }, 20_000, 'the old packing Job pruned and the new one created');
   });
 
   it('When a Recommender is deleted, Then the garbage collector removes its children', async () => {

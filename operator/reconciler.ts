@@ -8,6 +8,8 @@ import type { KubernetesObject } from '@kubernetes/client-node';
 import type { Logger } from 'pino';
 import type { Recommender, RecommenderStatus } from '../cdk8s/api/v1alpha1/recommender.js';
 import { Component, LABEL_COMPONENT, LABEL_INSTANCE } from '../cdk8s/constants.js';
+import { recommenderNames } from '../cdk8s/names.js';
+import { SPARK_API_VERSION, successfulRuns } from '../cdk8s/spark-training.js';
 import type { AppliedFingerprints } from './compare.js';
 import type { RenderOptions } from '../cdk8s/recommender-chart.js';
 import type { ModelProbe } from './model-probe.js';
@@ -74,7 +76,7 @@ export async function reconcile(key: string, { view, writer, fingerprints, log, 
   let desired: KubernetesObject[] | undefined;
   let error: Observations['error'];
   try {
-    desired = desiredChildren(rec, render);
+    desired = desiredChildren(rec, render, sparkRuns(rec, view));
   } catch (err) {
     error = { reason: Reason.INVALID_SPEC, message: `failed to render the children: ${message(err)}` };
   }
@@ -119,6 +121,13 @@ export async function reconcile(key: string, { view, writer, fingerprints, log, 
     throw new ReconcileError(error.message);
   }
   return { applied, pruned, statusWritten, servingPods };
+}
+
+/** The Spark runs to pack: the live ScheduledSparkApplication's successful ones (engine spark only). */
+function sparkRuns(rec: Recommender, view: ClusterView): string[] {
+  if (rec.spec.training.engine !== 'spark') return [];
+  const names = recommenderNames(rec.metadata.name, rec.metadata.namespace!);
+  return successfulRuns(view.child(SPARK_API_VERSION, 'ScheduledSparkApplication', names.namespace, names.spark));
 }
 
 /** The scoring Service has the Deployment's name (cdk8s/scoring.ts); a failed read is not a failed reconcile. */

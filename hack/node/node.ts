@@ -110,6 +110,8 @@ export async function startNode(plane: ControlPlane, where: { ip: string; name: 
     watchdog?.kill('SIGKILL');
     await runTeardown(layout);
     for (const proc of started.reverse()) await proc.stop();
+    const left = await leftovers(layout);
+    if (left.length > 0) throw new Error(`the node left things behind after its teardown: ${left.join('; ')}`);
   };
   try {
     await runTeardown(layout);
@@ -244,6 +246,26 @@ async function runTeardown(layout: NodeLayout): Promise<void> {
     env: { ...process.env, TANDEM_NODE_STATE: layout.stateDir, TANDEM_NODE_DATA: layout.dataDir, TANDEM_NODE_BRIDGE: layout.bridge, TANDEM_NODE_NETWORK: layout.network },
   });
   mkdirSync(layout.stateDir, { recursive: true });
+}
+
+/** What a teardown must have removed: our processes, mounts, bridge, iptables chains and ipsets. */
+export async function leftovers(layout: NodeLayout): Promise<string[]> {
+  const out = (cmd: string) => run('sh', ['-c', cmd]).then((r) => r.stdout.trim(), () => '');
+  const found: string[] = [];
+  const procs = await out(`pgrep -af '${paths(layout).containerdConfig}|containerd-shim.*${paths(layout).containerdSocket}|--root-dir=${paths(layout).kubeletRoot}' || true`);
+  if (procs) found.push(`processes: ${procs.split('\n').length}`);
+  const mounts = await out(`grep -cE ' (${layout.stateDir}|${layout.dataDir})' /proc/self/mounts || true`);
+  if (Number(mounts) > 0) found.push(`mounts: ${mounts}`);
+  if (await out(`ip link show ${layout.bridge} 2>/dev/null`)) found.push(`bridge ${layout.bridge}`);
+  for (const table of ['filter', 'nat', 'mangle']) {
+    const chains = await out(`iptables -t ${table} -S 2>/dev/null | grep -cE '^-N KUBE-' || true`);
+    if (Number(chains) > 0) found.push(`${table} KUBE-* chains: ${chains}`);
+  }
+  const masquerade = await out(`iptables -t nat -S 2>/dev/null | grep -cF '${layout.network}' || true`);
+  if (Number(masquerade) > 0) found.push(`rules naming ${layout.network}: ${masquerade}`);
+  const sets = await out(`ipset list -n 2>/dev/null | grep -cE '^(KUBE-|kube-router-)' || true`);
+  if (Number(sets) > 0) found.push(`ipsets: ${sets}`);
+  return found;
 }
 
 /** Runs the teardown if this process dies without stopping the node (SIGKILL, a crashed test runner). */

@@ -1,10 +1,14 @@
 /**
  * Every manifest Tandem hands a user, rendered into one directory for the policy checkers: the install bundle
- * from `npm run synth` (cluster-wide and namespaced), the examples it renders, and the Helm chart with its
- * default values and with representative ones.
+ * from `npm run synth` (cluster-wide and namespaced), the examples it renders (the Spark one with the packing
+ * Job the operator adds after a run), and the Helm chart with its default values and with representative ones.
  */
-import { mkdirSync, readdirSync, writeFileSync } from 'node:fs';
+import { appendFileSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { parse } from 'yaml';
+import { validateRecommender } from '../../cdk8s/api/v1alpha1/validate.js';
+import { toYaml } from '../../cdk8s/render.js';
+import { packJobs } from '../../cdk8s/spark-training.js';
 import { runSynth } from '../../cdk8s/synth.js';
 import { helmTemplateYaml } from '../../charts/test/helm.js';
 
@@ -42,6 +46,11 @@ export function renderOutputs(dir: string, repo: string): RenderedOutput[] {
       .sort()
       .map((f) => ({ name: `examples/${f}`, path: join(dir, 'synth', 'examples', f) })),
   ];
+  // The operator adds a packing Job per successful Spark run (cdk8s/spark-training.ts): review one with the
+  // objects of its Recommender, as the cluster would hold them.
+  const example = validateRecommender(parse(readFileSync(join(repo, 'examples', 'recommender-spark.yaml'), 'utf8')));
+  if (!example.ok) throw new Error(`examples/recommender-spark.yaml: ${example.errors.join('; ')}`);
+  appendFileSync(join(dir, 'synth', 'examples', 'recommender-spark.yaml'), `---\n${toYaml(packJobs(example.value, ['megastore-spark-1796176767176000000']))}`);
   mkdirSync(join(dir, 'chart'), { recursive: true });
   for (const [name, values] of Object.entries(CHART_VALUES)) {
     const path = join(dir, 'chart', `${name}.yaml`);

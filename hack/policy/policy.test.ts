@@ -33,11 +33,12 @@ describe('the policy checks on every rendered output', () => {
   }, 120_000);
   afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
-  it('renders the bundle (cluster-wide and namespaced), every example and the chart with default and representative values', () => {
+  it('renders the bundle (cluster-wide and namespaced), every example (the Spark one with a run\'s packing Job) and the chart with default and representative values', () => {
     expect(outputs.map((o) => o.name)).toEqual([
       'install.yaml',
       'install-namespaced.yaml',
       'examples/recommender-s3.yaml',
+      'examples/recommender-spark.yaml',
       'examples/recommender.yaml',
       'chart-default.yaml',
       'chart-namespaced.yaml',

@@ -1,19 +1,18 @@
 /**
  * The recommender's one entry point, with two commands:
  *   serve  [--catalog F --events F] [--model-dir DIR] [--watch-seconds N] [--config F]
- *   train  --catalog F --events F --out DIR [--config F] [--skip-metrics] [--keep N] [--history-days N] [--prune-events]
- * and a helper, `demo-data --out DIR [--shop demo|noisy] [--seed N]`, that writes a generated shop as JSON Lines
- * with its ground truth beside it.
+ *   train  --catalog F --events F --out DIR [--engine embedded|spark|memory] [--config F] [--skip-metrics] [--keep N] …
+ * the two ends of a training run on Spark, `prepare` and `pack` (cli/train.ts), and a helper,
+ * `demo-data --out DIR [--shop demo|noisy] [--seed N] [--parquet]`, that writes a generated shop with its
+ * ground truth beside it. F is JSON Lines or Parquet (a file, a directory, an `s3://` URL).
  * `serve` with no inputs generates the demo shop, trains on it and serves it from memory.
  */
-import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { pino, type Logger } from 'pino';
 import { createApp, createMetricsApp } from './api/app.js';
 import { createMetrics } from './api/metrics.js';
-import { inputProblem, TrainingDataError } from './cli/input-check.js';
-import { loadInputs, type Inputs } from './cli/inputs.js';
-import { fmtMs, progressPrinter } from './cli/progress.js';
+import { TrainingDataError } from './cli/input-check.js';
+import { packCommand, prepareCommand, trainCommand, trainFiles } from './cli/train.js';
 import { ConfigError, loadConfigFile, type TandemConfig } from './config.js';
 import { readServiceEnv, type ServiceEnv } from './env.js';
 import { Authenticator } from './auth/authenticator.js';
@@ -23,17 +22,12 @@ import { RedisTier } from './cache/redis.js';
 import { Env } from '../../cdk8s/constants.js';
 import { shopSpec, writeShopFiles } from './data/demo-files.js';
 import { Catalog } from './engine/catalog.js';
-import type { ModelData } from './engine/model.js';
-import { lastDays } from './engine/events.js';
-import { train } from './engine/train.js';
-import { evaluateSplit, offlineMetrics, temporalSplit } from './evaluate-core.js';
-import { pruneVersions, writeArtifact } from './model/artifact.js';
-import { downloadInputs, pruneRemoteVersions, uploadVersion } from './model/s3-publish.js';
 import { S3ModelSource, openBucket, s3LocationFromEnv } from './model/s3-source.js';
+import { inputFormat } from './sql/ingest.js';
 import { ModelStore } from './model/store.js';
 import { startServer } from './server.js';
 import { RecommenderService } from './service.js';
-import { openServeTrust, privatiseInputs, trainerPrivacy } from './trust.js';
+import { openServeTrust } from './trust.js';
 
 export const DEMO_API_KEY = 'tandem-demo-key';
 
@@ -41,99 +35,10 @@ function out(line = ''): void {
   process.stdout.write(line + '\n');
 }
 
-/**
- * Trains the full model, and (unless skipped) offline metrics on a temporal split. Refuses (TrainingDataError)
- * inputs with no usable events or with more rejected records than `training.maxRejectedShare`.
- */
-function trainWithMetrics(inputs: Inputs, cfg: TandemConfig, skipMetrics: boolean): { data: ModelData; metrics: Record<string, number> } {
-  const problem = inputProblem(inputs.files, inputs.events.length, cfg.training.maxRejectedShare);
-  if (problem) throw new TrainingDataError(`refusing to train, no model version written: ${problem}`);
-  let metrics: Record<string, number> = {};
-  if (!skipMetrics) {
-    const t0 = performance.now();
-    const split = temporalSplit(inputs.events, cfg.engine.sessionGapMinutes);
-    metrics = offlineMetrics(evaluateSplit(inputs.catalog, split, cfg.engine, progressPrinter('evaluating')));
-    process.stderr.write(`offline metrics in ${fmtMs(performance.now() - t0)}: ${JSON.stringify(metrics)}\n`);
-  }
-  const t0 = performance.now();
-  const data = train(Catalog.from(inputs.catalog.items), inputs.events, cfg.engine, progressPrinter('training'));
-  process.stderr.write(`trained on ${inputs.events.length} events, ${inputs.catalog.size} items in ${fmtMs(performance.now() - t0)}\n`);
-  return { data, metrics };
-}
-
-/** An integer ≥ 1 from a flag, or else from an environment variable; undefined when neither is set. */
-function positiveInteger(flag: string | undefined, name: string, envName: string): number | undefined {
-  const raw = flag ?? process.env[envName];
-  if (raw === undefined || raw === '') return undefined;
-  const n = Number(raw);
-  if (!Number.isInteger(n) || n < 1) throw new ConfigError(`invalid config: '--${name}' / '${envName}' (${raw}) must be an integer ≥ 1`);
-  return n;
-}
-
-async function trainCommand(args: string[]): Promise<void> {
-  const { values } = parseArgs({
-    args,
-    options: {
-      catalog: { type: 'string' },
-      events: { type: 'string' },
-      out: { type: 'string' },
-      config: { type: 'string' },
-      'skip-metrics': { type: 'boolean' },
-      keep: { type: 'string' },
-      'history-days': { type: 'string' },
-      'prune-events': { type: 'boolean' },
-      'max-rejected-share': { type: 'string' },
-    },
-  });
-  if (!values.catalog || !values.events || !values.out) {
-    throw new ConfigError(
-      'usage: npm run train -- --catalog catalog.jsonl --events events.jsonl --out models/ [--config F] [--skip-metrics] [--keep N] [--history-days N] [--max-rejected-share 0.01] [--prune-events]',
-    );
-  }
-  const keep = positiveInteger(values.keep, 'keep', 'TANDEM_KEEP_VERSIONS');
-  const historyDays = positiveInteger(values['history-days'], 'history-days', 'TANDEM_HISTORY_WINDOW_DAYS');
-  const cfg = loadConfigFile(values.config);
-  // With models in object storage (TANDEM_MODEL_S3_*), the input comes from the bucket and the version goes back to it.
-  const location = s3LocationFromEnv(process.env);
-  const bucket = location && openBucket(location);
-  if (bucket) await downloadInputs(bucket, [values.catalog, values.events]);
-  if (values['max-rejected-share'] !== undefined) {
-    const share = Number(values['max-rejected-share']);
-    if (!(share >= 0 && share <= 1)) throw new ConfigError(`invalid config: '--max-rejected-share' (${values['max-rejected-share']}) must be a number 0–1`);
-    cfg.training.maxRejectedShare = share;
-  }
-  // Pseudonymised, erased shoppers and expired events dropped, before anything is trained or stored.
-  const privacy = await trainerPrivacy(pino({ base: { command: 'train' } }, pino.destination(2)), out);
-  const inputs = await loadInputs(values);
-  privacy.privatise(inputs);
-  if (historyDays !== undefined) {
-    const all = inputs.events.length;
-    inputs.events = lastDays(inputs.events, historyDays);
-    process.stderr.write(`history window: the last ${historyDays} days, ${inputs.events.length} of ${all} events\n`);
-  }
-  const { data, metrics } = trainWithMetrics(inputs, cfg, values['skip-metrics'] ?? false);
-  const manifest = await writeArtifact(values.out, data, { metrics, config: cfg });
-  out(`model ${manifest.version} written to ${join(values.out, manifest.version)}`);
-  out(`sha256 ${manifest.sha256}`);
-  out(`window ${manifest.window.from} → ${manifest.window.to}`);
-  out(`counts ${JSON.stringify(manifest.counts)}`);
-  out(`metrics ${JSON.stringify(manifest.metrics)}`);
-  if (bucket) out(`uploaded to ${await uploadVersion(bucket, values.out, manifest.version)}`);
-  if (keep !== undefined) {
-    // A pinned version (TANDEM_MODEL_VERSION) stays whatever its age: scoring pods load it on restart.
-    const pinned = process.env.TANDEM_MODEL_VERSION;
-    const protect = pinned ? [pinned] : [];
-    const pruned = bucket ? await pruneRemoteVersions(bucket, keep, protect) : await pruneVersions(values.out, keep, protect);
-    if (pruned.length > 0) out(`pruned ${pruned.length} old version(s), keeping the newest ${keep}: ${pruned.join(', ')}`);
-  }
-  await privacy.housekeeping(values['prune-events'] ? values.events : undefined);
-  privacy.close();
-}
-
 async function demoDataCommand(args: string[]): Promise<void> {
-  const { values } = parseArgs({ args, options: { out: { type: 'string' }, shop: { type: 'string', default: 'demo' }, seed: { type: 'string' } } });
-  if (!values.out) throw new ConfigError('usage: main.ts demo-data --out DIR [--shop demo|noisy] [--seed N]');
-  const w = await writeShopFiles(values.out, shopSpec(values.shop, values.seed === undefined ? undefined : Number(values.seed)));
+  const { values } = parseArgs({ args, options: { out: { type: 'string' }, shop: { type: 'string', default: 'demo' }, seed: { type: 'string' }, parquet: { type: 'boolean' } } });
+  if (!values.out) throw new ConfigError('usage: main.ts demo-data --out DIR [--shop demo|noisy] [--seed N] [--parquet]');
+  const w = await writeShopFiles(values.out, shopSpec(values.shop, values.seed === undefined ? undefined : Number(values.seed)), { parquet: values.parquet ?? false });
   out(`wrote ${w.items} items and ${w.events} events to ${w.files.join(', ')}`);
 }
 
@@ -255,9 +160,17 @@ async function serveCommand(args: string[]): Promise<void> {
   if (metricsServer) logger.info({ port: metricsServer.port }, 'serving /metrics alone');
 
   if (values.catalog || values.events || demo) {
-    const inputs = await loadInputs(values);
-    privatiseInputs(inputs, service.privacy);
-    const { data, metrics: offline } = trainWithMetrics(inputs, cfg, values['skip-metrics'] ?? false);
+    // JSON Lines train in memory as they always have; Parquet on the embedded engine.
+    const parquet = (await Promise.all([values.catalog, values.events].map((f) => (f ? inputFormat(f) : 'jsonl')))).includes('parquet');
+    const { data, metrics: offline } = await trainFiles({
+      ...(values.catalog ? { catalog: values.catalog } : {}),
+      ...(values.events ? { events: values.events } : {}),
+      engine: parquet ? 'embedded' : 'memory',
+      cfg,
+      privacy: service.privacy,
+      skipMetrics: values['skip-metrics'] ?? false,
+      say: () => undefined,
+    });
     const manifest = store.addInMemory(data, { metrics: offline, config: cfg });
     await store.activate(manifest.version);
   }
@@ -287,8 +200,10 @@ async function main(): Promise<void> {
   const cmd = command.startsWith('--') ? 'serve' : command;
   if (cmd === 'serve') await serveCommand(args);
   else if (cmd === 'train') await trainCommand(args);
+  else if (cmd === 'prepare') await prepareCommand(args);
+  else if (cmd === 'pack') await packCommand(args);
   else if (cmd === 'demo-data') await demoDataCommand(args);
-  else throw new ConfigError(`unknown command '${cmd}' (serve | train | demo-data)`);
+  else throw new ConfigError(`unknown command '${cmd}' (serve | train | prepare | pack | demo-data)`);
 }
 
 main().catch((err: unknown) => {

@@ -88,8 +88,8 @@ export type Intent = Static<typeof Intent>;
 export const RecommendedItem = Type.Object(
   {
     id: Type.String(),
-    score: Type.Number(),
     reasons: Type.Array(Type.String(), { description: 'e.g. `bought_together:sku-1 with=14% with_similar=9.5% base=1.2%`, `promotion:black-friday`.' }),
+    score: Type.Number(),
   },
   { additionalProperties: false },
 );

@@ -5,7 +5,8 @@
  * HTTP; the API layer is a thin shell around it.
  */
 import { configVersion } from './audit/decision.js';
-import { Outcome } from './audit/outcome.js';
+import { Outcome, outcomeBodyJson } from './audit/outcome.js';
+import { filteredJson, packedCandidatesJson } from './audit/packed.js';
 import { AUDIT_FORMAT, subjectDigest, type DecisionView } from './audit/record.js';
 import { promotionIds, replayDecision, type EngineCandidate, type ReplayResult } from './audit/replay.js';
 import type { AuditTrail } from './audit/trail.js';
@@ -17,7 +18,7 @@ import type { EngineConfig, TandemConfig } from './config.js';
 import type { MaybePromise } from './maybe-promise.js';
 import type { Catalog } from './engine/catalog.js';
 import { OnlineState } from './engine/online.js';
-import { boughtBy, crossSell, personal, reasonsOf, reasonsText, upSell, type EngineView, type Scored } from './engine/score.js';
+import { boughtBy, crossSell, personal, reasonsOf, upSell, type EngineView, type Scored } from './engine/score.js';
 import type { ServingModel } from './engine/serving.js';
 import { checker, validateBatch } from './data/validate.js';
 import { experimentFor, fingerprintOf, variantFor } from './experiments/assign.js';
@@ -317,20 +318,27 @@ export class RecommenderService {
 
   /**
    * The outcome of a candidate list under the current stock: stock and categories are read now (they may
-   * change before the audit flush), the rest when the outcome is serialised, in the background.
+   * change before the audit flush), the rest is packed and serialised with the outcome, in the background.
    */
   private outcomeOf(list: CandidateList, served: Served, answer: Decision): Outcome {
     const { catalog, config } = this.deps;
     const candidates = list.scored.candidates;
-    const stocks = candidates.map((c) => catalog.stocks[c.idx]!);
-    const categories = candidates.map((c) => catalog.category(c.idx));
+    const stocks = new Array<number>(candidates.length);
+    const categories = new Array<number>(candidates.length);
+    for (let k = 0; k < candidates.length; k++) {
+      const idx = candidates[k]!.idx;
+      stocks[k] = catalog.stocks[idx]!;
+      categories[k] = catalog.categoryOf[idx]!;
+    }
     const items = answer.items;
-    return new Outcome(() => ({
-      candidates: candidates.map((c, k) => ({ id: catalog.id(c.idx), score: c.score, reasons: reasonsText(c, catalog), stock: stocks[k]!, category: categories[k]! })),
-      filtered: served.filtered.map((f) => ({ id: f.id, reason: f.rule })),
-      items,
-      promotions: promotionIds(config.rules, served.promotionsKey),
-    }));
+    return new Outcome(() =>
+      outcomeBodyJson(
+        packedCandidatesJson(candidates, stocks, categories, catalog),
+        filteredJson(served.filtered, catalog),
+        items,
+        promotionIds(config.rules, served.promotionsKey),
+      ),
+    );
   }
 
   private basket(req: { items: readonly string[] }, model: ServingModel, subject: Subject | undefined): Basket {
@@ -404,10 +412,11 @@ export class RecommenderService {
       intent,
       modelVersion: engine.model.version,
       variant,
+      // Keys in canonical order: the audit outcome reuses the answer's items text (see items-json.ts).
       items: (served.answer ??= served.items.map((c) => ({
         id: catalog.id(c.idx),
-        score: Math.round(c.score * 10_000) / 10_000,
         reasons: reasonsOf(c, catalog),
+        score: Math.round(c.score * 10_000) / 10_000,
       }))),
       filtered: served.filtered,
       candidates: list.scored.candidates.length,

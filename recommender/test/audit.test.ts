@@ -8,8 +8,10 @@ import { canonicalJson } from '../src/audit/canonical.js';
 import { Chain, ChainVerifier } from '../src/audit/chain.js';
 import { FileSink, sweepAudit } from '../src/audit/file-sink.js';
 import { decisionRecord, decisionText, type DecisionInputs } from '../src/audit/decision.js';
-import { Outcome, outcomeBodyJson } from '../src/audit/outcome.js';
-import type { AuditRecord, DecisionRecord } from '../src/audit/record.js';
+import { Outcome, outcomeBodyJson, outcomeDigest } from '../src/audit/outcome.js';
+import { filteredJson, packedCandidatesJson, unpackCandidates } from '../src/audit/packed.js';
+import type { AuditRecord, DecisionRecord, PackedCandidates } from '../src/audit/record.js';
+import { formatWhy, type Candidate } from '../src/engine/score.js';
 import { decisionsOf, findDecision, redactUsers } from '../src/audit/search.js';
 import { uuidV7Time } from '../src/recommendation-id.js';
 import { StreamSink } from '../src/audit/sink.js';
@@ -18,13 +20,15 @@ import { verifyFiles } from '../src/audit/verify.js';
 const ALICE = 'k1.' + 'A'.repeat(43);
 const BOB = 'k1.' + 'B'.repeat(43);
 
+/** Catalogue ids by index, for the engine candidates below. */
+const IDS = ['card-1', 'cam-1', 'bag-"1', 'tri-ü', 'lens-1'];
+const CARD: Candidate = { idx: 0, score: 0.5, reasons: [], why: { kind: 'together', src: [1], own: [0.3], blend: [0.2], base: [0.01], cold: [0] } };
+const CARD_REASON = 'bought_together:cam-1 with=30% with_similar=20% base=1%';
+
 /** The outcome every test decision shares. */
-const OUTCOME = new Outcome(() => ({
-  candidates: [{ id: 'card-1', score: 0.5, reasons: ['bought_together:cam-1 lift=4.0'], stock: 3, category: 'Memory Cards' }],
-  filtered: [],
-  items: [{ id: 'card-1', score: 0.5, reasons: ['bought_together:cam-1 lift=4.0'] }],
-  promotions: [],
-}));
+const OUTCOME = new Outcome(() =>
+  outcomeBodyJson(packedCandidatesJson([CARD], [3], [0], { ids: IDS, categories: ['Memory Cards'] }), '[]', [{ id: 'card-1', reasons: [CARD_REASON], score: 0.5 }], []),
+);
 
 let n = 0;
 /** A decision at `time` (its id a UUIDv7 of that time), as the service queues it and as the record it becomes. */
@@ -75,13 +79,13 @@ describe('canonical JSON', () => {
   });
 
   it("When an outcome is serialised by hand (the fast path), Then it is byte for byte the generic canonical JSON", () => {
-    const body = {
-      candidates: [{ id: 'a"b', score: 0.1 + 0.2, reasons: ['x', 'ü\n'], stock: 0, category: 'C' }],
-      filtered: [{ id: 'a"b', reason: 'out_of_stock' }],
-      items: [{ id: 'z', score: 1e-7, reasons: [] }],
-      promotions: ['p1'],
-    };
-    expect(outcomeBodyJson(body)).toBe(canonicalJson(body));
+    const names = { ids: IDS, categories: ['C"1', 'ü\n', 'C', 'D'] };
+    const packed = packedCandidatesJson(MIXED, [0, 7, 2, 5, 1], [0, 1, 2, 2, 3], names);
+    const filtered = filteredJson([{ idx: 2, id: IDS[2]!, rule: 'out_of_stock' }, { idx: 3, id: IDS[3]!, rule: 'blocked_category:"ü"' }], names);
+    const rest = { items: [{ id: 'z', reasons: ['x', 'ü\n'], score: 1e-7 }], promotions: ['p1'] };
+    const body = outcomeBodyJson(packed, filtered, rest.items, rest.promotions);
+    expect(body).toBe(canonicalJson({ candidates: JSON.parse(packed) as unknown, filtered: JSON.parse(filtered) as unknown, ...rest }));
+    expect(JSON.parse(filtered)).toEqual([{ id: 'bag-"1', reason: 'out_of_stock' }, { id: 'tri-ü', reason: 'blocked_category:"ü"' }]);
     const rec = new Outcome(() => body).recordJson();
     expect(canonicalJson(JSON.parse(rec))).toBe(rec);
     const inputs: DecisionInputs = {
@@ -92,6 +96,48 @@ describe('canonical JSON', () => {
     for (const d of [inputs, { ...inputs, user: undefined, experiment: undefined, notes: undefined }]) {
       expect(decisionText(d, OUTCOME.digest)).toBe(canonicalJson(decisionRecord(d, OUTCOME.digest)));
     }
+  });
+});
+
+/** One candidate of every kind of evidence, with reasons added as text too. */
+const MIXED: Candidate[] = [
+  CARD,
+  { idx: 2, score: 0.1 + 0.2, reasons: ['low_stock:1'], why: { kind: 'together', src: [1, 3], own: [0.012345, 1e-7], blend: [0.5, 0.0001], base: [0.002, 1e-9], cold: [0, 1] } },
+  { idx: 3, score: 1e-7, reasons: [], why: { kind: 'substitute', of: 4, coViewLift: 12.5, priceRatio: 1.234 } },
+  { idx: 4, score: 2, reasons: [], why: { kind: 'substitute', of: 0, coViewLift: undefined, priceRatio: 1.5 } },
+  { idx: 1, score: 0.25, reasons: ['popular'] },
+];
+
+describe('packed candidates', () => {
+  it('When candidates are packed and read back, Then each has its id, score, stock, category and the reasons the answer showed', () => {
+    const similar: Candidate = { idx: 4, score: 0.75, reasons: [], why: { kind: 'similar', src: [0, 2], sim: [0.91, 1 / 3], via: [-1, 3] } };
+    const candidates = [...MIXED, similar];
+    const stocks = [3, 0, 9, 4, 1, 2];
+    const categories = ['Memory Cards', 'Bags', 'Tripods', 'Lenses', 'Cameras'];
+    const of = [0, 1, 2, 3, 4, 3];
+    const packed = JSON.parse(packedCandidatesJson(candidates, stocks, of, { ids: IDS, categories })) as PackedCandidates;
+    expect(unpackCandidates(packed)).toEqual(
+      candidates.map((c, k) => ({ id: IDS[c.idx], score: c.score, reasons: [...(c.why ? formatWhy(c.why, IDS) : []), ...c.reasons], stock: stocks[k], category: categories[of[k]!] })),
+    );
+    expect(unpackCandidates(packed)[1]!.reasons).toEqual([
+      'bought_together:cam-1 with=1.2% with_similar=50% base=0.2%',
+      'cold_start:similar_to:tri-ü bought_together with=0.00001% with_similar=0.01% base=1e-7%',
+      'low_stock:1',
+    ]);
+  });
+
+  it('When an outcome holds more evidence than the packing buffer, Then it grows and every candidate reads back', () => {
+    const many: Candidate[] = Array.from({ length: 3000 }, (_, k) => ({ ...MIXED[1]!, idx: k % IDS.length, score: k }));
+    const packed = JSON.parse(packedCandidatesJson(many, many.map(() => 1), many.map(() => 0), { ids: IDS, categories: ['C'] })) as PackedCandidates;
+    expect(Buffer.from(packed.why, 'base64').length).toBeGreaterThan(1 << 16);
+    expect(unpackCandidates(packed).map((c) => c.score)).toEqual(many.map((c) => c.score));
+  });
+
+  it('When the packed evidence is cut short or has bytes to spare, Then reading it fails rather than inventing candidates', () => {
+    const packed = JSON.parse(packedCandidatesJson(MIXED, [1, 1, 1, 1, 1], [0, 0, 0, 0, 0], { ids: IDS, categories: ['C'] })) as PackedCandidates;
+    const bytes = Buffer.from(packed.why, 'base64');
+    expect(() => unpackCandidates({ ...packed, why: bytes.subarray(0, bytes.length - 3).toString('base64') })).toThrow(RangeError);
+    expect(() => unpackCandidates({ ...packed, why: Buffer.concat([bytes, Buffer.alloc(1)]).toString('base64') })).toThrow(/bytes more than/);
   });
 });
 
@@ -136,7 +182,7 @@ describe('hash chain', () => {
 
   it("When an outcome is edited, or its line deleted, Then the outcome or the decisions that refer to it say so", () => {
     const edited = [...lines];
-    edited[0] = edited[0]!.replace('"stock":3', '"stock":30');
+    edited[0] = edited[0]!.replace('"stock":[3]', '"stock":[30]');
     // The line's hash covers the outcome's header; its digest covers the body.
     expect(verify(edited)).toEqual(['line 1 was edited: its outcome does not match its digest']);
     const gone = verify(lines.slice(1));
@@ -185,6 +231,16 @@ describe('file sink', () => {
     expect(text.trimEnd().split('\n').map((l) => (JSON.parse(l) as { rec: AuditRecord }).rec.type)).toEqual(['open', 'outcome', 'decision', 'decision', 'decision', 'decision', 'decision']);
     expect(counts.written).toBe(5);
     expect(await verifyFiles([root])).toMatchObject({ ok: true, records: 7, files: 1 });
+  });
+
+  it('When a batch is larger than the buffer it is encoded in, Then it is written whole and verifies', async () => {
+    const sink = await openSink();
+    for (let i = 0; i < 1500; i++) sink.write(decision(i % 2 ? ALICE : BOB));
+    await sink.close();
+    expect(counts.written).toBe(1500);
+    const [file] = await readdir(join(root, 'pod-a'));
+    expect((await readFile(join(root, 'pod-a', file!))).length).toBeGreaterThan(1 << 20);
+    expect(await verifyFiles([root])).toMatchObject({ ok: true, records: 1502 });
   });
 
   it('When a file would pass the size limit, or gets older than the rotation age, Then a new file continues the chain', async () => {
@@ -321,6 +377,19 @@ describe('search and redaction', () => {
     expect(found).toMatchObject({ ...rec, user: ALICE, candidates: [expect.objectContaining({ id: 'card-1', stock: 3 })], items: [expect.objectContaining({ id: 'card-1' })] });
     expect(found?.chain.outcome).toBe(OUTCOME.digest);
     expect(await findDecision(root, '00000000-0000-7000-8000-000000000000')).toBeUndefined();
+  });
+
+  it('When a file holds format-1 outcomes (candidates as objects), Then it still verifies and its decisions resolve', async () => {
+    const body = { candidates: [{ category: 'Memory Cards', id: 'card-1', reasons: ['bought_together:cam-1 lift=4.0'], score: 0.5, stock: 3 }], filtered: [], items: [], promotions: [] };
+    const digest = outcomeDigest(canonicalJson(body));
+    const d = decision(ALICE);
+    const rec = { ...decisionRecord(d.decision, digest), v: 1 } as AuditRecord;
+    const chain = new Chain();
+    await mkdir(join(root, 'pod-old'));
+    const lines = chain.line({ type: 'outcome', v: 1, digest, ...body } as AuditRecord, null) + chain.line(rec, ALICE);
+    await writeFile(join(root, 'pod-old', '20261125T100000000Z-000000000000.jsonl'), lines);
+    expect(await verifyFiles([root])).toMatchObject({ ok: true, records: 2 });
+    expect((await findDecision(root, d.rec.id))?.candidates).toEqual(body.candidates);
   });
 
   it("When a shopper is redacted, Then their lines say null, nobody else's change, and every file still verifies", async () => {

@@ -27,7 +27,7 @@ describe('stock', () => {
     expect(shop.service.patchInventory({ 'card-1': 0 })).toEqual({ accepted: 1, rejected: 0, errors: [] });
     const r = await shop.service.recommend({ intent: 'cross-sell', items: ['cam-1'], limit: 5 });
     expect(ids(r)).not.toContain('card-1');
-    expect(r.filtered).toContainEqual({ id: 'card-1', rule: 'out_of_stock' });
+    expect(r.filtered).toContainEqual({ idx: shop.catalog.idx('card-1'), id: 'card-1', rule: 'out_of_stock' });
     shop.service.patchInventory({ 'card-1': 50 });
     expect(ids(await shop.service.recommend({ intent: 'cross-sell', items: ['cam-1'], limit: 5 }))).toContain('card-1');
   });
@@ -108,8 +108,8 @@ describe('diversity, exclusions and limit', () => {
     const got = out.items.map((i) => catalog.id(i.idx));
     expect(got).not.toContain('i0');
     expect(got.filter((id) => catalog.items[catalog.idx(id)!]!.category === 'c1')).toEqual([]);
-    expect(out.filtered).toContainEqual({ id: 'i0', rule: 'blocked_item' });
-    expect(out.filtered).toContainEqual({ id: 'i1', rule: 'blocked_category:c1' });
+    expect(out.filtered).toContainEqual({ idx: 0, id: 'i0', rule: 'blocked_item' });
+    expect(out.filtered).toContainEqual({ idx: 1, id: 'i1', rule: 'blocked_category:c1' });
   });
 
   it('When the limit is 3, Then three items come back, best first', () => {

@@ -5,7 +5,10 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
 import { writeJsonl } from '../src/data/jsonl.js';
-import { pruneVersions } from '../src/model/artifact.js';
+import { parseConfig } from '../src/config.js';
+import { pruneVersions, readArtifact } from '../src/model/artifact.js';
+import { modelDiff } from '../src/sql/model-diff.js';
+import { jsonlToParquet } from '../src/sql/parquet-files.js';
 import { at, CAMERA_SHOP, ordersToEvents, repeat } from './fixtures.js';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
@@ -72,5 +75,30 @@ describe('model versions kept for rollback', () => {
     const manifest = JSON.parse(await readFile(join(data, 'versions', version, 'manifest.json'), 'utf8')) as { window: { from: string; to: string } };
     expect(manifest.window).toEqual({ from: at(239 - 72), to: at(239) });
     expect(run.stderr).toContain('history window: the last 3 days, 146 of 480 events');
+  });
+});
+
+describe('the trainer on Parquet (the embedded engine)', () => {
+  it('When the catalogue and events are Parquet files, Then it trains the same model as from JSON Lines, with offline metrics, and a version that reads back', { timeout: 120_000 }, async () => {
+    const data = await tempDir();
+    await writeJsonl(join(data, 'catalog.jsonl'), CAMERA_SHOP);
+    await writeJsonl(join(data, 'events.jsonl'), ordersToEvents([...repeat(30, ['cam-1', 'card-1']), ...repeat(20, ['cam-1', 'tri-1']), ...repeat(25, ['mug-1', 'beans-1'])]));
+    for (const kind of ['catalog', 'events'] as const) await jsonlToParquet(kind, join(data, `${kind}.jsonl`), join(data, `${kind}.parquet`), join(data, `.scratch-${kind}`));
+    const versions: string[] = [];
+    for (const [ext, engine] of [['parquet', 'embedded'], ['jsonl', 'memory']] as const) {
+      const run = train(['--catalog', join(data, `catalog.${ext}`), '--events', join(data, `events.${ext}`), '--out', join(data, ext), '--engine', engine]);
+      expect(run.status, run.stderr).toBe(0);
+      expect(run.stdout).toMatch(/^metrics \{"queries":\d+/m);
+      versions.push(/^model (\S+) written/m.exec(run.stdout)![1]!);
+    }
+    const [fromParquet, fromJsonl] = await Promise.all([readArtifact(join(data, 'parquet'), versions[0]!), readArtifact(join(data, 'jsonl'), versions[1]!)]);
+    expect(modelDiff(fromParquet.data, fromJsonl.data, parseConfig({}).engine)).toEqual([]);
+    expect(fromParquet.manifest.metrics).toEqual(fromJsonl.manifest.metrics);
+  });
+
+  it('When the memory engine is given Parquet, Then it refuses and names the engine that reads it', () => {
+    const run = train(['--catalog', join(root, 'package.json'), '--events', join(root, 'x.parquet'), '--out', tmpdir(), '--engine', 'memory']);
+    expect(run.status).not.toBe(0);
+    expect(run.stderr).toContain('the memory engine reads JSON Lines only (use --engine embedded)');
   });
 });

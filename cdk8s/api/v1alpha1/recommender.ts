@@ -45,6 +45,15 @@ const BUCKET = '^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$';
  */
 export const DEFAULT_REDIS_IMAGE = 'redis:7.4.11-alpine@sha256:ff02b58f971e7d7d156a1267e283fcbbeee91773b6aa36c49dac28ecfe28eadf';
 
+/**
+ * The default Spark image of `training.engine: spark`: Apache Spark's official image with Python (the job is
+ * PySpark), Spark 4 (the driver uses 4.0's localCheckpoint storage levels). Mirror it and pin a digest.
+ */
+export const DEFAULT_SPARK_IMAGE = 'docker.io/library/spark:4.0.1-scala2.13-java17-python3-ubuntu';
+
+/** A JVM memory size as Spark writes it (`512m`, `4g`). */
+const SparkMemory = (description: string, fallback: string) => Type.String({ pattern: '^[1-9][0-9]*[kmgt]$', default: fallback, description });
+
 /** A Kubernetes resource quantity such as `500m`, `2` or `512Mi`, written as a number or a string. */
 const Quantity = (description: string) =>
   Type.Union([Type.Integer({ minimum: 0 }), Type.String({ maxLength: 32 })], {
@@ -261,11 +270,59 @@ export const RecommenderSpecSchema = Type.Object(
           {
             default: { requests: { cpu: '500m', memory: '1Gi', 'ephemeral-storage': '2Gi' }, limits: { memory: '2Gi' } },
             description:
-              'resources: of the trainer container, apart from the scoring pods\'. `requests.ephemeral-storage` sizes its scratch volume (/tmp, and in s3 mode the downloaded data and the new model too; 2Gi when unset); the ephemeral-storage limit defaults to that plus room for logs. Default requests 500m CPU / 1Gi / 2Gi ephemeral storage, limit 2Gi memory.',
+              'resources: of the trainer container, apart from the scoring pods\'. `requests.ephemeral-storage` sizes its scratch volume (/tmp, and in s3 mode the downloaded data and the new model too; 2Gi when unset); the ephemeral-storage limit defaults to that plus room for logs. Default requests 500m CPU / 1Gi / 2Gi ephemeral storage, limit 2Gi memory. With `engine: spark` they size the ingestion (the driver\'s init container) and the packing Job.',
           },
         ),
+        engine: Type.Union([Type.Literal('embedded'), Type.Literal('spark')], {
+          default: 'embedded',
+          description:
+            'engine: where training runs (docs/training.md). `embedded`: DuckDB inside the trainer pod, out of core (it spills to the scratch volume), the CronJob. `spark`: the same job on Apache Spark through the Kubeflow Spark operator (a ScheduledSparkApplication, then a Job that packs its output into a model version), for shops that outgrow one pod. Default `embedded`.',
+        }),
+        spark: Type.Object(
+          {
+            image: Type.String({ minLength: 1, maxLength: 512, default: DEFAULT_SPARK_IMAGE, description: `image: the Spark image of the driver and executors (Spark 4 with Python 3). Default \`${DEFAULT_SPARK_IMAGE}\`.` }),
+            sparkVersion: Type.String({ pattern: '^4\\.[0-9]+\\.[0-9]+$', default: '4.0.1', description: 'sparkVersion: the image\'s Spark version, 4.x. Default `4.0.1`.' }),
+            serviceAccountName: Type.String({
+              pattern: DNS_LABEL,
+              maxLength: 253,
+              default: 'spark-operator-spark',
+              description: 'serviceAccountName: the driver\'s ServiceAccount, allowed to manage executor pods (the Spark operator\'s chart creates `spark-operator-spark` in its job namespaces). Default `spark-operator-spark`.',
+            }),
+            driver: Type.Object(
+              {
+                cores: Type.Integer({ minimum: 1, maximum: 64, default: 1, description: 'cores: 1–64. Default 1.' }),
+                memory: SparkMemory('memory: JVM heap, e.g. `2g`. Default `2g`.', '2g'),
+              },
+              { default: {}, description: 'driver: plans the job and collects nothing large (the outputs go straight to Parquet).' },
+            ),
+            executor: Type.Object(
+              {
+                instances: Type.Integer({ minimum: 1, maximum: 1000, default: 2, description: 'instances: 1–1000. Default 2.' }),
+                cores: Type.Integer({ minimum: 1, maximum: 64, default: 2, description: 'cores: per executor, 1–64. Default 2.' }),
+                memory: SparkMemory('memory: JVM heap per executor, e.g. `4g`. Default `4g`.', '4g'),
+              },
+              { default: {}, description: 'executor: where the pairs are counted and ranked; see docs/training.md for sizing.' },
+            ),
+            apiServer: Type.Object(
+              {
+                cidrs: Cidrs('cidrs: the API server\'s addresses (the `kubernetes` Service\'s endpoints), which the driver calls to run its executors.'),
+                ports: Type.Array(Port('a TCP port of the API server.'), { minItems: 1, maxItems: 4, default: [443, 6443], description: 'ports: Default [443, 6443].' }),
+              },
+              { default: {}, description: 'apiServer: the egress the driver needs to create and watch its executor pods (engine spark only).' },
+            ),
+          },
+          { default: {}, description: 'spark: the Spark run (engine `spark` only).' },
+        ),
       },
-      { default: {}, description: 'training: scheduled retraining into a new model version.' },
+      {
+        default: {},
+        description: 'training: scheduled retraining into a new model version.',
+        ...rules({
+          rule: "self.engine != 'spark' || size(self.spark.apiServer.cidrs) > 0",
+          message: "training.spark.apiServer.cidrs is required with training.engine 'spark': the driver runs its executors through the API server, and the NetworkPolicies deny everything else",
+          fieldPath: '.spark.apiServer.cidrs',
+        }),
+      },
     ),
     cache: Type.Object(
       {
@@ -436,7 +493,14 @@ export const RecommenderSpecSchema = Type.Object(
     ),
     paused: Type.Boolean({ default: false, description: 'paused: when true the operator reports status but changes nothing. Default false.' }),
   },
-  { description: 'RecommenderSpec: the desired state of one shop\'s recommender stack.' },
+  {
+    description: 'RecommenderSpec: the desired state of one shop\'s recommender stack.',
+    ...rules({
+      rule: "self.training.engine != 'spark' || self.model.storage.type == 'pvc'",
+      message: "training.engine 'spark' needs model.storage.type 'pvc': the driver, its executors and the packing Job share the model volume",
+      fieldPath: '.training.engine',
+    }),
+  },
 );
 
 export const ConditionSchema = Type.Object({

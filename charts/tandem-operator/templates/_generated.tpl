@@ -73,6 +73,18 @@
     - batch
   resources:
     - cronjobs
+    - jobs
+  verbs:
+    - get
+    - list
+    - watch
+    - create
+    - patch
+    - delete
+- apiGroups:
+    - sparkoperator.k8s.io
+  resources:
+    - scheduledsparkapplications
   verbs:
     - get
     - list

@@ -1,18 +1,12 @@
 /**
  * The recommendation answer as JSON text, byte for byte what JSON.stringify would write. The items
- * part is serialised once per items array: the service shares one array between all answers from
- * the same candidate list, stock and promotions, so most answers only format their own id.
+ * part is serialised once per items array (see items-json.ts), so most answers only format their own id.
  */
+import { itemsJson } from '../items-json.js';
 import type { RecommendationResponse } from '../schemas.js';
 
-const itemsJson = new WeakMap<RecommendationResponse['items'], string>();
-
 export function recommendationJson(a: RecommendationResponse): string {
-  let items = itemsJson.get(a.items);
-  if (items === undefined) {
-    items = JSON.stringify(a.items);
-    itemsJson.set(a.items, items);
-  }
+  const items = itemsJson(a.items);
   const reasons = a.reasons === undefined ? '' : `,"reasons":${JSON.stringify(a.reasons)}`;
   return (
     `{"recommendationId":${JSON.stringify(a.recommendationId)},"intent":${JSON.stringify(a.intent)},` +

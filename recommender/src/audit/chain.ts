@@ -5,7 +5,7 @@
 import { hash } from 'node:crypto';
 import { checker } from '../data/validate.js';
 import { canonicalJson } from './canonical.js';
-import { outcomeBodyJson, outcomeDigest, outcomeHeaderJson } from './outcome.js';
+import { outcomeDigest, outcomeHeaderJson } from './outcome.js';
 import { AuditLine, subjectDigest, type AuditRecord } from './record.js';
 
 /**
@@ -106,7 +106,7 @@ export class ChainVerifier {
     if (l.user === null && subject !== undefined && l.rec.type === 'decision') this.redacted++;
     if (l.rec.type === 'outcome') {
       const { candidates, filtered, items, promotions } = l.rec;
-      if (outcomeDigest(outcomeBodyJson({ candidates, filtered, items, promotions })) !== l.rec.digest) {
+      if (outcomeDigest(canonicalJson({ candidates, filtered, items, promotions })) !== l.rec.digest) {
         problems.push({ line: lineNo, problem: 'was edited: its outcome does not match its digest' });
       }
       this.outcomes.add(l.rec.digest); // reported once here, not again for every decision naming it

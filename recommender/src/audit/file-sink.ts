@@ -77,14 +77,13 @@ export class FileSink extends BufferedSink {
     if (!this.fh || now - this.openedAt >= this.rotateMs || this.size >= this.maxFileBytes) await this.rotate(now);
   }
 
-  protected async append(text: string): Promise<void> {
-    const bytes = Buffer.byteLength(text);
+  protected async append(bytes: Buffer): Promise<void> {
     const fh = this.fh!;
     const at = this.size;
     try {
-      const { bytesWritten } = await fh.write(text);
-      if (bytesWritten !== bytes) throw new Error(`short write to ${this.path} (${bytesWritten} of ${bytes} bytes)`);
-      this.size += bytes;
+      const { bytesWritten } = await fh.write(bytes);
+      if (bytesWritten !== bytes.length) throw new Error(`short write to ${this.path} (${bytesWritten} of ${bytes.length} bytes)`);
+      this.size += bytes.length;
     } catch (err) {
       await fh.truncate(at).catch(() => undefined); // leave no partial batch; if even this fails the verifier will say so
       throw new Error(`failed to write audit records to ${this.path}: ${(err as Error).message}`, { cause: err });

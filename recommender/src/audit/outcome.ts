@@ -6,20 +6,18 @@
  * checks it against canonicalJson.
  */
 import { hash } from 'node:crypto';
-import { AUDIT_FORMAT, type AuditCandidate, type OutcomeBody } from './record.js';
+import { itemsJson } from '../items-json.js';
+import { AUDIT_FORMAT, type OutcomeBody } from './record.js';
 
 const s = JSON.stringify;
 
-function candidateJson(c: AuditCandidate): string {
-  return `{"category":${s(c.category)},"id":${s(c.id)},"reasons":${s(c.reasons)},"score":${s(c.score)},"stock":${c.stock}}`;
-}
-
-/** The canonical JSON of an outcome body, `{candidates, filtered, items, promotions}`. */
-export function outcomeBodyJson(b: OutcomeBody): string {
-  const candidates = b.candidates.map(candidateJson).join(',');
-  const filtered = b.filtered.map((f) => `{"id":${s(f.id)},"reason":${s(f.reason)}}`).join(',');
-  const items = b.items.map((i) => `{"id":${s(i.id)},"reasons":${s(i.reasons)},"score":${s(i.score)}}`).join(',');
-  return `{"candidates":[${candidates}],"filtered":[${filtered}],"items":[${items}],"promotions":${s(b.promotions)}}`;
+/**
+ * The canonical JSON of an outcome body, `{candidates, filtered, items, promotions}`, from its candidates and
+ * filtered items as canonical JSON (packed.ts) and its items with their keys in canonical order (the answer's
+ * own text is reused, see items-json.ts).
+ */
+export function outcomeBodyJson(candidates: string, filtered: string, items: OutcomeBody['items'], promotions: readonly string[]): string {
+  return `{"candidates":${candidates},"filtered":${filtered},"items":${itemsJson(items)},"promotions":${s(promotions)}}`;
 }
 
 /** The canonical JSON of an outcome record's header (what its line's hash covers, see chain.ts). */
@@ -41,11 +39,12 @@ export class Outcome {
   private hex: string | undefined;
   private body: string | undefined;
 
-  constructor(private readonly build: () => OutcomeBody) {}
+  /** `build` writes the canonical JSON of the body (see outcomeBodyJson). */
+  constructor(private readonly build: () => string) {}
 
   get digest(): string {
     if (this.hex === undefined) {
-      this.body = outcomeBodyJson(this.build());
+      this.body = this.build();
       this.hex = outcomeDigest(this.body);
     }
     return this.hex;
@@ -59,7 +58,7 @@ export class Outcome {
   /** The canonical text of the outcome record: the body's keys with `digest`, `type` and `v` in sorted order. */
   recordJson(): string {
     const digest = this.digest;
-    const body = this.body ?? outcomeBodyJson(this.build());
+    const body = this.body ?? this.build();
     // body is `{"candidates":…,"filtered":…,"items":…,"promotions":…}`: digest sorts between candidates and filtered.
     const at = body.indexOf(',"filtered":');
     return `${body.slice(0, at)},"digest":"${digest}"${body.slice(at, -1)},"type":"outcome","v":${AUDIT_FORMAT}}`;

@@ -18,13 +18,15 @@
 import { hash } from 'node:crypto';
 import { FormatRegistry, Type, type Static } from '@sinclair/typebox';
 import { Intent, RecommendedItem } from '../schemas.js';
+import { unpackCandidates } from './packed.js';
 
 if (!FormatRegistry.Has('uuid')) FormatRegistry.Set('uuid', (v) => /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i.test(v));
 
 const Hex64 = Type.String({ pattern: '^[0-9a-f]{64}$' });
 
-export const AUDIT_FORMAT = 1;
-const Format = Type.Literal(AUDIT_FORMAT, { description: 'v: the record format.' });
+/** 2: outcomes pack their candidates (see packed.ts); format 1 outcomes list them as objects, and are still read. */
+export const AUDIT_FORMAT = 2;
+const Format = Type.Union([Type.Literal(1), Type.Literal(AUDIT_FORMAT)], { description: 'v: the record format.' });
 
 export const Subject = Type.Object(
   {
@@ -89,8 +91,24 @@ export const DecisionRecord = Type.Object(
 );
 export type DecisionRecord = Static<typeof DecisionRecord>;
 
+/** An outcome's candidates as stored from format 2 on: one entry per candidate in each column (see packed.ts). */
+export const PackedCandidates = Type.Object(
+  {
+    id: Type.Array(Type.String()),
+    category: Type.Array(Type.String()),
+    stock: Type.Array(Type.Integer(), { description: 'Stock when the answer was made (the inventory replays use).' }),
+    reasons: Type.Optional(Type.Array(Type.Array(Type.String()), { description: "Reasons added as text (e.g. `popular`), when any candidate has some." })),
+    sources: Type.Array(Type.String(), { description: 'The items the evidence refers to, by position.' }),
+    why: Type.String({ contentEncoding: 'base64', description: "Each candidate's score and evidence, packed (see packed.ts); its reasons are formatted from it." }),
+  },
+  { additionalProperties: false },
+);
+export type PackedCandidates = Static<typeof PackedCandidates>;
+
+const Candidates = Type.Array(AuditCandidate, { description: 'What the engine proposed, in its order, before the rules.' });
+
 const OutcomeBody = {
-  candidates: Type.Array(AuditCandidate, { description: 'What the engine proposed, in its order, before the rules.' }),
+  candidates: Candidates,
   filtered: Type.Array(AuditFiltered, { description: 'Every candidate a rule removed, and why.' }),
   items: Type.Array(RecommendedItem, { description: 'The answer as shown.' }),
   promotions: Type.Array(Type.String(), { description: 'Ids of the promotions active for this intent at the time.' }),
@@ -103,6 +121,7 @@ export const OutcomeRecord = Type.Object(
     v: Format,
     digest: Type.String({ pattern: '^[0-9a-f]{64}$', description: 'sha256 of the canonical JSON of {candidates, filtered, items, promotions}.' }),
     ...OutcomeBody,
+    candidates: Type.Union([PackedCandidates, Candidates]),
   },
   { additionalProperties: false },
 );
@@ -186,10 +205,11 @@ export const DecisionView = Type.Composite(
 );
 export type DecisionView = Static<typeof DecisionView>;
 
-/** The decision of `line` with its outcome resolved. */
+/** The decision of `line` with its outcome resolved (its candidates unpacked). */
 export function decisionView(line: DecisionLine, outcome: OutcomeRecord): DecisionView {
   const { outcome: digest, ...rec } = line.rec;
-  const { candidates, filtered, items, promotions } = outcome;
+  const { filtered, items, promotions } = outcome;
+  const candidates = Array.isArray(outcome.candidates) ? outcome.candidates : unpackCandidates(outcome.candidates);
   return { ...rec, candidates, filtered, items, promotions, user: line.user, chain: { seq: line.seq, hash: line.hash, outcome: digest } };
 }
 

@@ -45,6 +45,30 @@ export interface AuditSink {
   close(): Promise<void>;
 }
 
+/**
+ * A batch's lines encoded one by one into a reused buffer: one pass per line, where joining them first
+ * would copy the whole batch into one string and then scan it again to measure it.
+ */
+class Lines {
+  private at = 0;
+
+  constructor(public buffer: Buffer) {}
+
+  add(line: string): void {
+    const most = line.length * 3; // UTF-8 bytes per UTF-16 unit, at most
+    if (this.at + most > this.buffer.length) {
+      const bigger = Buffer.allocUnsafe(2 * (this.at + most));
+      this.buffer.copy(bigger, 0, 0, this.at);
+      this.buffer = bigger;
+    }
+    this.at += this.buffer.write(line, this.at);
+  }
+
+  bytes(): Buffer {
+    return this.buffer.subarray(0, this.at);
+  }
+}
+
 export abstract class BufferedSink implements AuditSink {
   abstract readonly name: string;
   protected chain = new Chain();
@@ -52,6 +76,8 @@ export abstract class BufferedSink implements AuditSink {
   protected outcomes = new Set<string>();
   protected readonly clock: () => number;
   private pending: AuditEntry[] = [];
+  /** Where batches are encoded, kept from one to the next. */
+  private bytes: Buffer = Buffer.allocUnsafe(1 << 20);
   private droppedSinceGap = 0;
   private readonly maxPending: number;
   private readonly flushMs: number;
@@ -99,8 +125,11 @@ export abstract class BufferedSink implements AuditSink {
 
   /** Runs before a batch is chained (a file sink rotates here, writing its opening line into the chain). */
   protected async beforeBatch(): Promise<void> {}
-  /** Writes text at the end of the sink; on failure the sink must leave no partial batch behind. */
-  protected abstract append(text: string): Promise<void>;
+  /**
+   * Writes a batch of lines (UTF-8) at the end of the sink; on failure the sink must leave no partial batch
+   * behind. The bytes are reused for the next batch once the returned promise settles.
+   */
+  protected abstract append(bytes: Buffer): Promise<void>;
   protected async release(): Promise<void> {}
 
   private drop(n: number): void {
@@ -118,26 +147,27 @@ export abstract class BufferedSink implements AuditSink {
     try {
       await this.beforeBatch();
       restore = { seq: this.chain.seq, prev: this.chain.prev };
-      let text = '';
+      const lines = new Lines(this.bytes);
       if (dropped > 0) {
         const gap: AuditRecord = { type: 'gap', v: AUDIT_FORMAT, time: new Date(this.clock()).toISOString(), dropped, reason: 'queue full or write failed' };
-        text += this.chain.line(gap, null);
+        lines.add(this.chain.line(gap, null));
       }
       for (const e of batch) {
         if (!('decision' in e)) {
-          text += this.chain.line(e.rec, e.user);
+          lines.add(this.chain.line(e.rec, e.user));
           continue;
         }
         const digest = e.outcome.digest;
         if (!this.outcomes.has(digest)) {
-          text += this.chain.lineOf(e.outcome.recordJson(), null, outcomeHeaderJson(digest));
+          lines.add(this.chain.lineOf(e.outcome.recordJson(), null, outcomeHeaderJson(digest)));
           this.outcomes.add(digest);
           added.push(digest);
         }
         e.outcome.release();
-        text += this.chain.lineOf(decisionText(e.decision, digest), e.user);
+        lines.add(this.chain.lineOf(decisionText(e.decision, digest), e.user));
       }
-      await this.append(text);
+      this.bytes = lines.buffer;
+      await this.append(lines.bytes());
       this.droppedSinceGap -= dropped;
       this.opts.events?.written?.(batch.length);
       if (this.outcomes.size > MAX_OUTCOMES) this.outcomes.clear(); // they are written again: a long stream stays bounded
@@ -161,7 +191,9 @@ export class StreamSink extends BufferedSink {
     super(opts);
   }
 
-  protected append(text: string): Promise<void> {
-    return new Promise((resolve, reject) => this.stream.write(text, (err) => (err ? reject(err) : resolve())));
+  protected append(bytes: Buffer): Promise<void> {
+    // A copy: the stream may hold on to what it is given after its callback, and the sink reuses its buffer.
+    const copy = Buffer.from(bytes);
+    return new Promise((resolve, reject) => this.stream.write(copy, (err) => (err ? reject(err) : resolve())));
   }
 }

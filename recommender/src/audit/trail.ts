@@ -40,8 +40,8 @@ class MemorySink extends BufferedSink {
     super(opts);
   }
 
-  protected async append(text: string): Promise<void> {
-    for (const t of text.trimEnd().split('\n')) {
+  protected async append(bytes: Buffer): Promise<void> {
+    for (const t of bytes.toString('utf8').trimEnd().split('\n')) {
       const line = JSON.parse(t) as AuditLine;
       if (line.rec.type === 'outcome') this.byDigest.set(line.rec.digest, line.rec);
       else this.lines.push(line);

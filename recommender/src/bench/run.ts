@@ -8,22 +8,18 @@
  *     one-entry memory tier), and with no cache.
  * Prints a table, writes recommender/bench/results.json and the README's bench block.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { dirname, join, relative } from 'node:path';
+import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import autocannon from 'autocannon';
 import { startRedisServer, type RedisServer } from '../../../hack/redis-server.js';
-import { mulberry32, randInt } from '../prng.js';
 import { DEFAULT_POD_NODE_OPTIONS } from './production.js';
-import { DEMO_HMAC_KEY } from '../privacy/privacy.js';
 import { auditFiles, verifyFiles } from '../audit/verify.js';
+import { benchPaths, build, collect, KEY, load as loadAt, log, median, node, root, serveModel, waitFor, type Load } from './harness.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
-const root = join(here, '..', '..', '..');
-const KEY = 'bench-key-0123456789';
 
 const { values } = parseArgs({
   options: {
@@ -38,110 +34,8 @@ const ROUNDS = 3;
 const MAX_RUN_SECONDS = Math.max(2, Math.round(DURATION / 2));
 const CONNECTIONS = Number(values.connections);
 
-function log(msg: string): void {
-  process.stderr.write(`[bench] ${msg}\n`);
-}
-
-/**
- * Runs a recommender module as production does: compiled by tsc into build/ (see
- * recommender/tsconfig.build.json) and started with plain node, not through tsx.
- */
-function node(srcFile: string, args: string[], env: NodeJS.ProcessEnv = {}): ChildProcess {
-  const rel = relative(root, srcFile).replace(/\.ts$/, '.js');
-  return spawn(process.execPath, [join(root, 'build', rel), ...args], {
-    cwd: root,
-    env: { ...process.env, ...env },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-}
-
-async function build(): Promise<void> {
-  const tsc = spawn(process.execPath, [join(root, 'node_modules/typescript/bin/tsc'), '-p', join(root, 'recommender/tsconfig.build.json')], {
-    cwd: root,
-    stdio: ['ignore', 'inherit', 'inherit'],
-  });
-  const code = await new Promise<number | null>((resolve) => tsc.on('exit', resolve));
-  if (code !== 0) throw new Error(`tsc -p recommender/tsconfig.build.json failed (${code})`);
-}
-
-function collect(child: ChildProcess): Promise<string> {
-  return new Promise((resolve, reject) => {
-    let out = '';
-    child.stdout!.on('data', (d: Buffer) => (out += d.toString()));
-    child.stderr!.on('data', (d: Buffer) => process.stderr.write(d));
-    child.on('exit', (code) => (code === 0 ? resolve(out) : reject(new Error(`child exited ${code}`))));
-  });
-}
-
-/** Resolves with the first match of `re` on the child's stdout or stderr. */
-function waitFor(child: ChildProcess, re: RegExp): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const on = (d: Buffer): void => {
-      const m = re.exec(d.toString());
-      if (m) resolve(m[1]!);
-    };
-    child.stdout!.on('data', on);
-    child.stderr!.on('data', on);
-    child.on('exit', (code) => reject(new Error(`server exited ${code} before it was up`)));
-  });
-}
-
-async function waitReady(base: string): Promise<void> {
-  for (let i = 0; i < 600; i++) {
-    try {
-      if ((await fetch(`${base}/readyz`)).status === 200) return;
-    } catch {
-      // not listening yet
-    }
-    await new Promise((r) => setTimeout(r, 200));
-  }
-  throw new Error('service never became ready');
-}
-
-interface Load {
-  /** CPU time the server process spent per request (user + system), µs: robust to a busy machine. */
-  cpuUsPerReq?: number;
-  rps: number;
-  p50: number;
-  p99: number;
-  errors: number;
-  non2xx: number;
-}
-
-/** CPU seconds (user + system) used so far by a process, from /proc (Linux). */
-async function cpuSeconds(pid: number | undefined): Promise<number> {
-  if (pid === undefined) return NaN;
-  try {
-    const fields = (await readFile(`/proc/${pid}/stat`, 'utf8')).split(') ')[1]!.split(' ');
-    return (Number(fields[11]) + Number(fields[12])) / 100; // utime, stime in clock ticks (USER_HZ = 100)
-  } catch {
-    return NaN;
-  }
-}
-
-/** Where each path list was left, so a later run continues with requests not yet sent. */
-const cursors = new WeakMap<readonly string[], number>();
-
-async function load(
-  base: string,
-  paths: readonly string[],
-  opts: { rate?: number; connections?: number; duration?: number; pid?: number } = {},
-): Promise<Load> {
-  let i = cursors.get(paths) ?? 0;
-  const cpu0 = await cpuSeconds(opts.pid);
-  const r = await autocannon({
-    url: base,
-    connections: opts.connections ?? CONNECTIONS,
-    duration: opts.duration ?? DURATION,
-    ...(opts.rate ? { overallRate: opts.rate } : {}),
-    headers: { authorization: `Bearer ${KEY}` },
-    requests: [{ setupRequest: (req) => ({ ...req, path: paths[i++ % paths.length]! }) }],
-  });
-  cursors.set(paths, i);
-  const cpu = (await cpuSeconds(opts.pid)) - cpu0;
-  const out: Load = { rps: Math.round(r.requests.average), p50: r.latency.p50, p99: r.latency.p99, errors: r.errors + r.timeouts, non2xx: r.non2xx };
-  if (Number.isFinite(cpu) && r.requests.total > 0) out.cpuUsPerReq = Math.round((cpu * 1e6) / r.requests.total);
-  return out;
+function load(base: string, paths: readonly string[], opts: { rate?: number; connections?: number; duration?: number; pid?: number } = {}): Promise<Load> {
+  return loadAt(base, paths, { ...opts, connections: opts.connections ?? CONNECTIONS, duration: opts.duration ?? DURATION });
 }
 
 async function main(): Promise<void> {
@@ -159,26 +53,10 @@ async function main(): Promise<void> {
     log('starting redis-server and the services on the trained artifact (memory cache; Redis tier; Redis hits only; no cache; audit trail on)…');
     redis = await startRedisServer();
     /** One service process on the artifact; `config` is its config file, `env` adds to its environment. */
-    const serve = async (config: unknown, env: NodeJS.ProcessEnv = {}): Promise<{ base: string; child: ChildProcess }> => {
-      const configFile = join(work, `config-${children.length}.json`);
-      await writeFile(configFile, JSON.stringify(config));
-      const child = node(join(root, 'recommender/src/main.ts'), ['serve', '--model-dir', join(work, 'models'), '--watch-seconds', '0', '--config', configFile], {
-        PORT: '0',
-        TANDEM_API_KEY: KEY,
-        LOG_LEVEL: 'info',
-        NODE_OPTIONS: DEFAULT_POD_NODE_OPTIONS,
-        REDIS_URL: '',
-        // The bench's model is trained on shoppers pseudonymised with this key (train-bench.ts).
-        TANDEM_HMAC_KEY: DEMO_HMAC_KEY,
-        TANDEM_AUDIT_ENABLED: 'false',
-        ...env,
-      });
-      children.push(child);
-      const base = `http://127.0.0.1:${await waitFor(child, /"port":(\d+)/)}`;
-      await waitReady(base);
-      child.stdout!.resume();
-      child.stderr!.resume();
-      return { base, child };
+    const serve = async (config: unknown, env: NodeJS.ProcessEnv = {}): ReturnType<typeof serveModel> => {
+      const svc = await serveModel(join(work, 'models'), join(work, `config-${children.length}.json`), config, env);
+      children.push(svc.child);
+      return svc;
     };
     const { base, child: svc } = await serve({});
     const withRedis = await serve({}, { REDIS_URL: redis.url });
@@ -189,25 +67,8 @@ async function main(): Promise<void> {
     // As a scoring pod writes it: hash-chained JSON Lines files, one decision record per answer.
     const withAudit = await serve({}, { TANDEM_AUDIT_ENABLED: 'true', TANDEM_AUDIT_DIR: auditDir });
 
-    const auth = { authorization: `Bearer ${KEY}` };
-    const popular = ((await (await fetch(`${base}/v1/recommendations/personal?user=nobody&limit=100`, { headers: auth })).json()) as {
-      items: { id: string }[];
-    }).items.map((x) => x.id);
-    const rng = mulberry32(5);
-    const pick = (): string => popular[randInt(rng, popular.length)]!;
-    const crossPaths = Array.from({ length: 500 }, () => {
-      const n = 1 + randInt(rng, 3);
-      return `/v1/recommendations/cross-sell?items=${Array.from({ length: n }, pick).join(',')}&limit=10`;
-    });
-    // A long tail: 150,000 baskets of 3 popular items (in order, so 970,200 are possible): nearly every
-    // request misses the candidate cache (20,000 entries) and is scored from scratch.
-    const distinctCrossPaths = Array.from(
-      { length: 150_000 },
-      () => `/v1/recommendations/cross-sell?items=${pick()},${pick()},${pick()}&limit=10`,
-    );
-    const upPaths = Array.from({ length: 500 }, () => `/v1/recommendations/up-sell?item=${pick()}&limit=10`);
-    const personalPaths = Array.from({ length: 500 }, () => `/v1/recommendations/personal?user=u-${1 + randInt(rng, 300_000)}&limit=10`);
-    const sample = await (await fetch(base + crossPaths[0]!, { headers: auth })).text();
+    const { cross: crossPaths, distinct: distinctCrossPaths, up: upPaths, personal: personalPaths, health: healthPaths } = await benchPaths(base);
+    const sample = await (await fetch(base + crossPaths[0]!, { headers: { authorization: `Bearer ${KEY}` } })).text();
     const bodyFile = join(work, 'body.json');
     await writeFile(bodyFile, sample);
     log(`sample cross-sell answer: ${Buffer.byteLength(sample)} bytes`);
@@ -218,7 +79,6 @@ async function main(): Promise<void> {
     const httpUrl = `http://127.0.0.1:${await waitFor(httpBase, /^(\d+)/)}`;
     const expressUrl = `http://127.0.0.1:${await waitFor(expressBase, /^(\d+)/)}`;
 
-    const healthPaths = ['/healthz'];
     // Warm every target up first; measure fixed-rate latency before the max-throughput runs churn the heap.
     for (const [url, paths] of [
       [httpUrl, crossPaths],
@@ -272,7 +132,6 @@ async function main(): Promise<void> {
         (rounds[name] ??= []).push(await load(url, paths, { duration: MAX_RUN_SECONDS, pid }));
       }
     }
-    const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
     const results: Record<string, Load> = {};
     for (const [name, runs] of Object.entries(rounds)) {
       results[name] = { ...[...runs].sort((a, b) => a.rps - b.rps)[Math.floor(runs.length / 2)]! };

@@ -26,8 +26,13 @@ export interface Inputs {
 
 const MAX_SHOWN = 20;
 
-/** Prints the first bad records of a file and counts bad lines (a line with several bad fields is one). */
-function reporter(file: string): { report: FileReport; onError: (e: FieldError) => void; onRecord: () => void } {
+const stderr = (line: string): void => void process.stderr.write(`${line}\n`);
+
+/**
+ * Prints the first bad records of a file and counts bad lines (a line with several bad fields is one);
+ * `unit` names where a record is (`row` for a Parquet file, whose `line` is its row number).
+ */
+export function reporter(file: string, say: (line: string) => void = stderr, unit: 'line' | 'row' = 'line'): { report: FileReport; onError: (e: FieldError) => void; onRecord: () => void } {
   const report: FileReport = { file, records: 0, rejected: 0, firstBadLines: [] };
   let shown = 0;
   let lastBad: number | undefined;
@@ -35,7 +40,7 @@ function reporter(file: string): { report: FileReport; onError: (e: FieldError) 
     report,
     onRecord: () => report.records++,
     onError: (e) => {
-      if (shown++ < MAX_SHOWN) process.stderr.write(`${file}: ${formatFieldError(e)}\n`);
+      if (shown++ < MAX_SHOWN) say(`${file}: ${unit === 'line' ? formatFieldError(e) : `row ${e.line}: ${e.field} ${e.message}`}`);
       if (lastBad === e.line) return;
       lastBad = e.line;
       report.records++;

@@ -27,38 +27,30 @@ export interface Candidate {
   whyText?: string[];
 }
 
-function formatWhy(w: Why, catalog: Catalog): string[] {
+/** The reasons `w` stands for, as shown; `ids` names the items it refers to (the catalogue's ids, or a record's). */
+export function formatWhy(w: Why, ids: readonly string[]): string[] {
   switch (w.kind) {
     case 'together':
       return w.src.map((s, k) => {
         const rates = `with=${pct(w.own[k]!)} with_similar=${pct(w.blend[k]!)} base=${pct(w.base[k]!)}`;
-        return w.cold[k] ? `cold_start:similar_to:${catalog.id(s)} bought_together ${rates}` : `bought_together:${catalog.id(s)} ${rates}`;
+        return w.cold[k] ? `cold_start:similar_to:${ids[s]!} bought_together ${rates}` : `bought_together:${ids[s]!} ${rates}`;
       });
     case 'substitute':
       return [
-        w.coViewLift === undefined ? `substitute_of:${catalog.id(w.of)}` : `also_viewed:${catalog.id(w.of)} lift=${fmt(w.coViewLift)}`,
+        w.coViewLift === undefined ? `substitute_of:${ids[w.of]!}` : `also_viewed:${ids[w.of]!} lift=${fmt(w.coViewLift)}`,
         `price:+${Math.round((w.priceRatio - 1) * 100)}%`,
       ];
     case 'similar':
       return w.src.map((s, k) =>
-        w.via[k]! >= 0
-          ? `cold_start:similar_to:${catalog.id(s)} via:${catalog.id(w.via[k]!)} sim=${w.sim[k]!.toFixed(2)}`
-          : `similar_to:${catalog.id(s)} sim=${w.sim[k]!.toFixed(2)}`,
+        w.via[k]! >= 0 ? `cold_start:similar_to:${ids[s]!} via:${ids[w.via[k]!]!} sim=${w.sim[k]!.toFixed(2)}` : `similar_to:${ids[s]!} sim=${w.sim[k]!.toFixed(2)}`,
       );
   }
-}
-
-/** All reasons of a candidate, like reasonsOf, without memoising them on it (for a one-off record of every candidate). */
-export function reasonsText(c: { reasons: string[]; why?: Why; whyText?: string[] }, catalog: Catalog): string[] {
-  if (!c.why) return c.reasons;
-  const text = c.whyText ?? formatWhy(c.why, catalog);
-  return c.reasons.length === 0 ? text : [...text, ...c.reasons];
 }
 
 /** All reasons of a candidate: the engine's, then the ones added later. */
 export function reasonsOf(c: { reasons: string[]; why?: Why; whyText?: string[] }, catalog: Catalog): string[] {
   if (!c.why) return c.reasons;
-  const text = (c.whyText ??= formatWhy(c.why, catalog));
+  const text = (c.whyText ??= formatWhy(c.why, catalog.ids));
   return c.reasons.length === 0 ? text : [...text, ...c.reasons];
 }
 

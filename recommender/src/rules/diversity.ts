@@ -13,7 +13,7 @@ export const diversityAndLimit: Rule = (items, ctx, filtered) => {
     let n = 0;
     for (const c of seen) if (c === cat) n++;
     if (n >= max) {
-      filtered.push({ id: ctx.catalog.id(it.idx), rule: 'diversity' });
+      filtered.push({ idx: it.idx, id: ctx.catalog.id(it.idx), rule: 'diversity' });
       continue;
     }
     seen.push(cat);

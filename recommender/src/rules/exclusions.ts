@@ -8,11 +8,11 @@ export const exclusions: Rule = (items, ctx, filtered) => {
     const id = ctx.catalog.id(it.idx);
     const category = ctx.catalog.category(it.idx);
     if (blockedItems.includes(id)) {
-      filtered.push({ id, rule: 'blocked_item' });
+      filtered.push({ idx: it.idx, id, rule: 'blocked_item' });
       return false;
     }
     if (blockedCategories.includes(category)) {
-      filtered.push({ id, rule: `blocked_category:${category}` });
+      filtered.push({ idx: it.idx, id, rule: `blocked_category:${category}` });
       return false;
     }
     return true;

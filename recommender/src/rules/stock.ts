@@ -11,7 +11,7 @@ export const stock: Rule = (items, ctx, filtered) => {
   for (const it of items) {
     const s = stocks[it.idx]!;
     if (s <= 0) {
-      filtered.push({ id: ctx.catalog.id(it.idx), rule: 'out_of_stock' });
+      filtered.push({ idx: it.idx, id: ctx.catalog.id(it.idx), rule: 'out_of_stock' });
       continue;
     }
     if (s <= lowStockThreshold) {

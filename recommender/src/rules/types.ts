@@ -25,6 +25,7 @@ export interface RuleContext {
 
 /** An item a rule removed, and why (kept for the decision record). */
 export interface Filtered {
+  idx: number;
   id: string;
   rule: string;
 }
