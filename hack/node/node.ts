@@ -252,7 +252,8 @@ async function runTeardown(layout: NodeLayout): Promise<void> {
 export async function leftovers(layout: NodeLayout): Promise<string[]> {
   const out = (cmd: string) => run('sh', ['-c', cmd]).then((r) => r.stdout.trim(), () => '');
   const found: string[] = [];
-  const procs = await out(`pgrep -af '${paths(layout).containerdConfig}|containerd-shim.*${paths(layout).containerdSocket}|--root-dir=${paths(layout).kubeletRoot}' || true`);
+  // Not through `sh -c`: pgrep would find that shell, whose command line holds the pattern.
+  const procs = await run('pgrep', ['-af', `${paths(layout).containerdConfig}|containerd-shim.*${paths(layout).containerdSocket}|--root-dir=${paths(layout).kubeletRoot}`]).then((r) => r.stdout.trim(), () => '');
   if (procs) found.push(`processes: ${procs.split('\n').length}`);
   const mounts = await out(`grep -cE ' (${layout.stateDir}|${layout.dataDir})' /proc/self/mounts || true`);
   if (Number(mounts) > 0) found.push(`mounts: ${mounts}`);
