@@ -181,7 +181,7 @@ describe.sequential('alerts and dashboards on kube-state-metrics and cAdvisor, o
     expect((await query(failedPanel.expr)).map((s) => s.value[1])).toEqual(['1']);
   });
 
-  it('Then every alert expression and dashboard query that reads kube-state-metrics or cAdvisor answers without error and with data', async () => {
+  it('When all of that has been scraped, Then every alert expression and dashboard query that reads kube-state-metrics or cAdvisor answers without error and with data', async () => {
     const alerts = [...recommenderAlerts(names(), spec()), autoscalerAtMax()];
     const exprs = [...alerts.flatMap((a) => [a.rule.expr, ...a.signals].map((expr) => ({ where: a.rule.alert, expr }))), ...DASHBOARDS.flatMap((s) => queriesOf(s))].filter(
       (e) => external(e.expr).length > 0,
