@@ -25,6 +25,7 @@ import { RECOMMENDER_DASHBOARD_UID } from '../../dashboards/recommender.js';
 import { DASHBOARDS } from '../../dashboards/render.js';
 import { cadvisorScrapeConfig, kubeStateMetricsScrapeConfig, serviceMonitorScrapeConfigs, type ServiceMonitor } from '../../hack/node/scrape-configs.js';
 import { startPrometheus, type PrometheusServer } from '../../hack/prometheus-server.js';
+import { expectHardenedAndStable } from './hardening.js';
 import { createRecommender, deleteNamespace, ensureOperator, helm, k, kJson, restrictedNamespace, seedAndTrain, until, waitRecommenderReady } from './stack.js';
 
 const NAME = 'shop';
@@ -106,7 +107,10 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await prom?.stop();
-  if (ns) await deleteNamespace(ns);
+  if (ns) {
+    await expectHardenedAndStable(ns);
+    await deleteNamespace(ns);
+  }
   rmSync(dir, { recursive: true, force: true });
 });
 
