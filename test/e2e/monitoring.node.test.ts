@@ -58,8 +58,7 @@ function shortened(groups: readonly RuleGroup[], alerts: readonly string[]): Rul
 /** A dashboard's queries with this test's namespace and Recommender in its variables. */
 function queriesOf(source: (typeof DASHBOARDS)[number]) {
   const d = source.build();
-  const vars = { namespace: ns, recommender: NAME, ...(d.uid === 'tandem-operator' ? { job: `${OPERATOR_NAME}-metrics`, pod: '.*' } : {}) };
-  const own = Object.fromEntries(Object.entries(vars).filter(([v]) => d.templating?.list?.some((t) => t.name === v)));
+  const own = Object.fromEntries(Object.entries({ namespace: ns, recommender: NAME }).filter(([v]) => d.templating?.list?.some((t) => t.name === v)));
   return dashboardQueries(d).map((q) => ({ where: `${source.file} ${q.where}`, expr: expandVariables(q.expr, d, own) }));
 }
 
@@ -98,10 +97,7 @@ beforeAll(async () => {
         cadvisorScrapeConfig(inject('nodeIp'), token),
       ],
     },
-    rules: [
-      ...shortened(rule.spec.groups, [SymptomAlerts.TRAINING_JOB_FAILED]),
-      { name: 'test.autoscaler-at-max', rules: shortened([{ name: '', rules: [autoscalerAtMax().rule] }], [SymptomAlerts.AUTOSCALER_AT_MAX])[0]!.rules },
-    ],
+    rules: shortened([...rule.spec.groups, { name: 'test.autoscaler-at-max', rules: [autoscalerAtMax().rule] }], [SymptomAlerts.TRAINING_JOB_FAILED, SymptomAlerts.AUTOSCALER_AT_MAX]),
   });
 });
 
