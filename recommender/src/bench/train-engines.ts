@@ -13,7 +13,7 @@ import { spawn } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { loadavg, tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { docPath, replaceReadmeSection } from '../../../hack/readme.js';
 
@@ -88,6 +88,8 @@ interface Figure {
   /** Training alone (the engine's own report), without process start, ingestion, artifact. */
   detail: string;
   load: number[];
+  /** When it was measured (UTC, minutes). */
+  date: string;
 }
 
 async function shop(events: number): Promise<string> {
@@ -102,10 +104,11 @@ async function shop(events: number): Promise<string> {
 
 async function run(engine: Engine, events: number, dir: string): Promise<Figure> {
   const load = loadavg().map((x) => Math.round(x * 10) / 10);
+  const date = new Date().toISOString().slice(0, 16).replace('T', ' ');
   if (engine === 'memory') {
     const r = await measured(process.execPath, [join(BUILD, 'bench', 'train-memory.js'), '--events', String(events)]);
     const out = JSON.parse(r.stdout) as { trainMs: number; generateMs: number; peakRssMb: number };
-    return { events, engine, seconds: out.trainMs / 1000, peakMb: out.peakRssMb, detail: `generating the events in memory took ${(out.generateMs / 1000).toFixed(0)} s more`, load };
+    return { events, engine, seconds: out.trainMs / 1000, peakMb: out.peakRssMb, detail: `generating the events in memory took ${(out.generateMs / 1000).toFixed(0)} s more`, load, date };
   }
   const out = join(dir, `models-${engine}`);
   await rm(out, { recursive: true, force: true });
@@ -116,20 +119,32 @@ async function run(engine: Engine, events: number, dir: string): Promise<Figure>
   );
   const counts = /^counts (.*)$/m.exec(r.stdout)?.[1] ?? '{}';
   await rm(out, { recursive: true, force: true });
-  return { events, engine, seconds: r.seconds, peakMb: r.peakMb, detail: `crossPairs ${JSON.parse(counts).crossPairs as number}`, load };
+  return { events, engine, seconds: r.seconds, peakMb: r.peakMb, detail: `crossPairs ${JSON.parse(counts).crossPairs as number}`, load, date };
 }
 
-const figures: Figure[] = [];
+const resultsPath = join(ROOT, 'recommender', 'bench', 'train.json');
+const stored = async (): Promise<Figure[]> => (existsSync(resultsPath) ? (JSON.parse(await readFile(resultsPath, 'utf8')) as { figures: Figure[] }).figures : []);
+/** Each figure is stored as soon as it is measured (a 50M-event run takes a while), replacing an older one. */
+async function store(f: Figure): Promise<void> {
+  const kept = (await stored()).filter((p) => !(p.events === f.events && p.engine === f.engine));
+  const all = [...kept, f].sort((a, b) => a.events - b.events || ENGINES.indexOf(a.engine) - ENGINES.indexOf(b.engine));
+  await mkdir(dirname(resultsPath), { recursive: true });
+  await writeFile(resultsPath, JSON.stringify({ figures: all }, null, 1) + '\n');
+}
+
 for (const events of sizes) {
   const dir = await shop(events);
   for (const engine of engines) {
     process.stderr.write(`bench:train: ${engine} on ${events} events\n`);
     const f = await run(engine, events, dir);
     process.stderr.write(`bench:train: ${engine} ${events}: ${f.seconds.toFixed(1)} s, ${f.peakMb} MB (load ${f.load.join(' ')})\n`);
-    figures.push(f);
+    await store(f);
   }
 }
 
+// The table shows every stored figure, so a run of some sizes or engines keeps the others' figures (and their dates).
+const figures = await stored();
+const allSizes = [...new Set(figures.map((f) => f.events))].sort((a, b) => a - b);
 const fmt = (n: number): string => n.toLocaleString('en-US');
 const cell = (events: number, engine: Engine): string => {
   const f = figures.find((x) => x.events === events && x.engine === engine);
@@ -146,22 +161,18 @@ const ratio = (events: number): string => {
   return e && s ? `${(s.seconds / e.seconds).toFixed(2)}×` : '–';
 };
 const loads = figures.map((f) => f.load[0] ?? 0);
-const date = new Date().toISOString().slice(0, 16).replace('T', ' ');
+const dates = figures.map((f) => f.date).sort();
+const date = dates[0] === dates.at(-1) ? dates[0] : `${dates[0]} – ${dates.at(-1)}`;
 const table = [
   `Measured ${date} UTC with \`npm run bench:train\` on the shared 2-core machine (1-minute load average ${Math.min(...loads)}–${Math.max(...loads)} during the runs): generated shops of 100,000 items, shoppers and orders growing with the events; time and peak memory of the whole process tree.`,
   '',
   '| events | in-memory trainer (TypeScript) | embedded (DuckDB) | Spark local[2] | Spark ÷ embedded |',
   '|---|---|---|---|---|',
-  ...sizes.map((n) => `| ${fmt(n)} | ${cell(n, 'memory')} | ${cell(n, 'embedded')} | ${cell(n, 'spark')} | ${ratio(n)} |`),
+  ...allSizes.map((n) => `| ${fmt(n)} | ${cell(n, 'memory')} | ${cell(n, 'embedded')} | ${cell(n, 'spark')} | ${ratio(n)} |`),
   '',
   `Seconds per million events: in-memory ${perMillion('memory')}, embedded ${perMillion('embedded')}, Spark ${perMillion('spark')}. The SQL engines' figures are the whole \`train\` command on Parquet (ingestion with validation and privacy, the job, packing, the artifact; DuckDB's buffer capped at ${DUCKDB_MEMORY}, Spark's driver JVM at ${SPARK_DRIVER_MEMORY}); the in-memory trainer's are \`train()\` on the same events already in memory (its process holds them: peak includes them).`,
 ].join('\n');
 process.stdout.write(table + '\n');
-await mkdir(join(ROOT, 'recommender', 'bench'), { recursive: true });
-const resultsPath = join(ROOT, 'recommender', 'bench', 'train.json');
-const previous = existsSync(resultsPath) ? (JSON.parse(await readFile(resultsPath, 'utf8')) as { figures: Figure[] }).figures : [];
-const merged = [...previous.filter((p) => !figures.some((f) => f.events === p.events && f.engine === p.engine)), ...figures];
-await writeFile(resultsPath, JSON.stringify({ date, figures: merged }, null, 1) + '\n');
 if (!values['no-write']) {
   replaceReadmeSection('bench:train', table);
   replaceReadmeSection('bench:train', table, docPath('training.md'));
