@@ -5,7 +5,7 @@
  * HTTP; the API layer is a thin shell around it.
  */
 import { configVersion } from './audit/decision.js';
-import { Outcome, outcomeBodyJson } from './audit/outcome.js';
+import { Outcome } from './audit/outcome.js';
 import { filteredJson, packedCandidatesJson } from './audit/packed.js';
 import { AUDIT_FORMAT, OPT_OUT, subjectDigest, type DecisionView } from './audit/record.js';
 import { promotionIds, replayDecision, type EngineCandidate, type ReplayResult } from './audit/replay.js';
@@ -31,6 +31,7 @@ import type { ModelStore } from './model/store.js';
 import { admitEvent } from './privacy/events.js';
 import { DEMO_HMAC_KEY, Privacy, type Subject } from './privacy/privacy.js';
 import type { ErasureResult, UserExport } from './privacy/schemas.js';
+import { itemsJson } from './items-json.js';
 import { newRecommendationId, tagOf } from './recommendation-id.js';
 import { applyRules, type Filtered, type RankedItem, type RuleContext } from './rules/index.js';
 import { activePromotionsKey } from './rules/promotions.js';
@@ -334,14 +335,12 @@ export class RecommenderService {
     }
     const items = answer.items;
     const filtered = withheld.length > 0 ? [...served.filtered, ...withheld] : served.filtered;
-    return new Outcome(() =>
-      outcomeBodyJson(
-        packedCandidatesJson(candidates, stocks, categories, catalog),
-        filteredJson(filtered, catalog),
-        items,
-        promotionIds(config.rules, served.promotionsKey),
-      ),
-    );
+    return new Outcome(() => ({
+      candidates: packedCandidatesJson(candidates, stocks, categories, catalog),
+      filtered: filteredJson(filtered, catalog),
+      items: itemsJson(items),
+      promotions: JSON.stringify(promotionIds(config.rules, served.promotionsKey)),
+    }));
   }
 
   /**
