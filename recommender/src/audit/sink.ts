@@ -19,6 +19,8 @@ import { AUDIT_FORMAT, type AuditRecord } from './record.js';
 export type AuditEntry = { rec: AuditRecord; user: string | null } | { decision: DecisionInputs; outcome: Outcome; user: string | null };
 
 const MAX_OUTCOMES = 100_000;
+/** Records that make a batch worth writing at once. */
+const BATCH = 64;
 
 export interface SinkEvents {
   /** Records written (gap and file-opening records not counted). */
@@ -125,6 +127,7 @@ export abstract class BufferedSink implements AuditSink {
   private readonly maxPending: number;
   private readonly flushMs: number;
   private timer: NodeJS.Timeout | undefined;
+  private soon = false;
   private running: Promise<void> | undefined;
   protected closed = false;
 
@@ -139,7 +142,15 @@ export abstract class BufferedSink implements AuditSink {
       this.drop(1);
       return;
     }
-    this.pending.push(entry);
+    // A full batch is written at the next turn of the event loop rather than after `flushMs`: records
+    // that wait long are promoted to the old heap, where collecting them costs more than writing them.
+    if (this.pending.push(entry) >= BATCH && !this.soon && this.running === undefined) {
+      this.soon = true;
+      setImmediate(() => {
+        this.soon = false;
+        void this.flush();
+      });
+    }
     this.timer ??= setTimeout(() => {
       this.timer = undefined;
       void this.flush();
