@@ -5,9 +5,9 @@
  * HTTP; the API layer is a thin shell around it.
  */
 import { configVersion } from './audit/decision.js';
-import { Outcome, outcomeBodyJson } from './audit/outcome.js';
+import { Outcome } from './audit/outcome.js';
 import { filteredJson, packedCandidatesJson } from './audit/packed.js';
-import { AUDIT_FORMAT, subjectDigest, type DecisionView } from './audit/record.js';
+import { AUDIT_FORMAT, OPT_OUT, subjectDigest, type DecisionView } from './audit/record.js';
 import { promotionIds, replayDecision, type EngineCandidate, type ReplayResult } from './audit/replay.js';
 import type { AuditTrail } from './audit/trail.js';
 import { scoredCodec } from './cache/codec.js';
@@ -31,6 +31,7 @@ import type { ModelStore } from './model/store.js';
 import { admitEvent } from './privacy/events.js';
 import { DEMO_HMAC_KEY, Privacy, type Subject } from './privacy/privacy.js';
 import type { ErasureResult, UserExport } from './privacy/schemas.js';
+import { itemsJson } from './items-json.js';
 import { newRecommendationId, tagOf } from './recommendation-id.js';
 import { applyRules, type Filtered, type RankedItem, type RuleContext } from './rules/index.js';
 import { activePromotionsKey } from './rules/promotions.js';
@@ -291,7 +292,9 @@ export class RecommenderService {
     want: number,
     now: number,
   ): void {
-    const outcome = (served.audit ??= this.outcomeOf(list, served, answer));
+    const withheld = subject?.optedOut && !subject.erased ? this.withheld(req, engine.model, engine.cfg, subject, want, list.scored.candidates) : [];
+    // An opted-out shopper's outcome names what their history would have added: it is theirs, not the list's.
+    const outcome = withheld.length > 0 ? this.outcomeOf(list, served, answer, withheld) : (served.audit ??= this.outcomeOf(list, served, answer));
     audit.decision(
       {
         id: answer.recommendationId,
@@ -320,7 +323,7 @@ export class RecommenderService {
    * The outcome of a candidate list under the current stock: stock and categories are read now (they may
    * change before the audit flush), the rest is packed and serialised with the outcome, in the background.
    */
-  private outcomeOf(list: CandidateList, served: Served, answer: Decision): Outcome {
+  private outcomeOf(list: CandidateList, served: Served, answer: Decision, withheld: readonly Filtered[] = []): Outcome {
     const { catalog, config } = this.deps;
     const candidates = list.scored.candidates;
     const stocks = new Array<number>(candidates.length);
@@ -331,14 +334,30 @@ export class RecommenderService {
       categories[k] = catalog.categoryOf[idx]!;
     }
     const items = answer.items;
-    return new Outcome(() =>
-      outcomeBodyJson(
-        packedCandidatesJson(candidates, stocks, categories, catalog),
-        filteredJson(served.filtered, catalog),
-        items,
-        promotionIds(config.rules, served.promotionsKey),
-      ),
-    );
+    const filtered = withheld.length > 0 ? [...served.filtered, ...withheld] : served.filtered;
+    return new Outcome(() => ({
+      candidates: packedCandidatesJson(candidates, stocks, categories, catalog),
+      filtered: filteredJson(filtered, catalog),
+      items: itemsJson(items),
+      promotions: JSON.stringify(promotionIds(config.rules, served.promotionsKey)),
+    }));
+  }
+
+  /**
+   * For the decision record of an opted-out shopper: the candidates their history would have brought
+   * (scored as if they had not opted out, at the same depth, and kept nowhere) that the answer's candidates
+   * lack, each with the reason `opt_out`. Empty when there is no history to withhold.
+   */
+  private withheld(req: { intent: Intent; items: readonly string[] }, model: ServingModel, cfg: EngineConfig, subject: Subject, want: number, served: readonly { idx: number }[]): Filtered[] {
+    const basket = this.basket(req, model, { ...subject, optedOut: false });
+    if (basket.user === undefined) return [];
+    const { catalog } = this.deps;
+    const have = new Set(served.map((c) => c.idx));
+    const out: Filtered[] = [];
+    for (const c of this.score(req.intent, model, basket, want, cfg).candidates) {
+      if (!have.has(c.idx)) out.push({ idx: c.idx, id: catalog.id(c.idx), rule: OPT_OUT });
+    }
+    return out;
   }
 
   private basket(req: { items: readonly string[] }, model: ServingModel, subject: Subject | undefined): Basket {
@@ -676,8 +695,11 @@ export class RecommenderService {
       const subject = rec.user === null ? undefined : { pseudonym: rec.user, all: [rec.user], erased: false, optedOut: rec.optedOut };
       const basket = this.basket({ items: rec.context.items }, model, subject);
       const { catalog } = this.deps;
+      const scored = this.score(rec.intent, model, basket, rec.context.depth, cfg).candidates;
+      const withheld = subject?.optedOut ? this.withheld({ intent: rec.intent, items: rec.context.items }, model, cfg, subject, rec.context.depth, scored) : rec.optedOut ? undefined : [];
       engine = {
-        candidates: this.score(rec.intent, model, basket, rec.context.depth, cfg).candidates.map((c) => ({ id: catalog.id(c.idx), score: c.score, reasons: reasonsOf(c, catalog) })),
+        candidates: scored.map((c) => ({ id: catalog.id(c.idx), score: c.score, reasons: reasonsOf(c, catalog) })),
+        ...(withheld ? { withheld: withheld.map((f) => ({ id: f.id, reason: f.rule })) } : {}),
       };
     } catch (err) {
       if (!(err instanceof ArtifactError)) throw err;

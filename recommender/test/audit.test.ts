@@ -8,13 +8,14 @@ import { canonicalJson } from '../src/audit/canonical.js';
 import { Chain, ChainVerifier } from '../src/audit/chain.js';
 import { FileSink, sweepAudit } from '../src/audit/file-sink.js';
 import { decisionRecord, decisionText, type DecisionInputs } from '../src/audit/decision.js';
-import { Outcome, outcomeBodyJson, outcomeDigest } from '../src/audit/outcome.js';
+import { Outcome, outcomeBodyJson, outcomeDigest, outcomeRecordJson, type OutcomeParts } from '../src/audit/outcome.js';
+import { itemsJson } from '../src/items-json.js';
 import { filteredJson, packedCandidatesJson, unpackCandidates } from '../src/audit/packed.js';
 import type { AuditRecord, DecisionRecord, PackedCandidates } from '../src/audit/record.js';
 import { formatWhy, type Candidate } from '../src/engine/score.js';
 import { decisionsOf, findDecision, redactUsers } from '../src/audit/search.js';
 import { uuidV7Time } from '../src/recommendation-id.js';
-import { StreamSink } from '../src/audit/sink.js';
+import { Lines, StreamSink } from '../src/audit/sink.js';
 import { verifyFiles } from '../src/audit/verify.js';
 
 const ALICE = 'k1.' + 'A'.repeat(43);
@@ -26,9 +27,13 @@ const CARD: Candidate = { idx: 0, score: 0.5, reasons: [], why: { kind: 'togethe
 const CARD_REASON = 'bought_together:cam-1 with=30% with_similar=20% base=1%';
 
 /** The outcome every test decision shares. */
-const OUTCOME = new Outcome(() =>
-  outcomeBodyJson(packedCandidatesJson([CARD], [3], [0], { ids: IDS, categories: ['Memory Cards'] }), '[]', [{ id: 'card-1', reasons: [CARD_REASON], score: 0.5 }], []),
-);
+const OUTCOME_PARTS: OutcomeParts = {
+  candidates: packedCandidatesJson([CARD], [3], [0], { ids: IDS, categories: ['Memory Cards'] }),
+  filtered: '[]',
+  items: itemsJson([{ id: 'card-1', reasons: [CARD_REASON], score: 0.5 }]),
+  promotions: '[]',
+};
+const OUTCOME = new Outcome(() => OUTCOME_PARTS);
 
 let n = 0;
 /** A decision at `time` (its id a UUIDv7 of that time), as the service queues it and as the record it becomes. */
@@ -58,7 +63,7 @@ function decision(user: string | null, time = Date.parse('2026-11-25T10:00:00Z')
 /** The lines a writer makes of `entries`: the shared outcome first, then the records. */
 function chainOf(entries: { rec: AuditRecord; user: string | null }[]): string[] {
   const chain = new Chain();
-  return [chain.line(JSON.parse(OUTCOME.recordJson()) as AuditRecord, null), ...entries.map((e) => chain.line(e.rec, e.user))].map((l) => l.trimEnd());
+  return [chain.line(JSON.parse(outcomeRecordJson(OUTCOME_PARTS, OUTCOME.digest)) as AuditRecord, null), ...entries.map((e) => chain.line(e.rec, e.user))].map((l) => l.trimEnd());
 }
 
 function verify(lines: string[]): string[] {
@@ -83,11 +88,20 @@ describe('canonical JSON', () => {
     const packed = packedCandidatesJson(MIXED, [0, 7, 2, 5, 1], [0, 1, 2, 2, 3], names);
     const filtered = filteredJson([{ idx: 2, id: IDS[2]!, rule: 'out_of_stock' }, { idx: 3, id: IDS[3]!, rule: 'blocked_category:"ü"' }], names);
     const rest = { items: [{ id: 'z', reasons: ['x', 'ü\n'], score: 1e-7 }], promotions: ['p1'] };
-    const body = outcomeBodyJson(packed, filtered, rest.items, rest.promotions);
+    const parts = { candidates: packed, filtered, items: itemsJson(rest.items), promotions: JSON.stringify(rest.promotions) };
+    const body = outcomeBodyJson(parts);
     expect(body).toBe(canonicalJson({ candidates: JSON.parse(packed) as unknown, filtered: JSON.parse(filtered) as unknown, ...rest }));
     expect(JSON.parse(filtered)).toEqual([{ id: 'bag-"1', reason: 'out_of_stock' }, { id: 'tri-ü', reason: 'blocked_category:"ü"' }]);
-    const rec = new Outcome(() => body).recordJson();
+    const digest = outcomeDigest(body);
+    const rec = outcomeRecordJson(parts, digest);
     expect(canonicalJson(JSON.parse(rec))).toBe(rec);
+    // The sink writes the line in place, byte for byte the line of the canonical record.
+    const lines = new Lines(Buffer.alloc(16));
+    const seen: string[] = [];
+    expect(lines.outcome(new Chain({ seq: 7, prev: 'f'.repeat(64) }), parts, (d) => seen.push(d) > 0)).toBe(digest);
+    expect(lines.outcome(new Chain(), parts, () => false)).toBe(digest);
+    expect(seen).toEqual([digest]);
+    expect(lines.bytes().toString('utf8')).toBe(new Chain({ seq: 7, prev: 'f'.repeat(64) }).line(JSON.parse(rec) as AuditRecord, null));
     const inputs: DecisionInputs = {
       id: '019abb00-0000-7000-8000-000000000001', time: Date.parse('2026-11-25T10:00:00Z'), intent: 'up-sell', items: ['a"b', 'ü'], limit: 3, depth: 16,
       user: ALICE, keyId: 'k1', optedOut: true, modelVersion: 'v1', modelSha256: 'ab'.repeat(32), configVersion: 'c0ffee', experiment: 'e',

@@ -100,13 +100,13 @@ export interface Shop {
 /**
  * Trains on `events` (or takes `opts.data`, a model trained elsewhere) and serves the model from memory;
  * `config` overrides the defaults. `opts.catalog` seeds the live catalogue first (other indexes, as on
- * another pod); `opts.sharedCache` puts a shared tier behind the candidate cache.
+ * another pod); `opts.sharedCache` puts a shared tier behind the candidate cache; `opts.audit` records every answer.
  */
 export async function buildShop(
   items: CatalogItem[],
   events: ShopEvent[],
   config: unknown = {},
-  opts: { data?: ModelData; catalog?: CatalogItem[]; sharedCache?: ServiceDeps['sharedCache'] } = {},
+  opts: { data?: ModelData; catalog?: CatalogItem[]; sharedCache?: ServiceDeps['sharedCache']; audit?: ServiceDeps['audit'] } = {},
 ): Promise<Shop> {
   const cfg = parseConfig(config);
   const catalog = new Catalog();
@@ -115,7 +115,14 @@ export async function buildShop(
   const data = opts.data ?? trainModel(items, events, cfg);
   const m = store.addInMemory(data, { metrics: {}, config: cfg, createdAt: new Date('2026-11-01T00:00:00Z') });
   const now = { value: Date.parse('2026-11-01T12:00:00Z') };
-  const service = new RecommenderService({ catalog, store, config: cfg, now: () => now.value, ...(opts.sharedCache ? { sharedCache: opts.sharedCache } : {}) });
+  const service = new RecommenderService({
+    catalog,
+    store,
+    config: cfg,
+    now: () => now.value,
+    ...(opts.sharedCache ? { sharedCache: opts.sharedCache } : {}),
+    ...(opts.audit ? { audit: opts.audit } : {}),
+  });
   await store.activate(m.version);
   return { catalog, store, service, config: cfg, now };
 }

@@ -45,12 +45,18 @@ export class Chain {
    * the whole record: an outcome's header, whose digest already commits to its body (see hashedText).
    */
   lineOf(recText: string, user: string | null, hashed = recText): string {
+    const { seq, prev, hash } = this.next(hashed);
+    return `{"hash":"${hash}","prev":"${prev}","rec":${recText},"seq":${seq},"user":${user === null ? 'null' : JSON.stringify(user)}}\n`;
+  }
+
+  /** Takes the next position, for a record whose line hash covers `hashed`: its seq, the hash before it, its hash. */
+  next(hashed: string): { seq: number; prev: string; hash: string } {
     const seq = this.seq;
-    const hash = lineHash(seq, this.prev, hashed);
-    const text = `{"hash":"${hash}","prev":"${this.prev}","rec":${recText},"seq":${seq},"user":${user === null ? 'null' : JSON.stringify(user)}}\n`;
+    const prev = this.prev;
+    const hash = lineHash(seq, prev, hashed);
     this.seq = seq + 1;
     this.prev = hash;
-    return text;
+    return { seq, prev, hash };
   }
 }
 

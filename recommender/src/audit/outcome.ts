@@ -1,23 +1,32 @@
 /**
  * The outcome of a decision (see record.ts): built once per candidate list and stock state, the first time
- * an answer from it is recorded, and serialised once, in the background flush. The stock and category of
- * each candidate are read when it is built (they may change before the flush); the rest is immutable.
- * Its canonical text is written by hand (keys in sorted order), much faster than the generic walk; a test
- * checks it against canonicalJson.
+ * an answer from it is recorded, and serialised once per file, in the background flush. The stock and
+ * category of each candidate are read when it is built (they may change before the flush); the rest is
+ * immutable. Its canonical text is written by hand (keys in sorted order), much faster than the generic
+ * walk; a test checks it against canonicalJson.
  */
 import { hash } from 'node:crypto';
-import { itemsJson } from '../items-json.js';
-import { AUDIT_FORMAT, type OutcomeBody } from './record.js';
+import { AUDIT_FORMAT } from './record.js';
 
-const s = JSON.stringify;
+/** The parts of an outcome body, each as canonical JSON (packed.ts; the items are the answer's own text, see items-json.ts). */
+export interface OutcomeParts {
+  candidates: string;
+  filtered: string;
+  items: string;
+  promotions: string;
+}
+
+/** The canonical JSON of an outcome body, `{candidates, filtered, items, promotions}`: what its digest covers. */
+export function outcomeBodyJson(p: OutcomeParts): string {
+  return `{"candidates":${p.candidates},"filtered":${p.filtered},"items":${p.items},"promotions":${p.promotions}}`;
+}
 
 /**
- * The canonical JSON of an outcome body, `{candidates, filtered, items, promotions}`, from its candidates and
- * filtered items as canonical JSON (packed.ts) and its items with their keys in canonical order (the answer's
- * own text is reused, see items-json.ts).
+ * The canonical JSON of an outcome record: the body's keys with `digest`, `type` and `v` in sorted order.
+ * The sink writes the same bytes in place (sink.ts `Lines.outcome`); this is the reference a test holds it to.
  */
-export function outcomeBodyJson(candidates: string, filtered: string, items: OutcomeBody['items'], promotions: readonly string[]): string {
-  return `{"candidates":${candidates},"filtered":${filtered},"items":${itemsJson(items)},"promotions":${s(promotions)}}`;
+export function outcomeRecordJson(p: OutcomeParts, digest: string): string {
+  return `{"candidates":${p.candidates},"digest":"${digest}","filtered":${p.filtered},"items":${p.items},"promotions":${p.promotions},"type":"outcome","v":${AUDIT_FORMAT}}`;
 }
 
 /** The canonical JSON of an outcome record's header (what its line's hash covers, see chain.ts). */
@@ -31,36 +40,18 @@ export function outcomeDigest(bodyJson: string): string {
 }
 
 /**
- * An outcome lives as long as its cached candidate list, so it keeps only its digest: the text is built
- * when the digest is computed and for each file that needs the record, then let go (a cache of 20,000
- * lists would otherwise hold 20,000 serialised outcomes).
+ * An outcome lives as long as its cached candidate list, so it keeps only its digest: its parts are
+ * serialised when a sink writes it (once per file), straight into the sink's buffer, and let go.
  */
 export class Outcome {
-  private hex: string | undefined;
-  private body: string | undefined;
+  /** Its digest, once computed: a sink computes it as it writes the outcome. */
+  known: string | undefined;
 
-  /** `build` writes the canonical JSON of the body (see outcomeBodyJson). */
-  constructor(private readonly build: () => string) {}
+  /** `parts` serialises the body (in the background flush: what it reads must not change meanwhile). */
+  constructor(readonly parts: () => OutcomeParts) {}
 
+  /** Its digest, from its text if no sink has written it yet. */
   get digest(): string {
-    if (this.hex === undefined) {
-      this.body = this.build();
-      this.hex = outcomeDigest(this.body);
-    }
-    return this.hex;
-  }
-
-  /** Drops the text kept since the digest was computed. */
-  release(): void {
-    this.body = undefined;
-  }
-
-  /** The canonical text of the outcome record: the body's keys with `digest`, `type` and `v` in sorted order. */
-  recordJson(): string {
-    const digest = this.digest;
-    const body = this.body ?? this.build();
-    // body is `{"candidates":…,"filtered":…,"items":…,"promotions":…}`: digest sorts between candidates and filtered.
-    const at = body.indexOf(',"filtered":');
-    return `${body.slice(0, at)},"digest":"${digest}"${body.slice(at, -1)},"type":"outcome","v":${AUDIT_FORMAT}}`;
+    return (this.known ??= outcomeDigest(outcomeBodyJson(this.parts())));
   }
 }

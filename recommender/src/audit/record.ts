@@ -48,10 +48,16 @@ export const AuditCandidate = Type.Object(
 );
 export type AuditCandidate = Static<typeof AuditCandidate>;
 
+/**
+ * The reason of a candidate an opted-out shopper's history would have brought and the answer did without
+ * (listed after those the rules removed; see service.ts `withheld`).
+ */
+export const OPT_OUT = 'opt_out';
+
 export const AuditFiltered = Type.Object(
   {
     id: Type.String(),
-    reason: Type.String({ description: 'e.g. `out_of_stock`, `blocked_item`, `diversity`.' }),
+    reason: Type.String({ description: 'e.g. `out_of_stock`, `blocked_item`, `blocked_category:…`, `diversity`, `opt_out` (withheld: the shopper opted out).' }),
   },
   { additionalProperties: false },
 );
@@ -109,7 +115,7 @@ const Candidates = Type.Array(AuditCandidate, { description: 'What the engine pr
 
 const OutcomeBody = {
   candidates: Candidates,
-  filtered: Type.Array(AuditFiltered, { description: 'Every candidate a rule removed, and why.' }),
+  filtered: Type.Array(AuditFiltered, { description: 'Every candidate a rule removed, and why; then, for an opted-out shopper, the personal candidates withheld (`opt_out`).' }),
   items: Type.Array(RecommendedItem, { description: 'The answer as shown.' }),
   promotions: Type.Array(Type.String(), { description: 'Ids of the promotions active for this intent at the time.' }),
 };

@@ -15,7 +15,7 @@ import { applyRules, type RankedItem } from '../rules/index.js';
 import { activePromotionsKey } from '../rules/promotions.js';
 import type { RecommendedItem } from '../schemas.js';
 import { canonicalJson } from './canonical.js';
-import type { AuditCandidate, DecisionView } from './record.js';
+import { OPT_OUT, type AuditCandidate, type DecisionView } from './record.js';
 
 /** A candidate as the engine gives it (no stock or category: those are live state, not the engine's). */
 export type EngineCandidate = Pick<AuditCandidate, 'id' | 'score' | 'reasons'>;
@@ -72,12 +72,17 @@ export function promotionIds(rules: RulesConfig, key: string): string[] {
 /** Equal as data (a record read back from its line has its keys in canonical order). */
 const same = (a: unknown, b: unknown): boolean => canonicalJson(a) === canonicalJson(b);
 
+type Withheld = { id: string; reason: string };
+
 export interface ReplayContext {
   rules: RulesConfig;
   /** The config version in force now (the record names the one it was made with). */
   configVersion: string;
-  /** The recomputed candidates, or why they could not be (model version gone…). */
-  engine: { candidates: EngineCandidate[] } | { unavailable: string };
+  /**
+   * The recomputed candidates, or why they could not be (model version gone…). For an opted-out shopper,
+   * also what their history would have added (`opt_out`), when it could be recomputed (not once redacted).
+   */
+  engine: { candidates: EngineCandidate[]; withheld?: Withheld[] } | { unavailable: string };
   /** What the caller knows may make the replay differ (e.g. the shopper was redacted). */
   notes?: string[];
 }
@@ -86,9 +91,14 @@ export function replayDecision(record: DecisionView, ctx: ReplayContext): Replay
   const notes: string[] = [...(ctx.notes ?? [])];
   const again = replayRules(record, ctx.rules);
   const diff: ReplayResult['diff'] = {};
+  // The rules' removals come first, then what the opt-out withheld (the engine stage recomputes those).
+  const recordedWithheld = record.filtered.filter((f) => f.reason === OPT_OUT);
+  const ruled = record.filtered.filter((f) => f.reason !== OPT_OUT);
+  const withheld = 'candidates' in ctx.engine ? ctx.engine.withheld : undefined;
   if (!same(again.items, record.items)) diff.items = { recorded: record.items, replayed: again.items };
-  if (!same(again.filtered, record.filtered)) diff.filtered = { recorded: record.filtered, replayed: again.filtered };
-  const rules = diff.items === undefined && diff.filtered === undefined;
+  const replayedFiltered = [...again.filtered, ...(withheld ?? recordedWithheld)];
+  if (!same(replayedFiltered, record.filtered)) diff.filtered = { recorded: record.filtered, replayed: replayedFiltered };
+  const rules = diff.items === undefined && same(again.filtered, ruled);
   if (ctx.configVersion !== record.config.version) notes.push(`the config changed since the decision (${record.config.version} then, ${ctx.configVersion} now)`);
   if (!same(again.promotions, record.promotions)) {
     notes.push(`the promotions active at ${record.time} are now [${again.promotions.join(', ')}], they were [${record.promotions.join(', ')}]`);
@@ -98,12 +108,14 @@ export function replayDecision(record: DecisionView, ctx: ReplayContext): Replay
   if ('unavailable' in ctx.engine) notes.push(`the candidates were not recomputed: ${ctx.engine.unavailable}`);
   else {
     const recorded = record.candidates.map(({ id, score, reasons }) => ({ id, score, reasons }));
-    engine = same(ctx.engine.candidates, recorded);
-    if (!engine) {
-      diff.candidates = { recorded, replayed: ctx.engine.candidates };
-      if (record.online.generation > 0) {
-        notes.push(`${record.online.generation} online updates were applied to the model when the decision was made; a replay recomputes without them`);
-      }
+    const candidates = same(ctx.engine.candidates, recorded);
+    if (withheld === undefined && recordedWithheld.length > 0) {
+      notes.push(`the ${recordedWithheld.length} candidates withheld by the opt-out were not recomputed: the shopper's history is not available`);
+    }
+    engine = candidates && (withheld === undefined || same(withheld, recordedWithheld));
+    if (!candidates) diff.candidates = { recorded, replayed: ctx.engine.candidates };
+    if (!engine && record.online.generation > 0) {
+      notes.push(`${record.online.generation} online updates were applied to the model when the decision was made; a replay recomputes without them`);
     }
   }
   return { match: rules && engine !== false, stages: { rules, engine }, diff, notes };

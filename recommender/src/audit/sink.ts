@@ -5,10 +5,11 @@
  * visible in the chain rather than a hole in it. A failed write drops its batch the same way (the file is
  * cut back to where the batch began and the chain rolled back), and serving carries on.
  */
+import { hash } from 'node:crypto';
 import type { Writable } from 'node:stream';
-import { Chain } from './chain.js';
+import { Chain, GENESIS } from './chain.js';
 import { decisionText, type DecisionInputs } from './decision.js';
-import { outcomeHeaderJson, type Outcome } from './outcome.js';
+import { outcomeHeaderJson, type Outcome, type OutcomeParts } from './outcome.js';
 import { AUDIT_FORMAT, type AuditRecord } from './record.js';
 
 /**
@@ -18,6 +19,8 @@ import { AUDIT_FORMAT, type AuditRecord } from './record.js';
 export type AuditEntry = { rec: AuditRecord; user: string | null } | { decision: DecisionInputs; outcome: Outcome; user: string | null };
 
 const MAX_OUTCOMES = 100_000;
+/** Records that make a batch worth writing at once. */
+const BATCH = 64;
 
 export interface SinkEvents {
   /** Records written (gap and file-opening records not counted). */
@@ -45,23 +48,65 @@ export interface AuditSink {
   close(): Promise<void>;
 }
 
+/** Bytes of a line's head, `{"hash":"…","prev":"…","rec":`, and of an outcome's `,"digest":"…"` (hashes are 64 hex digits). */
+const HEAD_BYTES = `{"hash":"${GENESIS}","prev":"${GENESIS}","rec":`.length;
+const DIGEST_BYTES = `,"digest":"${GENESIS}"`.length;
+
 /**
  * A batch's lines encoded one by one into a reused buffer: one pass per line, where joining them first
  * would copy the whole batch into one string and then scan it again to measure it.
  */
-class Lines {
+export class Lines {
   private at = 0;
 
   constructor(public buffer: Buffer) {}
 
   add(line: string): void {
-    const most = line.length * 3; // UTF-8 bytes per UTF-16 unit, at most
+    this.room(line.length);
+    this.at += this.buffer.write(line, this.at);
+  }
+
+  /**
+   * An outcome's line, written in place (the largest record, one per answer when every basket is new):
+   * the body is encoded once, hashed where it lies, then the digest is put in after the candidates (where
+   * it sorts) and the line's head before it; no text of the whole record or line is ever built. When
+   * `keep(digest)` is false (the file has it already), nothing is written. Returns the digest.
+   */
+  outcome(chain: Chain, p: OutcomeParts, keep: (digest: string) => boolean): string {
+    this.room(HEAD_BYTES + DIGEST_BYTES + p.candidates.length + p.filtered.length + p.items.length + p.promotions.length + 100);
+    const buf = this.buffer;
+    const start = this.at;
+    const body = start + HEAD_BYTES;
+    let at = body + buf.write('{"candidates":', body, 'latin1');
+    at += buf.write(p.candidates, at);
+    const candidatesEnd = at;
+    at += buf.write(',"filtered":', at, 'latin1');
+    at += buf.write(p.filtered, at);
+    at += buf.write(',"items":', at, 'latin1');
+    at += buf.write(p.items, at);
+    at += buf.write(',"promotions":', at, 'latin1');
+    at += buf.write(p.promotions, at);
+    buf[at++] = 0x7d; // }
+    const digest = hash('sha256', buf.subarray(body, at), 'hex');
+    if (!keep(digest)) return digest;
+    buf.copyWithin(candidatesEnd + DIGEST_BYTES, candidatesEnd, at - 1);
+    buf.write(`,"digest":"${digest}"`, candidatesEnd, 'latin1');
+    at += DIGEST_BYTES - 1;
+    const { seq, prev, hash: lineHash } = chain.next(outcomeHeaderJson(digest));
+    at += buf.write(`,"type":"outcome","v":${AUDIT_FORMAT}},"seq":${seq},"user":null}\n`, at, 'latin1');
+    buf.write(`{"hash":"${lineHash}","prev":"${prev}","rec":`, start, 'latin1');
+    this.at = at;
+    return digest;
+  }
+
+  /** Room for `units` more UTF-16 units of text. */
+  private room(units: number): void {
+    const most = units * 3; // UTF-8 bytes per UTF-16 unit, at most
     if (this.at + most > this.buffer.length) {
       const bigger = Buffer.allocUnsafe(2 * (this.at + most));
       this.buffer.copy(bigger, 0, 0, this.at);
       this.buffer = bigger;
     }
-    this.at += this.buffer.write(line, this.at);
   }
 
   bytes(): Buffer {
@@ -82,6 +127,7 @@ export abstract class BufferedSink implements AuditSink {
   private readonly maxPending: number;
   private readonly flushMs: number;
   private timer: NodeJS.Timeout | undefined;
+  private soon = false;
   private running: Promise<void> | undefined;
   protected closed = false;
 
@@ -96,7 +142,15 @@ export abstract class BufferedSink implements AuditSink {
       this.drop(1);
       return;
     }
-    this.pending.push(entry);
+    // A full batch is written at the next turn of the event loop rather than after `flushMs`: records
+    // that wait long are promoted to the old heap, where collecting them costs more than writing them.
+    if (this.pending.push(entry) >= BATCH && !this.soon && this.running === undefined) {
+      this.soon = true;
+      setImmediate(() => {
+        this.soon = false;
+        void this.flush();
+      });
+    }
     this.timer ??= setTimeout(() => {
       this.timer = undefined;
       void this.flush();
@@ -157,13 +211,15 @@ export abstract class BufferedSink implements AuditSink {
           lines.add(this.chain.line(e.rec, e.user));
           continue;
         }
-        const digest = e.outcome.digest;
-        if (!this.outcomes.has(digest)) {
-          lines.add(this.chain.lineOf(e.outcome.recordJson(), null, outcomeHeaderJson(digest)));
-          this.outcomes.add(digest);
-          added.push(digest);
+        let digest = e.outcome.known;
+        if (digest === undefined || !this.outcomes.has(digest)) {
+          digest = e.outcome.known = lines.outcome(this.chain, e.outcome.parts(), (d) => {
+            if (this.outcomes.has(d)) return false;
+            this.outcomes.add(d);
+            added.push(d);
+            return true;
+          });
         }
-        e.outcome.release();
         lines.add(this.chain.lineOf(decisionText(e.decision, digest), e.user));
       }
       this.bytes = lines.buffer;
