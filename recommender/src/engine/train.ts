@@ -144,6 +144,27 @@ function bm25Weigh(rows: Rows, n: number, k1: number, b: number): void {
   }
 }
 
+/**
+ * What the item-kNN dot product of a and b would be by chance: if every shopper spread their weight L_u over
+ * items in proportion to the items' total weights s_i (S = Σ s_i), E[a·b] = s_a·s_b·Σ_u L_u² / S². Returns
+ * s and Σ_u L_u² / S², so the chance of a pair is `scale · s[a] · s[b]`.
+ */
+function chanceOf(rows: Rows, n: number): { mass: Float64Array; scale: number } {
+  const mass = new Float64Array(n);
+  let squares = 0;
+  let total = 0;
+  for (let r = 0; r < rows.count; r++) {
+    let L = 0;
+    for (let q = rows.off[r]!; q < rows.off[r + 1]!; q++) {
+      mass[rows.items[q]!]! += rows.weight[q]!;
+      L += rows.weight[q]!;
+    }
+    squares += L * L;
+    total += L;
+  }
+  return { mass, scale: total > 0 ? squares / (total * total) : 0 };
+}
+
 interface Csr {
   off: Int32Array;
   nbr: Int32Array;
@@ -436,6 +457,8 @@ export function train(catalog: Catalog, ev: EventColumns, cfg: EngineConfig, pro
   const viewInv = invert(viewRows, n);
   const vecInv = invert(vecRows, n);
   bm25Weigh(vecRows, n, cfg.bm25.k1, cfg.bm25.b);
+  const chance = chanceOf(vecRows, n);
+  const chanceScale = cfg.knnChance * chance.scale;
 
   const accBuy = new Float64Array(n);
   const accView = new Float64Array(n);
@@ -498,7 +521,10 @@ export function train(catalog: Catalog, ev: EventColumns, cfg: EngineConfig, pro
     heap.reset();
     for (let t = 0; t < tk; t++) {
       const b = touchedKnn[t]!;
-      if (accKnn[b]! > 0) heap.push(b, accKnn[b]!, 0);
+      // Shoppers share a and b more than chance would have them: items everyone buys (the till's chocolate
+      // bar) are near chance with everything, items of one taste are far above it.
+      const sim = accKnn[b]! - chanceScale * chance.mass[a]! * chance.mass[b]!;
+      if (sim > 0) heap.push(b, sim, 0);
     }
     for (const j of heap.order()) {
       knnNbr.push(heap.idx[j]!);
