@@ -482,11 +482,10 @@ export function train(catalog: Catalog, ev: EventColumns, cfg: EngineConfig, pro
   const NV = viewTot.total;
 
   // Pass 1: each item's own co-bought list (other categories, more often together than apart would
-  // predict), its substitutes (co-viewed more than co-bought) and its item-kNN neighbours.
+  // predict) and its substitutes (co-viewed more than co-bought).
   for (let a = 0; a < n; a++) {
     const tb = coOccurrences(a, buyRows, buyInv, accBuy, touchedBuy);
     const tv = coOccurrences(a, viewRows, viewInv, accView, touchedView);
-    const tk = coOccurrences(a, vecRows, vecInv, accKnn, touchedKnn, true);
 
     const ca = cb[a]!;
     heap.reset();
@@ -518,6 +517,15 @@ export function train(catalog: Catalog, ev: EventColumns, cfg: EngineConfig, pro
     }
     substOff[a + 1] = substNbr.length;
 
+    for (let t = 0; t < tb; t++) accBuy[touchedBuy[t]!] = 0;
+    for (let t = 0; t < tv; t++) accView[touchedView[t]!] = 0;
+    if ((a & 0x3fff) === 0) progress('neighbours', a, n);
+  }
+  progress('neighbours', n, n);
+
+  // "You may also like": each item's item-kNN neighbours (a stage of its own, so its cost shows).
+  for (let a = 0; a < n; a++) {
+    const tk = coOccurrences(a, vecRows, vecInv, accKnn, touchedKnn, true);
     heap.reset();
     for (let t = 0; t < tk; t++) {
       const b = touchedKnn[t]!;
@@ -531,13 +539,10 @@ export function train(catalog: Catalog, ev: EventColumns, cfg: EngineConfig, pro
       knnSim.push(heap.score[j]!);
     }
     knnOff[a + 1] = knnNbr.length;
-
-    for (let t = 0; t < tb; t++) accBuy[touchedBuy[t]!] = 0;
-    for (let t = 0; t < tv; t++) accView[touchedView[t]!] = 0;
     for (let t = 0; t < tk; t++) accKnn[touchedKnn[t]!] = 0;
-    if ((a & 0x3fff) === 0) progress('neighbours', a, n);
+    if ((a & 0x3fff) === 0) progress('item-kNN', a, n);
   }
-  progress('neighbours', n, n);
+  progress('item-kNN', n, n);
 
   // Pass 2: complements, each item's own list blended with its first substitutes' (complements.ts).
   progress('complements', 0, n);
@@ -603,6 +608,7 @@ export function train(catalog: Catalog, ev: EventColumns, cfg: EngineConfig, pro
       crossPairs: arrays.crossNbr.length,
       substitutePairs: arrays.substNbr.length,
       knnPairs: arrays.knnNbr.length,
+      shopperItems: vecRows.items.length,
     },
     window: {
       from: ev.length ? new Date(tMin).toISOString() : null,

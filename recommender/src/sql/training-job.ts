@@ -310,6 +310,7 @@ FROM items i LEFT JOIN buy_count b ON b.item = i.idx LEFT JOIN (
   (SELECT COUNT(*) FROM order_basket) AS orders,
   ${carts ? '(SELECT COUNT(*) FROM cart_basket)' : '0'} AS cart_sessions,
   (SELECT COUNT(*) FROM view_basket) AS view_sessions,
+  (SELECT COUNT(*) FROM vec) AS shopper_items,
   (SELECT COUNT(*) FROM events WHERE type = 2) AS purchases,
   (SELECT COUNT(*) FROM events WHERE type = 1) AS carts,
   (SELECT COUNT(*) FROM events WHERE type = 0) AS views
