@@ -51,7 +51,7 @@ export interface ExternalSeries {
   readonly labels: readonly string[];
 }
 
-/** Series the dashboards and alert rules read that Tandem does not export. */
+/** Series the dashboards and alert rules read that Tandem does not export (kube-state-metrics and cAdvisor: proven in test/e2e/monitoring.node.test.ts). */
 export const EXTERNAL_SERIES: Readonly<Record<string, ExternalSeries>> = {
   up: { source: 'Prometheus, per scrape target', labels: [] },
   ALERTS: { source: 'Prometheus, per pending or firing alert (with the rule labels)', labels: ['alertname', 'alertstate', 'severity', 'recommender'] },

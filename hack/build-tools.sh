@@ -47,11 +47,11 @@ kube_ldflags="-X k8s.io/component-base/version.gitVersion=$kube_version -X k8s.i
 
 # The control plane and the chart/rules/dashboard tools (the Prometheus server shares promtool's module), then
 # the node: kubelet, kube-proxy, kube-scheduler (same pinned k8s.io/kubernetes), CoreDNS, kube-router
-# (NetworkPolicy enforcement only), metrics-server, local-path-provisioner (volumes, as kind and k3s provision
-# them), and crane (the local image registry); then the policy checker kube-score and SeaweedFS's `weed` (an
-# S3 server for the model store tests).
+# (NetworkPolicy enforcement only), metrics-server, kube-state-metrics (the object series that alerts and
+# dashboards read), local-path-provisioner (volumes, as kind and k3s provision them), and crane (the local image
+# registry); then the policy checker kube-score and SeaweedFS's `weed` (an S3 server for the model store tests).
 for tool in etcd kube-apiserver kube-controller-manager kubectl promtool prometheus helm netpolicy dashboard-linter \
-  kubelet kube-proxy kube-scheduler coredns kube-router metrics-server local-path-provisioner crane kube-score weed; do
+  kubelet kube-proxy kube-scheduler coredns kube-router metrics-server kube-state-metrics local-path-provisioner crane kube-score weed; do
   if ! want "$tool"; then continue; fi
   case $tool in
     etcd) build etcd "$here/tools/etcd" ./ "$(module_version "$here/tools/etcd" go.etcd.io/etcd/server/v3)" ;;
@@ -85,6 +85,10 @@ for tool in etcd kube-apiserver kube-controller-manager kubectl promtool prometh
       v="$(module_version "$here/tools/metrics-server" sigs.k8s.io/metrics-server)"
       build metrics-server "$here/tools/metrics-server" sigs.k8s.io/metrics-server/cmd/metrics-server "$v" \
         "-X k8s.io/client-go/pkg/version.gitVersion=$v" ;;
+    kube-state-metrics)
+      v="$(module_version "$here/tools/kube-state-metrics" k8s.io/kube-state-metrics/v2)"
+      build kube-state-metrics "$here/tools/kube-state-metrics" k8s.io/kube-state-metrics/v2 "$v" \
+        "-X github.com/prometheus/common/version.Version=$v -X k8s.io/kube-state-metrics/v2/pkg/app.ClientGoVersion=$(module_version "$here/tools/kube-state-metrics" k8s.io/client-go)" ;;
     local-path-provisioner)
       v="$(module_version "$here/tools/local-path-provisioner" github.com/rancher/local-path-provisioner)"
       build local-path-provisioner "$here/tools/local-path-provisioner" github.com/rancher/local-path-provisioner "$v" ;;

@@ -9,13 +9,16 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { startRedisServer, type RedisServer } from './redis-server.js';
 import { closeSync, mkdirSync, openSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { stringify } from 'yaml';
 import { operatorRuleGroups } from '../cdk8s/alerts/operator.js';
-import { recommenderRuleGroups, ruleFile } from '../cdk8s/alerts/render.js';
+import { recommenderRuleGroups } from '../cdk8s/alerts/render.js';
 import type { RecommenderSpec } from '../cdk8s/api/v1alpha1/recommender.js';
 import { OPERATOR_NAME } from '../cdk8s/constants.js';
 import { recommenderNames } from '../cdk8s/names.js';
-import { freePort, toolPath } from './control-plane.js';
+import { freePort } from './control-plane.js';
+import { startPrometheus, type PrometheusServer, type PromSample } from './prometheus-server.js';
+import { startShopLoad, type ShopLoad } from './shop-load.js';
+
+export type { PromSample } from './prometheus-server.js';
 
 const ROOT = join(import.meta.dirname, '..');
 const DEMO_API_KEY = 'tandem-demo-key';
@@ -42,11 +45,6 @@ export interface MonitoringStack {
   /** An instant query; throws on an error answer. */
   query(expr: string): Promise<PromSample[]>;
   stop(): Promise<void>;
-}
-
-export interface PromSample {
-  readonly metric: Record<string, string>;
-  readonly value: [number, string];
 }
 
 function start(name: string, args: readonly string[], env: NodeJS.ProcessEnv, dir: string): ChildProcess {
@@ -80,10 +78,9 @@ async function terminate(proc: ChildProcess): Promise<void> {
 export const EXPERIMENT = { name: 'ranking', control: 'control' } as const;
 
 /** The Prometheus configuration: both processes as static targets, labelled as their ServiceMonitors label them. */
-export function prometheusConfig(p: { namespace: string; recommender: string; servicePort: number; operatorPort: number; ruleFile: string }) {
+export function prometheusConfig(p: { namespace: string; recommender: string; servicePort: number; operatorPort: number }) {
   return {
     global: { scrape_interval: '1s', scrape_timeout: '1s', evaluation_interval: '1s' },
-    rule_files: [p.ruleFile],
     scrape_configs: [
       {
         job_name: p.recommender,
@@ -107,13 +104,15 @@ export async function startMonitoringStack(o: MonitoringStackOptions): Promise<M
   mkdirSync(o.dir, { recursive: true });
   const faultFile = join(o.dir, 'fault');
   const procs: ChildProcess[] = [];
-  const [apiPort, metricsPort, operatorPort, healthPort, promPort] = await Promise.all([freePort(), freePort(), freePort(), freePort(), freePort()]);
+  const [apiPort, metricsPort, operatorPort, healthPort] = await Promise.all([freePort(), freePort(), freePort(), freePort()]);
   const node = [process.execPath, '--import', 'tsx'];
+  let redis: RedisServer | undefined;
+  let prometheus: PrometheusServer | undefined;
   const stop = async () => {
     await Promise.all(procs.map(terminate));
+    await prometheus?.stop();
     await redis?.stop('SIGTERM');
   };
-  let redis: RedisServer | undefined;
   try {
     // The cache tier and an A/B experiment, so their metrics have series as in production.
     redis = await startRedisServer();
@@ -138,17 +137,13 @@ export async function startMonitoringStack(o: MonitoringStackOptions): Promise<M
     );
     procs.push(operator);
 
-    const rules = join(o.dir, 'rules.yaml');
-    const names = recommenderNames(o.recommender, o.namespace);
-    writeFileSync(rules, stringify(ruleFile([...recommenderRuleGroups(names, o.spec), ...operatorRuleGroups(o.namespace)]), { lineWidth: 0, version: '1.1' }));
-    const config = join(o.dir, 'prometheus.yaml');
-    writeFileSync(config, stringify(prometheusConfig({ namespace: o.namespace, recommender: o.recommender, servicePort: metricsPort, operatorPort, ruleFile: rules })));
-    rmSync(join(o.dir, 'tsdb'), { recursive: true, force: true });
     log('starting Prometheus');
-    const prometheus = start('prometheus', [toolPath('prometheus'), `--config.file=${config}`, `--storage.tsdb.path=${join(o.dir, 'tsdb')}`, `--web.listen-address=127.0.0.1:${promPort}`], {}, o.dir);
-    procs.push(prometheus);
-
-    await waitHttp(`http://127.0.0.1:${promPort}/-/ready`, 'Prometheus', prometheus);
+    const names = recommenderNames(o.recommender, o.namespace);
+    prometheus = await startPrometheus({
+      dir: o.dir,
+      config: prometheusConfig({ namespace: o.namespace, recommender: o.recommender, servicePort: metricsPort, operatorPort }),
+      rules: [...recommenderRuleGroups(names, o.spec), ...operatorRuleGroups(o.namespace)],
+    });
     await waitHttp(`http://127.0.0.1:${healthPort}/healthz`, 'the operator', operator);
     await waitHttp(`http://127.0.0.1:${apiPort}/readyz`, 'the scoring service (training the demo shop)', service, 180_000);
   } catch (err) {
@@ -156,78 +151,24 @@ export async function startMonitoringStack(o: MonitoringStackOptions): Promise<M
     throw err;
   }
 
-  const prometheusUrl = `http://127.0.0.1:${promPort}`;
   const serviceUrl = `http://127.0.0.1:${apiPort}`;
-  let load: { running: boolean; done: Promise<void>; sent: number; failed: number } | undefined;
-  // Demo-shop items and shoppers, and one unknown intent path (a 404 is a client error, not an SLO error).
-  const paths = [
-    '/v1/recommendations/cross-sell?items=sku-0001,sku-0002&limit=5',
-    '/v1/recommendations/cross-sell?items=sku-0010&limit=5',
-    '/v1/recommendations/up-sell?item=sku-0003&limit=5',
-    '/v1/recommendations/personal?user=u-1&limit=5',
-    '/v1/recommendations/personal?user=u-2&limit=5',
-    '/v1/decisions/not-a-recommendation',
-  ];
-  const events = (i: number) => [
-    { type: 'view', userId: `u-${i % 50}`, itemId: 'sku-0001', timestamp: new Date().toISOString() },
-    { type: 'teleport', userId: 'u-1', itemId: 'sku-0001', timestamp: 'yesterday' },
-  ];
-  /** Events for an answer's first item, carrying its recommendationId: a view, every other time a cart, every third a purchase. */
-  let acted = 0;
-  const feedback = (body: string | undefined, i: number) => {
-    const answer = JSON.parse(body ?? '{}') as { recommendationId?: string; items?: { id: string }[] };
-    const item = answer.items?.[0]?.id;
-    if (!answer.recommendationId || !item) return undefined;
-    const n = acted++;
-    const at = new Date().toISOString();
-    const event = (type: string, extra = {}) => ({ type, userId: `u-${i % 50}`, itemId: item, recommendationId: answer.recommendationId, timestamp: at, ...extra });
-    return [event('view'), ...(n % 2 === 0 ? [event('add_to_cart')] : []), ...(n % 3 === 0 ? [event('purchase', { orderId: `o-${i}`, price: 20, quantity: 1 })] : [])];
-  };
+  let load: ShopLoad | undefined;
   return {
-    prometheusUrl,
+    prometheusUrl: prometheus.url,
     serviceUrl,
     fault(on) {
       if (on) writeFileSync(faultFile, 'on');
       else rmSync(faultFile, { force: true });
     },
     startLoad(rps) {
-      const state = { running: true, sent: 0, failed: 0, done: Promise.resolve() };
-      state.done = (async () => {
-        for (let i = 0; state.running; i++) {
-          const t0 = Date.now();
-          const headers = { Authorization: `Bearer ${DEMO_API_KEY}`, 'Content-Type': 'application/json' };
-          // Every tenth request ingests two events, one of them invalid (the ingestion panels count both).
-          const res = await (i % 10 === 9
-            ? fetch(`${serviceUrl}/v1/events`, { method: 'POST', headers, body: JSON.stringify(events(i)) })
-            : fetch(serviceUrl + paths[i % paths.length]!, { headers })
-          ).catch(() => undefined);
-          const body = await res?.text();
-          // Shoppers act on some answers (a click, a cart, a purchase), credited to the answer's variant.
-          const shown = res?.ok ? feedback(body, i) : undefined;
-          if (shown) await fetch(`${serviceUrl}/v1/events`, { method: 'POST', headers, body: JSON.stringify(shown) }).then((r) => r.arrayBuffer(), () => undefined);
-          state.sent++;
-          if (!res || res.status >= 500) state.failed++;
-          await new Promise((r) => setTimeout(r, Math.max(0, 1000 / rps - (Date.now() - t0))));
-        }
-      })();
-      load = state;
+      load = startShopLoad(serviceUrl, DEMO_API_KEY, rps);
     },
     async stopLoad() {
-      if (!load) return { sent: 0, failed: 0 };
-      load.running = false;
-      await load.done;
-      return { sent: load.sent, failed: load.failed };
+      return (await load?.stop()) ?? { sent: 0, failed: 0 };
     },
-    async query(expr) {
-      const res = await fetch(`${prometheusUrl}/api/v1/query?query=${encodeURIComponent(expr)}`);
-      const body = (await res.json()) as { status: string; error?: string; data?: { resultType: string; result: PromSample[] | [number, string] } };
-      if (body.status !== 'success') throw new Error(`failed to query ${expr}: ${body.error}`);
-      const data = body.data!;
-      return data.resultType === 'scalar' ? [{ metric: {}, value: data.result as [number, string] }] : (data.result as PromSample[]);
-    },
+    query: (expr) => prometheus.query(expr),
     async stop() {
-      if (load) load.running = false;
-      await load?.done;
+      await load?.stop();
       await stop();
     },
   };

@@ -1,14 +1,14 @@
 #!/usr/bin/env bash
 # `npm run images`: builds Tandem's images here with buildah (no Docker engine, no registry access):
 #   recommender, operator          images/Dockerfile, against the local bases of images/base.sh
-#   pause, coredns, metrics-server, local-path-provisioner, busybox, redis
+#   pause, coredns, metrics-server, kube-state-metrics, local-path-provisioner, busybox, redis
 #                                  the test node's own images (a static binary on an empty base; Debian's Redis)
 # Each image is tagged `localhost/tandem-dev/<name>:<version>-<hash of its inputs>`, so an unchanged input
 # is never rebuilt. Prints a JSON map {name: reference} on stdout (the test node reads it).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash hack/system-deps.sh buildah mmdebstrap gcc libc6-dev binutils busybox-static >&2
-bin=$(bash hack/build-tools.sh coredns metrics-server local-path-provisioner | tail -n 1)
+bin=$(bash hack/build-tools.sh coredns metrics-server kube-state-metrics local-path-provisioner | tail -n 1)
 version=$(node -p 'require("./package.json").version')
 
 exists() { buildah inspect --type image "$1" >/dev/null 2>&1; }
@@ -78,6 +78,7 @@ fi
 scratch_image pause "$pause_bin" 65535
 scratch_image coredns "$(readlink -f "$bin/coredns")" 65532
 scratch_image metrics-server "$(readlink -f "$bin/metrics-server")" 65532
+scratch_image kube-state-metrics "$(readlink -f "$bin/kube-state-metrics")" 65534
 scratch_image local-path-provisioner "$(readlink -f "$bin/local-path-provisioner")" 0
 
 # The shell local-path-provisioner's helper pods run its setup and teardown scripts with.

@@ -29,7 +29,7 @@ let stack: MonitoringStack;
 /** When the fault was switched on. */
 let faultAt: number;
 
-/** Series no process of this test exports: the service's pending contract metrics, kube-state-metrics and cAdvisor (no kubelet here). */
+/** Series no process of this test exports: the service's pending contract metrics, kube-state-metrics and cAdvisor (no kubelet here; test/e2e/monitoring.node.test.ts proves those on the real node). */
 const unavailable = (expr: string) => metricNames(expr).filter((m) => m in PENDING_SERVICE_METRICS || (m in EXTERNAL_SERIES && m !== 'up' && m !== 'ALERTS'));
 
 beforeAll(async () => {

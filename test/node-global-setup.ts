@@ -27,6 +27,13 @@ export async function setup(project: TestProject) {
 }
 
 export async function teardown() {
-  await cluster?.node.stop();
-  await cluster?.plane.stop();
+  try {
+    await cluster?.node.stop();
+  } catch (err) {
+    // A leak must fail the run, and must not keep the control plane running.
+    process.exitCode = 1;
+    throw err;
+  } finally {
+    await cluster?.plane.stop();
+  }
 }

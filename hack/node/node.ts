@@ -1,7 +1,7 @@
 /**
  * A real kubelet node for the local control plane (hack/control-plane.ts in node mode): containerd with
  * its own socket, root and CNI config; a CNI bridge; the kubelet; kube-proxy (iptables); kube-router as
- * the NetworkPolicy enforcer; and, as pods, CoreDNS (`kube-dns`), metrics-server and
+ * the NetworkPolicy enforcer; and, as pods, CoreDNS (`kube-dns`), metrics-server, kube-state-metrics and
  * local-path-provisioner (the default StorageClass). Images come from `npm run images` through a local
  * registry. One node per machine (a lock serialises runs); everything it leaves behind is removed by
  * hack/node/teardown.sh, before each start, at stop, and by a watchdog if this process dies.
@@ -29,7 +29,7 @@ const LOCK = '/run/tandem-node.lock';
 
 /** The images of `npm run images`, by name, as the node pulls them from the local registry. */
 export type NodeImages = Record<(typeof NODE_IMAGES)[number], string>;
-const NODE_IMAGES = ['recommender', 'operator', 'redis', 'pause', 'coredns', 'metrics-server', 'local-path-provisioner', 'busybox'] as const;
+const NODE_IMAGES = ['recommender', 'operator', 'redis', 'pause', 'coredns', 'metrics-server', 'kube-state-metrics', 'local-path-provisioner', 'busybox'] as const;
 
 export interface RealNode {
   readonly name: string;
@@ -110,7 +110,13 @@ export async function startNode(plane: ControlPlane, where: { ip: string; name: 
     watchdog?.kill('SIGKILL');
     await runTeardown(layout);
     for (const proc of started.reverse()) await proc.stop();
-    const left = await leftovers(layout);
+    let left = await leftovers(layout);
+    if (left.length > 0) {
+      // A shim or CNI plugin may still have been finishing its work: one more pass after it has.
+      await new Promise((resolve) => setTimeout(resolve, 2000));
+      await runTeardown(layout);
+      left = await leftovers(layout);
+    }
     if (left.length > 0) throw new Error(`the node left things behind after its teardown: ${left.join('; ')}`);
   };
   try {
@@ -151,6 +157,8 @@ export async function startNode(plane: ControlPlane, where: { ip: string; name: 
       `--node-ip=${layout.ip}`,
       `--hostname-override=${layout.name}`,
       `--root-dir=${p.kubeletRoot}`,
+      // cAdvisor finds the containers' pods and names (/metrics/cadvisor labels) on this socket, not the default one.
+      `--containerd=${p.containerdSocket}`,
       '--v=1',
     ];
     // As systemd's Restart= does on a real node: a kubelet that exits while containerd's CRI is still
@@ -174,11 +182,11 @@ export async function startNode(plane: ControlPlane, where: { ip: string; name: 
     start('kube-router', toolPath('kube-router'), kubeRouterArgs(ready, plane.kubeconfigPath, await freePort()));
 
     await kubectl(plane.kubeconfigPath, ['apply', '--server-side', '--field-manager=tandem-test-node', '-f', '-'], addonsYaml(images, join(layout.dataDir, 'volumes')));
-    for (const [ns, deploy] of [['kube-system', 'coredns'], ['kube-system', 'metrics-server'], ['local-path-storage', 'local-path-provisioner']] as const) {
+    for (const [ns, deploy] of [['kube-system', 'coredns'], ['kube-system', 'metrics-server'], ['kube-system', 'kube-state-metrics'], ['local-path-storage', 'local-path-provisioner']] as const) {
       await kubectl(plane.kubeconfigPath, ['-n', ns, 'rollout', 'status', `deployment/${deploy}`, '--timeout=180s']);
     }
     await kubectl(plane.kubeconfigPath, ['wait', '--for=condition=Available', 'apiservice/v1beta1.metrics.k8s.io', '--timeout=120s']);
-    log('add-ons ready: CoreDNS, metrics-server, local-path-provisioner');
+    log('add-ons ready: CoreDNS, metrics-server, kube-state-metrics, local-path-provisioner');
     return { name: layout.name, ip: layout.ip, images, registry: registry.host, layout: ready, stop };
   } catch (err) {
     await stop();
@@ -209,7 +217,7 @@ export function kubectlRun(kubeconfigPath: string, args: string[], stdin?: strin
 
 function addonsYaml(images: NodeImages, volumesPath: string): string {
   const objects: KubernetesObject[] = addons(
-    { coredns: images.coredns, metricsServer: images['metrics-server'], localPathProvisioner: images['local-path-provisioner'], busybox: images.busybox },
+    { coredns: images.coredns, metricsServer: images['metrics-server'], kubeStateMetrics: images['kube-state-metrics'], localPathProvisioner: images['local-path-provisioner'], busybox: images.busybox },
     volumesPath,
   );
   return objects.map((o) => stringify(o)).join('---\n');
@@ -250,7 +258,8 @@ async function runTeardown(layout: NodeLayout): Promise<void> {
 export async function leftovers(layout: NodeLayout): Promise<string[]> {
   const out = (cmd: string) => run('sh', ['-c', cmd]).then((r) => r.stdout.trim(), () => '');
   const found: string[] = [];
-  const procs = await out(`pgrep -af '${paths(layout).containerdConfig}|containerd-shim.*${paths(layout).containerdSocket}|--root-dir=${paths(layout).kubeletRoot}' || true`);
+  // Not through `sh -c`: pgrep would find that shell, whose command line holds the pattern.
+  const procs = await run('pgrep', ['-af', `${paths(layout).containerdConfig}|containerd-shim.*${paths(layout).containerdSocket}|--root-dir=${paths(layout).kubeletRoot}`]).then((r) => r.stdout.trim(), () => '');
   if (procs) found.push(`processes: ${procs.split('\n').length}`);
   const mounts = await out(`grep -cE ' (${layout.stateDir}|${layout.dataDir})' /proc/self/mounts || true`);
   if (Number(mounts) > 0) found.push(`mounts: ${mounts}`);

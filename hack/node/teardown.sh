@@ -53,6 +53,10 @@ for pid in $(pgrep -f "containerd-shim.*-address $sock" 2>/dev/null); do
   kill -KILL "$pid" 2>/dev/null
 done
 
+# CNI plugins our containerd was running (a pod's network set-up or tear-down) finish on their own: let them,
+# so their iptables rules are in place before step 5 removes them.
+for _ in 1 2 3 4 5 6 7 8 9 10; do pgrep -f '^/(opt/cni/bin|usr/lib/cni)/' >/dev/null 2>&1 || break; sleep 0.5; done
+
 # 3. Mounts under our directories, deepest first (pod volumes, overlay rootfs, sandbox shm).
 for dir in "$data" "$state"; do
   awk -v d="$dir" '$2 == d || index($2, d "/") == 1 { print $2 }' /proc/self/mounts | sort -r | while read -r m; do
@@ -77,7 +81,9 @@ rm -rf "/var/lib/cni/networks/$network" "/var/lib/cni/results/$network"-* 2>/dev
 for table in filter nat mangle; do
   rules=$(iptables -t "$table" -S 2>/dev/null) || continue
   ours=$( { awk '$1 == "-N" && $2 ~ /^KUBE-/ { print $2 }' <<<"$rules"
-            grep -F "\\\"$network\\\"" <<<"$rules" | grep -oE -- '-j CNI-[0-9a-f]+' | awk '{ print $2 }'; } | sort -u)
+            grep -F "\\\"$network\\\"" <<<"$rules" | grep -oE -- '-j CNI-[0-9a-f]+' | awk '{ print $2 }'
+            # a chain whose jump is gone (a CNI DEL cut short) still names our network in its own rules
+            grep -F "\\\"$network\\\"" <<<"$rules" | awk '$1 == "-A" && $2 ~ /^CNI-/ { print $2 }'; } | sort -u)
   [[ -n $ours ]] || continue
   pattern="-j ($(paste -sd'|' <<<"$ours"))( |$)"
   # Rules in other chains that jump to ours, then our chains themselves.
