@@ -30,14 +30,19 @@ export const EngineConfig = Type.Object(
      * Default 0: any uplift is kept, as the score already leaves items that ride along at their base rate near 0.
      */
     minSignificance: Type.Number({ minimum: 0, default: 0 }),
-    /** bm25: BM25 weighting of shoppers' items for the item-kNN of "you may also like": saturation k1 (default 5), length norm b (0.5). */
+    /** bm25: BM25 weighting of shoppers' items for the item-kNN of "you may also like": saturation k1 (default 20), length norm b (0). */
     bm25: Type.Object(
       {
-        k1: Type.Number({ minimum: 0, default: 5 }),
-        b: Type.Number({ minimum: 0, maximum: 1, default: 0.5 }),
+        k1: Type.Number({ minimum: 0, default: 20 }),
+        b: Type.Number({ minimum: 0, maximum: 1, default: 0 }),
       },
       { default: {} },
     ),
+    /**
+     * knnChance: φ, the share of the chance co-occurrence subtracted from the item-kNN similarity of "you may also
+     * like" (a·b − φ·E[a·b], see docs/recommender.md); 0 leaves the plain dot product. Default 1.2.
+     */
+    knnChance: Type.Number({ minimum: 0, maximum: 10, default: 1.2 }),
     /** topK: neighbours kept per item at train time. Default 50, 1–500. */
     topK: Type.Integer({ minimum: 1, maximum: 500, default: 50 }),
     /** maxBasketSize: items of one basket used for pair expansion. Default 20. */

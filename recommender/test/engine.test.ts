@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { buildShop, CAMERA_SHOP, ids, ordersToEvents, repeat, at } from './fixtures.js';
+import { buildShop, CAMERA_SHOP, ids, item, ordersToEvents, repeat, at, trainModel } from './fixtures.js';
+import { parseConfig } from '../src/config.js';
 import { poissonKl } from '../src/engine/complements.js';
 import { crossSell, reasonsOf, type Why } from '../src/engine/score.js';
 import { Baselines } from '../src/evaluate-baselines.js';
@@ -215,6 +216,21 @@ describe('personal', () => {
     expect(ids(r)).toContain('card-1');
     expect(r.items.find((i) => i.id === 'card-1')!.reasons[0]).toMatch(/^cold_start:similar_to:cam-new via:cam-\d sim=/);
     expect(r.reasons ?? []).not.toContain('fallback:popularity unknown_user');
+  });
+
+  it('When an add-on is in every order, Then it is no item-kNN neighbour, though the plain dot product ranks it first', () => {
+    // Ten camera shoppers (six also took a card), ten mug shoppers; every one of them took the gift wrap.
+    const items = [...CAMERA_SHOP, item('wrap-1', 'Add-ons', 2)];
+    const orders = [...repeat(6, ['cam-1', 'card-1', 'wrap-1']), ...repeat(4, ['cam-1', 'wrap-1']), ...repeat(10, ['mug-1', 'beans-1', 'wrap-1'])];
+    const neighbours = (knnChance: number): string[] => {
+      const data = trainModel(items, ordersToEvents(orders), parseConfig({ engine: { knnChance } }));
+      const a = data.arrays;
+      const cam = items.findIndex((i) => i.id === 'cam-1');
+      return [...a.knnNbr.subarray(a.knnOff[cam]!, a.knnOff[cam + 1]!)].map((b) => items[b]!.id);
+    };
+    expect(neighbours(0)).toEqual(['wrap-1', 'card-1']);
+    // a·b − φ·E[a·b]: the wrap is with the camera as often as chance has it, the card far more often.
+    expect(neighbours(parseConfig({}).engine.knnChance)).toEqual(['card-1']);
   });
 
   it('When the shopper is unknown, Then popular items stand in, with a reason', async () => {

@@ -42,4 +42,20 @@ describe('the verdict against the issue’s targets', () => {
       /^0 of 8 targets met on 2 shops \(noisy, noisy 2\); cross-sell recall@5 ≥ best: 0.900–0.910 \(bar 0.900\);/,
     );
   });
+
+  it('When a shop has neither planted accessories nor noise items (the demo shop), Then only its HR@10 and personal targets are checked', () => {
+    const v = verdict({
+      ...shop([
+        row('cross-sell', 'Tandem cross-sell', { hr10: 0.5 }),
+        row('cross-sell', 'implicit ALS', { hr10: 0.46 }),
+        row('personal', 'Tandem personal', { hr10: 0.21 }),
+        row('personal', 'implicit ALS', { hr10: 0.226 }),
+      ]),
+      queries: { crossSell: 1, planted: 0, personal: 1, upSell: 1 },
+    });
+    expect(v.checks.map((k) => [k.name, k.pass])).toEqual([
+      ['cross-sell HR@10 ≥ best', true],
+      ['personal HR@10 ≥ 95% of ALS', false],
+    ]);
+  });
 });

@@ -202,7 +202,8 @@ function markdown(r: {
     '',
     `**Training** on a generated shop of ${Number(t.items).toLocaleString('en')} items and ${Number(t.events).toLocaleString('en')} events ` +
       `(${Number(t.orders).toLocaleString('en')} orders, ${Number(t.users).toLocaleString('en')} shoppers): ` +
-      `**${(Number(t.trainMs) / 1000).toFixed(1)} s**, peak RSS **${t.peakRssMb} MB** for the whole process (generation included; targets ≤ 60 s, ≤ 2 GB). ` +
+      `**${(Number(t.trainMs) / 1000).toFixed(1)} s**, peak RSS **${t.peakRssMb} MB** for the whole process (generation included; targets ≤ 60 s, ≤ 2 GB); ` +
+      `of it, the item-kNN of "you may also like" ${(Number((t.stagesMs as Record<string, number>)['item-kNN']) / 1000).toFixed(1)} s and ${t.personalMb} MB (shopper vectors and neighbour lists). ` +
       `Writing the artifact: ${(Number(t.writeMs) / 1000).toFixed(1)} s.`,
     '',
     `**In-process scoring** of a 5-item basket on the 100k catalogue: **${t.basket5EngineUs} µs** for the engine (candidates with reasons), ` +

@@ -49,6 +49,9 @@ const trainMs = performance.now() - t;
 const starts = [...stageStart.values(), t + trainMs];
 const stagesMs = Object.fromEntries([...stageStart.keys()].map((stage, k) => [stage, Math.round(starts[k + 1]! - starts[k]!)]));
 const peakRssMb = mb(process.resourceUsage().maxRSS);
+// What "you may also like" adds: shopper vectors and their inverted index (item, weight, position, row: 16 B
+// per shopper item) while training, and the item-kNN lists (neighbour, similarity: 8 B per pair) in the model.
+const personalMb = Math.round((Number(data.counts.shopperItems) * 16 + Number(data.counts.knnPairs) * 8) / 2 ** 20);
 
 let writeMs = 0;
 let version = '';
@@ -117,6 +120,7 @@ process.stdout.write(
     trainMs: Math.round(trainMs),
     stagesMs,
     peakRssMb,
+    personalMb,
     writeMs: Math.round(writeMs),
     version,
     counts: data.counts,

@@ -144,6 +144,27 @@ function bm25Weigh(rows: Rows, n: number, k1: number, b: number): void {
   }
 }
 
+/**
+ * What the item-kNN dot product of a and b would be by chance: if every shopper spread their weight L_u over
+ * items in proportion to the items' total weights s_i (S = Σ s_i), E[a·b] = s_a·s_b·Σ_u L_u² / S². Returns
+ * s and Σ_u L_u² / S², so the chance of a pair is `scale · s[a] · s[b]`.
+ */
+function chanceOf(rows: Rows, n: number): { mass: Float64Array; scale: number } {
+  const mass = new Float64Array(n);
+  let squares = 0;
+  let total = 0;
+  for (let r = 0; r < rows.count; r++) {
+    let L = 0;
+    for (let q = rows.off[r]!; q < rows.off[r + 1]!; q++) {
+      mass[rows.items[q]!]! += rows.weight[q]!;
+      L += rows.weight[q]!;
+    }
+    squares += L * L;
+    total += L;
+  }
+  return { mass, scale: total > 0 ? squares / (total * total) : 0 };
+}
+
 interface Csr {
   off: Int32Array;
   nbr: Int32Array;
@@ -436,6 +457,8 @@ export function train(catalog: Catalog, ev: EventColumns, cfg: EngineConfig, pro
   const viewInv = invert(viewRows, n);
   const vecInv = invert(vecRows, n);
   bm25Weigh(vecRows, n, cfg.bm25.k1, cfg.bm25.b);
+  const chance = chanceOf(vecRows, n);
+  const chanceScale = cfg.knnChance * chance.scale;
 
   const accBuy = new Float64Array(n);
   const accView = new Float64Array(n);
@@ -459,11 +482,10 @@ export function train(catalog: Catalog, ev: EventColumns, cfg: EngineConfig, pro
   const NV = viewTot.total;
 
   // Pass 1: each item's own co-bought list (other categories, more often together than apart would
-  // predict), its substitutes (co-viewed more than co-bought) and its item-kNN neighbours.
+  // predict) and its substitutes (co-viewed more than co-bought).
   for (let a = 0; a < n; a++) {
     const tb = coOccurrences(a, buyRows, buyInv, accBuy, touchedBuy);
     const tv = coOccurrences(a, viewRows, viewInv, accView, touchedView);
-    const tk = coOccurrences(a, vecRows, vecInv, accKnn, touchedKnn, true);
 
     const ca = cb[a]!;
     heap.reset();
@@ -495,23 +517,32 @@ export function train(catalog: Catalog, ev: EventColumns, cfg: EngineConfig, pro
     }
     substOff[a + 1] = substNbr.length;
 
+    for (let t = 0; t < tb; t++) accBuy[touchedBuy[t]!] = 0;
+    for (let t = 0; t < tv; t++) accView[touchedView[t]!] = 0;
+    if ((a & 0x3fff) === 0) progress('neighbours', a, n);
+  }
+  progress('neighbours', n, n);
+
+  // "You may also like": each item's item-kNN neighbours (a stage of its own, so its cost shows).
+  for (let a = 0; a < n; a++) {
+    const tk = coOccurrences(a, vecRows, vecInv, accKnn, touchedKnn, true);
     heap.reset();
     for (let t = 0; t < tk; t++) {
       const b = touchedKnn[t]!;
-      if (accKnn[b]! > 0) heap.push(b, accKnn[b]!, 0);
+      // Shoppers share a and b more than chance would have them: items everyone buys (the till's chocolate
+      // bar) are near chance with everything, items of one taste are far above it.
+      const sim = accKnn[b]! - chanceScale * chance.mass[a]! * chance.mass[b]!;
+      if (sim > 0) heap.push(b, sim, 0);
     }
     for (const j of heap.order()) {
       knnNbr.push(heap.idx[j]!);
       knnSim.push(heap.score[j]!);
     }
     knnOff[a + 1] = knnNbr.length;
-
-    for (let t = 0; t < tb; t++) accBuy[touchedBuy[t]!] = 0;
-    for (let t = 0; t < tv; t++) accView[touchedView[t]!] = 0;
     for (let t = 0; t < tk; t++) accKnn[touchedKnn[t]!] = 0;
-    if ((a & 0x3fff) === 0) progress('neighbours', a, n);
+    if ((a & 0x3fff) === 0) progress('item-kNN', a, n);
   }
-  progress('neighbours', n, n);
+  progress('item-kNN', n, n);
 
   // Pass 2: complements, each item's own list blended with its first substitutes' (complements.ts).
   progress('complements', 0, n);
@@ -577,6 +608,7 @@ export function train(catalog: Catalog, ev: EventColumns, cfg: EngineConfig, pro
       crossPairs: arrays.crossNbr.length,
       substitutePairs: arrays.substNbr.length,
       knnPairs: arrays.knnNbr.length,
+      shopperItems: vecRows.items.length,
     },
     window: {
       from: ev.length ? new Date(tMin).toISOString() : null,

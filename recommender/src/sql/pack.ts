@@ -134,6 +134,7 @@ export async function packModel(duck: Duck, input: PackInput): Promise<ModelData
       crossPairs: cross.nbr.length,
       substitutePairs: subst.nbr.length,
       knnPairs: knn.nbr.length,
+      shopperItems: num('shopper_items'),
     },
     window: {
       from: events > 0 ? new Date(num('tmin')).toISOString() : null,

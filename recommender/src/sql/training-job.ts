@@ -275,7 +275,22 @@ CROSS JOIN (SELECT CASE WHEN COUNT(*) > 0 THEN SUM(x) / COUNT(*) ELSE 1 END AS a
 CROSS JOIN (SELECT CAST(COUNT(*) AS DOUBLE) AS n FROM items) n`,
     },
     ...pairSteps('knn', 'vec', 'x.x * y.x'),
-    { name: 'knn_nbr', sql: topK('a, b, c AS sim', 'a', 'c DESC, b', K, 'knn_pairs WHERE c > 0') },
+    // Less what chance would give: φ·s_a·s_b·Σ_u L_u² / S² (engine/train.ts chanceOf).
+    { name: 'vec_mass', sql: 'SELECT item, SUM(x) AS m FROM vec GROUP BY item' },
+    {
+      name: 'vec_chance',
+      sql: `SELECT CASE WHEN SUM(l) > 0 THEN ${lit(cfg.knnChance)} * SUM(l * l) / (SUM(l) * SUM(l)) ELSE ${lit(0)} END AS k FROM (SELECT b1, SUM(x) AS l FROM vec GROUP BY b1) t`,
+    },
+    {
+      name: 'knn_nbr',
+      sql: topK(
+        'a, b, sim',
+        'a',
+        'sim DESC, b',
+        K,
+        '(SELECT p.a, p.b, p.c - k.k * ma.m * mb.m AS sim FROM knn_pairs p JOIN vec_mass ma ON ma.item = p.a JOIN vec_mass mb ON mb.item = p.b CROSS JOIN vec_chance k) x WHERE sim > 0',
+      ),
+    },
     {
       name: 'item_stats',
       sql: `SELECT i.idx, COALESCE(b.c, 0) AS baskets, COALESCE(e.purchases, 0) AS purchases, COALESCE(e.views, 0) AS views, COALESCE(e.popularity, 0) AS popularity
@@ -295,6 +310,7 @@ FROM items i LEFT JOIN buy_count b ON b.item = i.idx LEFT JOIN (
   (SELECT COUNT(*) FROM order_basket) AS orders,
   ${carts ? '(SELECT COUNT(*) FROM cart_basket)' : '0'} AS cart_sessions,
   (SELECT COUNT(*) FROM view_basket) AS view_sessions,
+  (SELECT COUNT(*) FROM vec) AS shopper_items,
   (SELECT COUNT(*) FROM events WHERE type = 2) AS purchases,
   (SELECT COUNT(*) FROM events WHERE type = 1) AS carts,
   (SELECT COUNT(*) FROM events WHERE type = 0) AS views
