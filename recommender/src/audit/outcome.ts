@@ -8,9 +8,23 @@
 import { hash } from 'node:crypto';
 import { AUDIT_FORMAT } from './record.js';
 
+/** Canonical JSON that writes itself into a buffer (packed.ts): `bound()` bytes at most. */
+export interface WrittenJson {
+  bound(): number;
+  /** Writes at `at` (with room for `bound()` bytes); returns where it ends. */
+  write(buf: Buffer, at: number): number;
+}
+
+/** Its text. */
+export function jsonText(part: string | WrittenJson): string {
+  if (typeof part === 'string') return part;
+  const buf = Buffer.allocUnsafe(part.bound());
+  return buf.toString('utf8', 0, part.write(buf, 0));
+}
+
 /** The parts of an outcome body, each as canonical JSON (packed.ts; the items are the answer's own text, see items-json.ts). */
 export interface OutcomeParts {
-  candidates: string;
+  candidates: string | WrittenJson;
   filtered: string;
   items: string;
   promotions: string;
@@ -18,7 +32,7 @@ export interface OutcomeParts {
 
 /** The canonical JSON of an outcome body, `{candidates, filtered, items, promotions}`: what its digest covers. */
 export function outcomeBodyJson(p: OutcomeParts): string {
-  return `{"candidates":${p.candidates},"filtered":${p.filtered},"items":${p.items},"promotions":${p.promotions}}`;
+  return `{"candidates":${jsonText(p.candidates)},"filtered":${p.filtered},"items":${p.items},"promotions":${p.promotions}}`;
 }
 
 /**
@@ -26,7 +40,7 @@ export function outcomeBodyJson(p: OutcomeParts): string {
  * The sink writes the same bytes in place (sink.ts `Lines.outcome`); this is the reference a test holds it to.
  */
 export function outcomeRecordJson(p: OutcomeParts, digest: string): string {
-  return `{"candidates":${p.candidates},"digest":"${digest}","filtered":${p.filtered},"items":${p.items},"promotions":${p.promotions},"type":"outcome","v":${AUDIT_FORMAT}}`;
+  return `{"candidates":${jsonText(p.candidates)},"digest":"${digest}","filtered":${p.filtered},"items":${p.items},"promotions":${p.promotions},"type":"outcome","v":${AUDIT_FORMAT}}`;
 }
 
 /** The canonical JSON of an outcome record's header (what its line's hash covers, see chain.ts). */

@@ -67,18 +67,46 @@ export class Lines {
   }
 
   /**
+   * The next line of `chain` for a record already in canonical JSON (what `chain.lineOf(recText, user)`
+   * returns), written in place: the record is encoded once, into the line, and hashed where it lies with
+   * the `<seq>\n<prev>\n` the hash starts with put just before it, where the line's head then goes.
+   */
+  record(chain: Chain, recText: string, user: string | null): void {
+    const userJson = user === null ? 'null' : JSON.stringify(user);
+    this.room(HEAD_BYTES + recText.length + userJson.length + 40);
+    const buf = this.buffer;
+    const start = this.at;
+    const rec = start + HEAD_BYTES;
+    let at = rec + buf.write(recText, rec);
+    const seq = chain.seq;
+    const prev = chain.prev;
+    const prefix = `${seq}\n${prev}\n`; // shorter than the head (seq < 10^15)
+    const from = rec - prefix.length;
+    buf.write(prefix, from, 'latin1');
+    const lineHash = hash('sha256', buf.subarray(from, at), 'hex');
+    chain.seq = seq + 1;
+    chain.prev = lineHash;
+    buf.write(`{"hash":"${lineHash}","prev":"${prev}","rec":`, start, 'latin1');
+    at += buf.write(`,"seq":${seq},"user":${userJson}}\n`, at);
+    this.at = at;
+  }
+
+  /**
    * An outcome's line, written in place (the largest record, one per answer when every basket is new):
    * the body is encoded once, hashed where it lies, then the digest is put in after the candidates (where
    * it sorts) and the line's head before it; no text of the whole record or line is ever built. When
    * `keep(digest)` is false (the file has it already), nothing is written. Returns the digest.
    */
   outcome(chain: Chain, p: OutcomeParts, keep: (digest: string) => boolean): string {
-    this.room(HEAD_BYTES + DIGEST_BYTES + p.candidates.length + p.filtered.length + p.items.length + p.promotions.length + 100);
+    const candidates = p.candidates;
+    const written = typeof candidates === 'string' ? 3 * candidates.length : candidates.bound();
+    this.room(HEAD_BYTES + DIGEST_BYTES + written + 3 * (p.filtered.length + p.items.length + p.promotions.length) + 100, true);
     const buf = this.buffer;
     const start = this.at;
     const body = start + HEAD_BYTES;
     let at = body + buf.write('{"candidates":', body, 'latin1');
-    at += buf.write(p.candidates, at);
+    if (typeof candidates === 'string') at += buf.write(candidates, at);
+    else at = candidates.write(buf, at);
     const candidatesEnd = at;
     at += buf.write(',"filtered":', at, 'latin1');
     at += buf.write(p.filtered, at);
@@ -99,9 +127,9 @@ export class Lines {
     return digest;
   }
 
-  /** Room for `units` more UTF-16 units of text. */
-  private room(units: number): void {
-    const most = units * 3; // UTF-8 bytes per UTF-16 unit, at most
+  /** Room for `units` more UTF-16 units of text (or for that many bytes). */
+  private room(units: number, bytes = false): void {
+    const most = bytes ? units : units * 3; // UTF-8 bytes per UTF-16 unit, at most
     if (this.at + most > this.buffer.length) {
       const bigger = Buffer.allocUnsafe(2 * (this.at + most));
       this.buffer.copy(bigger, 0, 0, this.at);
@@ -220,7 +248,7 @@ export abstract class BufferedSink implements AuditSink {
             return true;
           });
         }
-        lines.add(this.chain.lineOf(decisionText(e.decision, digest), e.user));
+        lines.record(this.chain, decisionText(e.decision, digest), e.user);
       }
       this.bytes = lines.buffer;
       await this.append(lines.bytes());
