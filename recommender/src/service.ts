@@ -6,7 +6,7 @@
  */
 import { configVersion } from './audit/decision.js';
 import { Outcome } from './audit/outcome.js';
-import { filteredJson, packCandidates } from './audit/packed.js';
+import { FilteredJson, packCandidates } from './audit/packed.js';
 import { AUDIT_FORMAT, OPT_OUT, subjectDigest, type DecisionView } from './audit/record.js';
 import { promotionIds, replayDecision, type EngineCandidate, type ReplayResult } from './audit/replay.js';
 import type { AuditTrail } from './audit/trail.js';
@@ -333,7 +333,7 @@ export class RecommenderService {
     const filtered = withheld.length > 0 ? [...served.filtered, ...withheld] : served.filtered;
     return new Outcome(() => ({
       candidates,
-      filtered: filteredJson(filtered, catalog),
+      filtered: new FilteredJson(filtered, catalog),
       items: itemsJson(items),
       promotions: JSON.stringify(promotionIds(config.rules, served.promotionsKey)),
     }));

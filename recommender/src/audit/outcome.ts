@@ -25,14 +25,14 @@ export function jsonText(part: string | WrittenJson): string {
 /** The parts of an outcome body, each as canonical JSON (packed.ts; the items are the answer's own text, see items-json.ts). */
 export interface OutcomeParts {
   candidates: string | WrittenJson;
-  filtered: string;
+  filtered: string | WrittenJson;
   items: string;
   promotions: string;
 }
 
 /** The canonical JSON of an outcome body, `{candidates, filtered, items, promotions}`: what its digest covers. */
 export function outcomeBodyJson(p: OutcomeParts): string {
-  return `{"candidates":${jsonText(p.candidates)},"filtered":${p.filtered},"items":${p.items},"promotions":${p.promotions}}`;
+  return `{"candidates":${jsonText(p.candidates)},"filtered":${jsonText(p.filtered)},"items":${p.items},"promotions":${p.promotions}}`;
 }
 
 /**
@@ -40,7 +40,7 @@ export function outcomeBodyJson(p: OutcomeParts): string {
  * The sink writes the same bytes in place (sink.ts `Lines.outcome`); this is the reference a test holds it to.
  */
 export function outcomeRecordJson(p: OutcomeParts, digest: string): string {
-  return `{"candidates":${jsonText(p.candidates)},"digest":"${digest}","filtered":${p.filtered},"items":${p.items},"promotions":${p.promotions},"type":"outcome","v":${AUDIT_FORMAT}}`;
+  return `{"candidates":${jsonText(p.candidates)},"digest":"${digest}","filtered":${jsonText(p.filtered)},"items":${p.items},"promotions":${p.promotions},"type":"outcome","v":${AUDIT_FORMAT}}`;
 }
 
 /** The canonical JSON of an outcome record's header (what its line's hash covers, see chain.ts). */

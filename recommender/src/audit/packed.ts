@@ -257,22 +257,55 @@ export function packedCandidatesJson(candidates: readonly Candidate[], stocks: A
   return packCandidates(candidates, stocks, categories, names).json();
 }
 
-const ruleJson = new Map<string, string>();
+/** Rule names as the UTF-8 bytes of their JSON strings (rule names are few; categories make a few more). */
+const ruleBytes = new Map<string, Buffer>();
+
+function ruleOf(rule: string): Buffer {
+  let b = ruleBytes.get(rule);
+  if (b === undefined) {
+    b = Buffer.from(s(rule));
+    if (ruleBytes.size < 10_000) ruleBytes.set(rule, b);
+  }
+  return b;
+}
+
+/** The items the rules removed, `[{id, reason}, …]`, as canonical JSON written into a buffer. */
+export class FilteredJson {
+  constructor(
+    readonly filtered: readonly Filtered[],
+    readonly names: Names,
+  ) {}
+
+  bound(): number {
+    const ids = quotedNames(this.names.ids);
+    let n = 2;
+    for (const f of this.filtered) n += 19 + ids.widest + ruleOf(f.rule).length;
+    return n;
+  }
+
+  write(buf: Buffer, at: number): number {
+    const ids = quotedNames(this.names.ids);
+    const filtered = this.filtered;
+    buf[at++] = 0x5b; // [
+    for (let k = 0; k < filtered.length; k++) {
+      const f = filtered[k]!;
+      at += buf.write(k === 0 ? '{"id":' : ',{"id":', at, 'latin1');
+      at = ids.put(f.idx, buf, at);
+      at += buf.write(',"reason":', at, 'latin1');
+      const rule = ruleOf(f.rule);
+      for (let j = 0; j < rule.length; j++) buf[at++] = rule[j]!;
+      buf[at++] = 0x7d; // }
+    }
+    buf[at++] = 0x5d; // ]
+    return at;
+  }
+}
 
 /** The canonical JSON of the items the rules removed, `[{id, reason}, …]`. */
 export function filteredJson(filtered: readonly Filtered[], names: Names): string {
-  const idJson = names.ids;
-  const out = new Array<string>(filtered.length);
-  for (let k = 0; k < filtered.length; k++) {
-    const f = filtered[k]!;
-    let rule = ruleJson.get(f.rule);
-    if (rule === undefined) {
-      rule = s(f.rule);
-      if (ruleJson.size < 10_000) ruleJson.set(f.rule, rule); // rule names are few (categories make a few more)
-    }
-    out[k] = `{"id":${s(idJson[f.idx])},"reason":${rule}}`;
-  }
-  return `[${out.join(',')}]`;
+  const f = new FilteredJson(filtered, names);
+  const buf = Buffer.allocUnsafe(f.bound());
+  return buf.toString('utf8', 0, f.write(buf, 0));
 }
 
 /** The candidates of a packed record, with their reasons formatted as they were shown. */

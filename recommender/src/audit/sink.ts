@@ -9,7 +9,7 @@ import { hash } from 'node:crypto';
 import type { Writable } from 'node:stream';
 import { Chain, GENESIS } from './chain.js';
 import { decisionText, type DecisionInputs } from './decision.js';
-import { outcomeHeaderJson, type Outcome, type OutcomeParts } from './outcome.js';
+import { outcomeHeaderJson, type Outcome, type OutcomeParts, type WrittenJson } from './outcome.js';
 import { AUDIT_FORMAT, type AuditRecord } from './record.js';
 
 /**
@@ -98,18 +98,17 @@ export class Lines {
    * `keep(digest)` is false (the file has it already), nothing is written. Returns the digest.
    */
   outcome(chain: Chain, p: OutcomeParts, keep: (digest: string) => boolean): string {
-    const candidates = p.candidates;
-    const written = typeof candidates === 'string' ? 3 * candidates.length : candidates.bound();
-    this.room(HEAD_BYTES + DIGEST_BYTES + written + 3 * (p.filtered.length + p.items.length + p.promotions.length) + 100, true);
+    const { candidates, filtered } = p;
+    const most = (part: string | WrittenJson): number => (typeof part === 'string' ? 3 * part.length : part.bound());
+    this.room(HEAD_BYTES + DIGEST_BYTES + most(candidates) + most(filtered) + 3 * (p.items.length + p.promotions.length) + 100, true);
     const buf = this.buffer;
     const start = this.at;
     const body = start + HEAD_BYTES;
     let at = body + buf.write('{"candidates":', body, 'latin1');
-    if (typeof candidates === 'string') at += buf.write(candidates, at);
-    else at = candidates.write(buf, at);
+    at = typeof candidates === 'string' ? at + buf.write(candidates, at) : candidates.write(buf, at);
     const candidatesEnd = at;
     at += buf.write(',"filtered":', at, 'latin1');
-    at += buf.write(p.filtered, at);
+    at = typeof filtered === 'string' ? at + buf.write(filtered, at) : filtered.write(buf, at);
     at += buf.write(',"items":', at, 'latin1');
     at += buf.write(p.items, at);
     at += buf.write(',"promotions":', at, 'latin1');
