@@ -388,6 +388,45 @@ describe('stdout sink', () => {
     expect(verify(out.trimEnd().split('\n'))).toEqual([]);
     expect(out.trimEnd().split('\n')).toHaveLength(3); // the outcome once, then the two decisions
   });
+
+  it('When batches are encoded while an earlier one is being written and that write fails, Then they are all dropped, counted, and the chain resumes with a gap', async () => {
+    let out = '';
+    const counts = { written: 0, dropped: 0, errors: [] as string[] };
+    const events = { written: (k: number) => (counts.written += k), dropped: (k: number) => (counts.dropped += k), error: (e: Error) => counts.errors.push(e.message) };
+    const waiting: ((err?: Error) => void)[] = [];
+    let hold = true;
+    const stream = {
+      write: (chunk: Buffer, cb: (err?: Error) => void) => {
+        if (hold) waiting.push(cb);
+        else {
+          out += chunk.toString();
+          cb();
+        }
+        return true;
+      },
+    } as unknown as Writable;
+    const sink = new StreamSink(stream, { events });
+    const tick = () => new Promise((r) => setImmediate(r));
+    for (let i = 0; i < 64; i++) sink.write(decision(ALICE));
+    await tick();
+    await tick();
+    expect(waiting).toHaveLength(1); // the first batch is being written
+    for (let i = 0; i < 64; i++) sink.write(decision(BOB));
+    await tick(); // the second is encoded meanwhile, and waits
+    hold = false;
+    waiting[0]!(new Error('disk full'));
+    await tick();
+    expect(counts.errors).toEqual(['disk full']);
+    expect(counts.dropped).toBe(128);
+    sink.write(decision(null));
+    await sink.close();
+    const lines = out.trimEnd().split('\n');
+    expect(lines.map((l) => (JSON.parse(l) as { rec: AuditRecord }).rec.type)).toEqual(['gap', 'outcome', 'decision']);
+    expect((JSON.parse(lines[0]!) as { rec: { dropped: number }; seq: number }).rec.dropped).toBe(128);
+    expect((JSON.parse(lines[0]!) as { seq: number }).seq).toBe(0); // the chain went back to where the failed batch began
+    expect(verify(lines)).toEqual([]);
+    expect(counts.written).toBe(1);
+  });
 });
 
 describe('search and redaction', () => {
