@@ -1,9 +1,10 @@
 /**
  * The outcome of a decision (see record.ts): built once per candidate list and stock state, the first time
  * an answer from it is recorded, and serialised once per file, in the background flush. The stock and
- * category of each candidate are read when it is built (they may change before the flush); the rest is
- * immutable. Its canonical text is written by hand (keys in sorted order), much faster than the generic
- * walk; a test checks it against canonicalJson.
+ * category of each candidate are read when it is built (they may change before the flush), with the
+ * candidates' scores and evidence packed (packed.ts); the rest is immutable. Its canonical text is written
+ * by hand (keys in sorted order), the candidates and filtered items straight into the sink's buffer, much
+ * faster than the generic walk; a test checks it against canonicalJson.
  */
 import { hash } from 'node:crypto';
 import { AUDIT_FORMAT } from './record.js';
