@@ -25,6 +25,8 @@ const REASON_BYTES = 27;
 const s = JSON.stringify;
 /** Reused for every outcome (they are built one at a time): a DataView writes faster than Buffer's methods. */
 let scratch = new DataView(new ArrayBuffer(1 << 16));
+/** The same bytes as a Buffer, to encode them from. */
+let scratchBytes = Buffer.from(scratch.buffer);
 
 /** What names catalogue indexes: a Catalog, or its columns. */
 export interface Names {
@@ -117,7 +119,8 @@ export class PackedCandidatesData {
     readonly categories: ArrayLike<number>,
     /** Positions in the catalogue of the items the evidence names, in the order it names them. */
     readonly sources: readonly number[],
-    readonly why: Buffer,
+    /** The scores and evidence, packed, in base64. */
+    readonly why: string,
     /** Reasons added as text, per candidate, when any has some. */
     readonly reasons: readonly (readonly string[])[] | undefined,
   ) {}
@@ -129,7 +132,7 @@ export class PackedCandidatesData {
     const categories = quotedNames(names.categories);
     const n = this.idx.length;
     const reasons = this.reasons ? 3 * s(this.reasons).length + 12 : 0;
-    return 64 + n * (ids.widest + categories.widest + 13) + this.sources.length * (ids.widest + 1) + Math.ceil(this.why.length / 3) * 4 + reasons;
+    return 64 + n * (ids.widest + categories.widest + 13) + this.sources.length * (ids.widest + 1) + this.why.length + reasons;
   }
 
   /**
@@ -164,7 +167,7 @@ export class PackedCandidatesData {
       at = putNumber(this.stocks[k]!, buf, at);
     }
     at += buf.write('],"why":"', at, 'latin1');
-    at += buf.write(this.why.toString('base64'), at, 'latin1');
+    at += buf.write(this.why, at, 'latin1');
     at += buf.write('"}', at, 'latin1');
     return at;
   }
@@ -213,6 +216,7 @@ export function packCandidates(
       const bigger = new DataView(new ArrayBuffer(2 * (o + need)));
       new Uint8Array(bigger.buffer).set(new Uint8Array(dv.buffer, 0, o));
       scratch = dv = bigger;
+      scratchBytes = Buffer.from(bigger.buffer);
     }
     dv.setFloat64(o, c.score, true);
     o += 8;
@@ -245,7 +249,7 @@ export function packCandidates(
       }
     }
   }
-  const why = Buffer.from(new Uint8Array(dv.buffer, 0, o)); // a copy (small ones share a pooled slab)
+  const why = scratchBytes.toString('base64', 0, o);
   return new PackedCandidatesData(names, idx, stockCol, categoryCol, sources, why, extra ? candidates.map((c) => c.reasons) : undefined);
 }
 
