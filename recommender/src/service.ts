@@ -6,7 +6,7 @@
  */
 import { configVersion } from './audit/decision.js';
 import { Outcome } from './audit/outcome.js';
-import { filteredJson, packedCandidatesJson } from './audit/packed.js';
+import { FilteredJson, packCandidates } from './audit/packed.js';
 import { AUDIT_FORMAT, OPT_OUT, subjectDigest, type DecisionView } from './audit/record.js';
 import { promotionIds, replayDecision, type EngineCandidate, type ReplayResult } from './audit/replay.js';
 import type { AuditTrail } from './audit/trail.js';
@@ -321,23 +321,19 @@ export class RecommenderService {
 
   /**
    * The outcome of a candidate list under the current stock: stock and categories are read now (they may
-   * change before the audit flush), the rest is packed and serialised with the outcome, in the background.
+   * change before the audit flush), and the scores and evidence packed now too (a few µs while the engine's
+   * objects are fresh in the cache, where reading them in the flush costs several times more); the JSON is
+   * written with the outcome, in the background.
    */
   private outcomeOf(list: CandidateList, served: Served, answer: Decision, withheld: readonly Filtered[] = []): Outcome {
     const { catalog, config } = this.deps;
-    const candidates = list.scored.candidates;
-    const stocks = new Array<number>(candidates.length);
-    const categories = new Array<number>(candidates.length);
-    for (let k = 0; k < candidates.length; k++) {
-      const idx = candidates[k]!.idx;
-      stocks[k] = catalog.stocks[idx]!;
-      categories[k] = catalog.categoryOf[idx]!;
-    }
+    // Read now, while the engine's objects are fresh in the cache: their stock and category, scores and evidence.
+    const candidates = packCandidates(list.scored.candidates, catalog.stocks, catalog.categoryOf, catalog, true);
     const items = answer.items;
     const filtered = withheld.length > 0 ? [...served.filtered, ...withheld] : served.filtered;
     return new Outcome(() => ({
-      candidates: packedCandidatesJson(candidates, stocks, categories, catalog),
-      filtered: filteredJson(filtered, catalog),
+      candidates,
+      filtered: new FilteredJson(filtered, catalog),
       items: itemsJson(items),
       promotions: JSON.stringify(promotionIds(config.rules, served.promotionsKey)),
     }));

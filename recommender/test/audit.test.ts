@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { canonicalJson } from '../src/audit/canonical.js';
-import { Chain, ChainVerifier } from '../src/audit/chain.js';
+import { Chain, ChainVerifier, GENESIS } from '../src/audit/chain.js';
 import { FileSink, sweepAudit } from '../src/audit/file-sink.js';
 import { decisionRecord, decisionText, type DecisionInputs } from '../src/audit/decision.js';
 import { Outcome, outcomeBodyJson, outcomeDigest, outcomeRecordJson, type OutcomeParts } from '../src/audit/outcome.js';
@@ -110,6 +110,17 @@ describe('canonical JSON', () => {
     for (const d of [inputs, { ...inputs, user: undefined, experiment: undefined, notes: undefined }]) {
       expect(decisionText(d, OUTCOME.digest)).toBe(canonicalJson(decisionRecord(d, OUTCOME.digest)));
     }
+    // A decision's line is written in place too: the same bytes as the chain's line, and the chain moves on alike.
+    for (const [seq, user] of [[0, null], [9, ALICE], [123_456_789_012, 'k1."ü"']] as const) {
+      const start = { seq, prev: seq === 0 ? GENESIS : 'e'.repeat(64) };
+      const text = decisionText(inputs, OUTCOME.digest);
+      const [inPlace, reference] = [new Chain(start), new Chain(start)];
+      const out = new Lines(Buffer.alloc(8));
+      out.record(inPlace, text, user);
+      out.record(inPlace, text, null);
+      expect(out.bytes().toString('utf8')).toBe(reference.lineOf(text, user) + reference.lineOf(text, null));
+      expect([inPlace.seq, inPlace.prev]).toEqual([reference.seq, reference.prev]);
+    }
   });
 });
 
@@ -145,6 +156,25 @@ describe('packed candidates', () => {
     const packed = JSON.parse(packedCandidatesJson(many, many.map(() => 1), many.map(() => 0), { ids: IDS, categories: ['C'] })) as PackedCandidates;
     expect(Buffer.from(packed.why, 'base64').length).toBeGreaterThan(1 << 16);
     expect(unpackCandidates(packed).map((c) => c.score)).toEqual(many.map((c) => c.score));
+  });
+
+  it('When the catalogue grows after candidates were written, and stocks are any number, Then the text is still the canonical JSON', () => {
+    const ids = [...IDS];
+    const categories = ['C"1', 'ü\n'];
+    const names = { ids, categories };
+    const canonical = (c: readonly Candidate[], stocks: number[], of: number[]) => {
+      const text = packedCandidatesJson(c, stocks, of, names);
+      expect(text).toBe(canonicalJson(JSON.parse(text)));
+      return JSON.parse(text) as PackedCandidates;
+    };
+    expect(canonical(MIXED, [0, 9, 10, 123_456_789, 2 ** 31], [0, 1, 0, 1, 1]).stock).toEqual([0, 9, 10, 123_456_789, 2 ** 31]);
+    for (let k = 0; k < 300; k++) ids.push(`new-${k}-${'é'.repeat(k % 7)}`); // grown past what the first write held
+    categories.push('Zoom "lenses"');
+    const grown: Candidate = { idx: ids.length - 1, score: 0.5, reasons: [], why: { kind: 'together', src: [ids.length - 2], own: [0.3], blend: [0.2], base: [0.01], cold: [0] } };
+    const packed = canonical([grown, ...MIXED], [1e21, 1.5, 0, 0, 0, 0], [2, 0, 1, 0, 1, 0]);
+    expect(packed.id[0]).toBe(ids.at(-1));
+    expect(packed.sources).toEqual([ids.at(-2), 'cam-1', 'tri-ü', 'lens-1', 'card-1']);
+    expect(packed.category[0]).toBe('Zoom "lenses"');
   });
 
   it('When the packed evidence is cut short or has bytes to spare, Then reading it fails rather than inventing candidates', () => {
@@ -357,6 +387,45 @@ describe('stdout sink', () => {
     await sink.close();
     expect(verify(out.trimEnd().split('\n'))).toEqual([]);
     expect(out.trimEnd().split('\n')).toHaveLength(3); // the outcome once, then the two decisions
+  });
+
+  it('When batches are encoded while an earlier one is being written and that write fails, Then they are all dropped, counted, and the chain resumes with a gap', async () => {
+    let out = '';
+    const counts = { written: 0, dropped: 0, errors: [] as string[] };
+    const events = { written: (k: number) => (counts.written += k), dropped: (k: number) => (counts.dropped += k), error: (e: Error) => counts.errors.push(e.message) };
+    const waiting: ((err?: Error) => void)[] = [];
+    let hold = true;
+    const stream = {
+      write: (chunk: Buffer, cb: (err?: Error) => void) => {
+        if (hold) waiting.push(cb);
+        else {
+          out += chunk.toString();
+          cb();
+        }
+        return true;
+      },
+    } as unknown as Writable;
+    const sink = new StreamSink(stream, { events });
+    const tick = () => new Promise((r) => setImmediate(r));
+    for (let i = 0; i < 64; i++) sink.write(decision(ALICE));
+    await tick();
+    await tick();
+    expect(waiting).toHaveLength(1); // the first batch is being written
+    for (let i = 0; i < 64; i++) sink.write(decision(BOB));
+    await tick(); // the second is encoded meanwhile, and waits
+    hold = false;
+    waiting[0]!(new Error('disk full'));
+    await tick();
+    expect(counts.errors).toEqual(['disk full']);
+    expect(counts.dropped).toBe(128);
+    sink.write(decision(null));
+    await sink.close();
+    const lines = out.trimEnd().split('\n');
+    expect(lines.map((l) => (JSON.parse(l) as { rec: AuditRecord }).rec.type)).toEqual(['gap', 'outcome', 'decision']);
+    expect((JSON.parse(lines[0]!) as { rec: { dropped: number }; seq: number }).rec.dropped).toBe(128);
+    expect((JSON.parse(lines[0]!) as { seq: number }).seq).toBe(0); // the chain went back to where the failed batch began
+    expect(verify(lines)).toEqual([]);
+    expect(counts.written).toBe(1);
   });
 });
 

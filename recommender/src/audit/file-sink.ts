@@ -71,10 +71,17 @@ export class FileSink extends BufferedSink {
     return this.path;
   }
 
-  /** A file is rotated once it reaches `maxFileBytes` (so it passes it by at most one batch) or `rotateMs`. */
+  /**
+   * A file is rotated once it reaches `maxFileBytes` (so it passes it by at most one batch) or `rotateMs`;
+   * batches encoded but not yet written count towards its size.
+   */
+  protected override mustPrepare(): boolean {
+    return !this.fh || this.clock() - this.openedAt >= this.rotateMs || this.size + this.encodedBytes >= this.maxFileBytes;
+  }
+
   protected override async beforeBatch(): Promise<void> {
     const now = this.clock();
-    if (!this.fh || now - this.openedAt >= this.rotateMs || this.size >= this.maxFileBytes) await this.rotate(now);
+    if (!this.fh || now - this.openedAt >= this.rotateMs || this.size + this.encodedBytes >= this.maxFileBytes) await this.rotate(now);
   }
 
   protected async append(bytes: Buffer): Promise<void> {

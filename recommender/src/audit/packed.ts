@@ -25,16 +25,8 @@ const REASON_BYTES = 27;
 const s = JSON.stringify;
 /** Reused for every outcome (they are built one at a time): a DataView writes faster than Buffer's methods. */
 let scratch = new DataView(new ArrayBuffer(1 << 16));
-
-/** Names as JSON strings, per names array and position (catalogue ids and categories never change at an index). */
-const quotedOf = new WeakMap<readonly string[], string[]>();
-
-function quoted(names: readonly string[]): readonly string[] {
-  let q = quotedOf.get(names);
-  if (!q) quotedOf.set(names, (q = []));
-  for (let i = q.length; i < names.length; i++) q.push(s(names[i]));
-  return q;
-}
+/** The same bytes as a Buffer, to encode them from. */
+let scratchBytes = Buffer.from(scratch.buffer);
 
 /** What names catalogue indexes: a Catalog, or its columns. */
 export interface Names {
@@ -43,30 +35,180 @@ export interface Names {
 }
 
 /**
- * The canonical JSON of packed candidates (keys in sorted order, as canonicalJson writes them; a test
- * checks the two agree). `stocks` and `categories` (category indexes) are each candidate's when it was made.
+ * Names as the UTF-8 bytes of their JSON strings, end to end, per names array (catalogue ids and categories
+ * never change at an index, and new ones are only appended): a name is copied into a line byte by byte,
+ * where writing a string costs a call and an encoding each time.
  */
-export function packedCandidatesJson(candidates: readonly Candidate[], stocks: ArrayLike<number>, categories: ArrayLike<number>, names: Names): string {
-  const ids = names.ids;
-  const idJson = quoted(ids);
-  const categoryJson = quoted(names.categories);
+class QuotedNames {
+  bytes = Buffer.allocUnsafe(1 << 12);
+  /** Where name i starts; name i ends where i + 1 starts. */
+  starts = new Uint32Array(1 << 8);
+  count = 0;
+  /** The longest name's bytes. */
+  widest = 2;
+
+  /** Makes sure names up to `names.length` are held. */
+  cover(names: readonly string[]): void {
+    if (this.count >= names.length) return;
+    if (names.length + 1 > this.starts.length) {
+      const bigger = new Uint32Array(2 * (names.length + 1));
+      bigger.set(this.starts.subarray(0, this.count + 1));
+      this.starts = bigger;
+    }
+    let at = this.starts[this.count]!;
+    for (let i = this.count; i < names.length; i++) {
+      const q = s(names[i]);
+      if (at + 3 * q.length > this.bytes.length) {
+        const bigger = Buffer.allocUnsafe(2 * (at + 3 * q.length) + (names.length - i) * 16);
+        this.bytes.copy(bigger, 0, 0, at);
+        this.bytes = bigger;
+      }
+      const n = this.bytes.write(q, at);
+      if (n > this.widest) this.widest = n;
+      at += n;
+      this.starts[i + 1] = at;
+    }
+    this.count = names.length;
+  }
+
+  /** Copies name `i` into `buf` at `at`; returns where it ends. */
+  put(i: number, buf: Buffer, at: number): number {
+    const src = this.bytes;
+    for (let j = this.starts[i]!, end = this.starts[i + 1]!; j < end; j++) buf[at++] = src[j]!;
+    return at;
+  }
+}
+
+const quotedOf = new WeakMap<readonly string[], QuotedNames>();
+
+function quotedNames(names: readonly string[]): QuotedNames {
+  let q = quotedOf.get(names);
+  if (!q) quotedOf.set(names, (q = new QuotedNames()));
+  q.cover(names);
+  return q;
+}
+
+/** Writes the decimal digits of a stock (an integer ≥ 0; anything else as String() writes it); returns where it ends. */
+function putNumber(x: number, buf: Buffer, at: number): number {
+  if (x >= 0 && x < 0x80000000 && (x | 0) === x) {
+    if (x < 10) {
+      buf[at] = 0x30 + x;
+      return at + 1;
+    }
+    let digits = 1;
+    for (let t = x; t >= 10; t = (t / 10) | 0) digits++;
+    for (let k = at + digits - 1; k >= at; k--) {
+      buf[k] = 0x30 + (x % 10);
+      x = (x / 10) | 0;
+    }
+    return at + digits;
+  }
+  return at + buf.write(String(x), at, 'latin1');
+}
+
+/**
+ * An outcome's candidates as the record stores them, taken when the outcome is made: their catalogue
+ * indexes, stock and category then, and their scores and evidence already packed (while the engine's
+ * objects are fresh in the cache; the flush reads only this). Written as canonical JSON by `write`.
+ */
+export class PackedCandidatesData {
+  constructor(
+    readonly names: Names,
+    readonly idx: readonly number[],
+    readonly stocks: ArrayLike<number>,
+    readonly categories: ArrayLike<number>,
+    /** Positions in the catalogue of the items the evidence names, in the order it names them. */
+    readonly sources: readonly number[],
+    /** The scores and evidence, packed, in base64. */
+    readonly why: string,
+    /** Reasons added as text, per candidate, when any has some. */
+    readonly reasons: readonly (readonly string[])[] | undefined,
+  ) {}
+
+  /** At most how many bytes `write` writes. */
+  bound(): number {
+    const names = this.names;
+    const ids = quotedNames(names.ids);
+    const categories = quotedNames(names.categories);
+    const n = this.idx.length;
+    const reasons = this.reasons ? 3 * s(this.reasons).length + 12 : 0;
+    return 64 + n * (ids.widest + categories.widest + 13) + this.sources.length * (ids.widest + 1) + this.why.length + reasons;
+  }
+
+  /**
+   * Writes the canonical JSON (keys in sorted order, as canonicalJson writes them; a test checks the two
+   * agree) into `buf` at `at`, which has room for `bound()` bytes; returns where it ends.
+   */
+  write(buf: Buffer, at: number): number {
+    const names = this.names;
+    const ids = quotedNames(names.ids);
+    const categories = quotedNames(names.categories);
+    const n = this.idx.length;
+    at += buf.write('{"category":[', at, 'latin1');
+    for (let k = 0; k < n; k++) {
+      if (k > 0) buf[at++] = 0x2c; // ,
+      at = categories.put(this.categories[k]!, buf, at);
+    }
+    at += buf.write('],"id":[', at, 'latin1');
+    for (let k = 0; k < n; k++) {
+      if (k > 0) buf[at++] = 0x2c;
+      at = ids.put(this.idx[k]!, buf, at);
+    }
+    buf[at++] = 0x5d; // ]
+    if (this.reasons) at += buf.write(`,"reasons":${s(this.reasons)}`, at);
+    at += buf.write(',"sources":[', at, 'latin1');
+    for (let k = 0; k < this.sources.length; k++) {
+      if (k > 0) buf[at++] = 0x2c;
+      at = ids.put(this.sources[k]!, buf, at);
+    }
+    at += buf.write('],"stock":[', at, 'latin1');
+    for (let k = 0; k < n; k++) {
+      if (k > 0) buf[at++] = 0x2c;
+      at = putNumber(this.stocks[k]!, buf, at);
+    }
+    at += buf.write('],"why":"', at, 'latin1');
+    at += buf.write(this.why, at, 'latin1');
+    at += buf.write('"}', at, 'latin1');
+    return at;
+  }
+
+  /** The canonical JSON as text. */
+  json(): string {
+    const buf = Buffer.allocUnsafe(this.bound());
+    return buf.toString('utf8', 0, this.write(buf, 0));
+  }
+}
+
+/**
+ * Packs candidates as they are now. `stocks` and `categories` (category indexes) are each candidate's when it
+ * was made, by position in `candidates`, or by catalogue index when `byIndex` (the catalogue's own columns,
+ * read now).
+ */
+export function packCandidates(
+  candidates: readonly Candidate[],
+  stocks: ArrayLike<number>,
+  categories: ArrayLike<number>,
+  names: Names,
+  byIndex = false,
+): PackedCandidatesData {
   const sources: number[] = [];
   const ref = (idx: number): number => {
     const at = sources.indexOf(idx);
     return at >= 0 ? at : sources.push(idx) - 1;
   };
   const n = candidates.length;
-  const idCol = new Array<string>(n);
-  const categoryCol = new Array<string>(n);
+  const idx = new Array<number>(n);
   const stockCol = new Array<number>(n);
+  const categoryCol = new Array<number>(n);
   let extra = false;
   let dv = scratch;
   let o = 0;
   for (let k = 0; k < n; k++) {
     const c = candidates[k]!;
-    idCol[k] = idJson[c.idx]!;
-    categoryCol[k] = categoryJson[categories[k]!]!;
-    stockCol[k] = stocks[k]!;
+    const i = c.idx;
+    idx[k] = i;
+    stockCol[k] = stocks[byIndex ? i : k]!;
+    categoryCol[k] = categories[byIndex ? i : k]!;
     if (c.reasons.length > 0) extra = true;
     const w = c.why;
     const need = 10 + (w === undefined || w.kind === 'substitute' ? 1 : w.src.length) * REASON_BYTES;
@@ -74,6 +216,7 @@ export function packedCandidatesJson(candidates: readonly Candidate[], stocks: A
       const bigger = new DataView(new ArrayBuffer(2 * (o + need)));
       new Uint8Array(bigger.buffer).set(new Uint8Array(dv.buffer, 0, o));
       scratch = dv = bigger;
+      scratchBytes = Buffer.from(bigger.buffer);
     }
     dv.setFloat64(o, c.score, true);
     o += 8;
@@ -106,30 +249,67 @@ export function packedCandidatesJson(candidates: readonly Candidate[], stocks: A
       }
     }
   }
-  const reasons = extra ? `,"reasons":${s(candidates.map((c) => c.reasons))}` : '';
-  const why = Buffer.from(dv.buffer, 0, o).toString('base64');
-  return (
-    `{"category":[${categoryCol.join(',')}],"id":[${idCol.join(',')}]${reasons},"sources":${s(sources.map((i) => ids[i]))},` +
-    `"stock":[${stockCol.join(',')}],"why":"${why}"}`
-  );
+  const why = scratchBytes.toString('base64', 0, o);
+  return new PackedCandidatesData(names, idx, stockCol, categoryCol, sources, why, extra ? candidates.map((c) => c.reasons) : undefined);
 }
 
-const ruleJson = new Map<string, string>();
+/**
+ * The canonical JSON of packed candidates (keys in sorted order, as canonicalJson writes them; a test
+ * checks the two agree). `stocks` and `categories` (category indexes) are each candidate's when it was made.
+ */
+export function packedCandidatesJson(candidates: readonly Candidate[], stocks: ArrayLike<number>, categories: ArrayLike<number>, names: Names): string {
+  return packCandidates(candidates, stocks, categories, names).json();
+}
+
+/** Rule names as the UTF-8 bytes of their JSON strings (rule names are few; categories make a few more). */
+const ruleBytes = new Map<string, Buffer>();
+
+function ruleOf(rule: string): Buffer {
+  let b = ruleBytes.get(rule);
+  if (b === undefined) {
+    b = Buffer.from(s(rule));
+    if (ruleBytes.size < 10_000) ruleBytes.set(rule, b);
+  }
+  return b;
+}
+
+/** The items the rules removed, `[{id, reason}, …]`, as canonical JSON written into a buffer. */
+export class FilteredJson {
+  constructor(
+    readonly filtered: readonly Filtered[],
+    readonly names: Names,
+  ) {}
+
+  bound(): number {
+    const ids = quotedNames(this.names.ids);
+    let n = 2;
+    for (const f of this.filtered) n += 21 + ids.widest + 6 * f.rule.length; // a rule's JSON: ≤ 6 bytes per UTF-16 unit, and quotes
+    return n;
+  }
+
+  write(buf: Buffer, at: number): number {
+    const ids = quotedNames(this.names.ids);
+    const filtered = this.filtered;
+    buf[at++] = 0x5b; // [
+    for (let k = 0; k < filtered.length; k++) {
+      const f = filtered[k]!;
+      at += buf.write(k === 0 ? '{"id":' : ',{"id":', at, 'latin1');
+      at = ids.put(f.idx, buf, at);
+      at += buf.write(',"reason":', at, 'latin1');
+      const rule = ruleOf(f.rule);
+      for (let j = 0; j < rule.length; j++) buf[at++] = rule[j]!;
+      buf[at++] = 0x7d; // }
+    }
+    buf[at++] = 0x5d; // ]
+    return at;
+  }
+}
 
 /** The canonical JSON of the items the rules removed, `[{id, reason}, …]`. */
 export function filteredJson(filtered: readonly Filtered[], names: Names): string {
-  const idJson = quoted(names.ids);
-  const out = new Array<string>(filtered.length);
-  for (let k = 0; k < filtered.length; k++) {
-    const f = filtered[k]!;
-    let rule = ruleJson.get(f.rule);
-    if (rule === undefined) {
-      rule = s(f.rule);
-      if (ruleJson.size < 10_000) ruleJson.set(f.rule, rule); // rule names are few (categories make a few more)
-    }
-    out[k] = `{"id":${idJson[f.idx]!},"reason":${rule}}`;
-  }
-  return `[${out.join(',')}]`;
+  const f = new FilteredJson(filtered, names);
+  const buf = Buffer.allocUnsafe(f.bound());
+  return buf.toString('utf8', 0, f.write(buf, 0));
 }
 
 /** The candidates of a packed record, with their reasons formatted as they were shown. */
