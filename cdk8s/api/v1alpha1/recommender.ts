@@ -47,7 +47,7 @@ export const DEFAULT_REDIS_IMAGE = 'redis:7.4.11-alpine@sha256:ff02b58f971e7d7d1
 
 /**
  * The default Spark image of `training.engine: spark`: Apache Spark's official image with Python (the job is
- * PySpark), Spark 4 (the driver uses 4.0's localCheckpoint storage levels). Mirror it and pin a digest.
+ * PySpark), Spark 4 (the SQL job is written for its ANSI mode, the default since 4.0). Mirror it and pin a digest.
  */
 export const DEFAULT_SPARK_IMAGE = 'docker.io/library/spark:4.0.1-scala2.13-java17-python3-ubuntu';
 

@@ -15,7 +15,7 @@ import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { loadavg, tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { docPath, replaceReadmeSection } from '../../../hack/readme.js';
+import { replaceReadmeSection } from '../../../hack/readme.js';
 
 /** The checkout (npm scripts run at its root; this file may run compiled from build/). */
 const ROOT = process.cwd();
@@ -174,6 +174,7 @@ const table = [
 ].join('\n');
 process.stdout.write(table + '\n');
 if (!values['no-write']) {
-  replaceReadmeSection('bench:train', table);
-  replaceReadmeSection('bench:train', table, docPath('training.md'));
+  // The checkout's files, not build/'s (hack/readme.ts resolves its paths from where it runs: build/hack/ here).
+  replaceReadmeSection('bench:train', table, join(ROOT, 'README.md'));
+  replaceReadmeSection('bench:train', table, join(ROOT, 'docs', 'training.md'));
 }

@@ -1,9 +1,17 @@
 /**
  * The Spark driver program, a generic runner of a `tandem-spark-job/1` document (spark-job.ts): it registers
- * the inputs, runs each statement with spark.sql, checkpoints what later steps read (executors' memory, then
- * disk), releases what they no longer need, and writes the outputs as Parquet. Kept as a string so the one source serves both the local
+ * the inputs, runs each statement with spark.sql, writes each step that later steps read as Parquet under the
+ * document's workDir (an output straight into outputDir) and reads it back as the step's table, and deletes a
+ * step's files as soon as no later step reads them. Kept as a string so the one source serves both the local
  * run (written next to the job) and the cluster (the operator's ConfigMap), and the image needs no Python
  * file of ours. One JSON line per step goes to stdout (the runner's progress).
+ *
+ * Why Parquet rather than a local checkpoint (as before): a checkpoint kept every step's rows as JVM objects in
+ * the block managers, and unpersisting the DataFrame never freed them (the blocks belong to the checkpoint's
+ * RDD, which the temp view kept alive), so the heap filled, blocks went to disk and the collector ran all the
+ * time; and a checkpoint's statistics are the planner's estimates, so every join was planned as a sort-merge
+ * join. Parquet files cut the lineage the same way, cost little to write, live outside the heap, are deleted
+ * for real, and give the planner their true size (small tables are broadcast from the start).
  */
 export const SPARK_DRIVER_FILE = 'tandem_train.py';
 
@@ -13,7 +21,6 @@ import os
 import sys
 import time
 
-from pyspark import StorageLevel
 from pyspark.sql import SparkSession
 
 
@@ -23,25 +30,35 @@ def main(path):
     if job.get("format") != "tandem-spark-job/1":
         raise SystemExit("unsupported job format %r in %s" % (job.get("format"), path))
     spark = SparkSession.builder.appName("tandem-train").getOrCreate()
+    jvm = spark.sparkContext._jvm
+    hadoop = spark.sparkContext._jsc.hadoopConfiguration()
+
+    def delete(location):
+        p = jvm.org.apache.hadoop.fs.Path(location)
+        p.getFileSystem(hadoop).delete(p, True)
+
     for name, source in job["inputs"].items():
         spark.read.parquet(source).createOrReplaceTempView(name)
-    kept = {}
+    outputs = set(job["outputs"])
+    written = {}
     for step in job["steps"]:
         started = time.time()
         frame = spark.sql(step["sql"])
         rows = None
         if not step["view"]:
-            # A local checkpoint computes the step once and cuts its lineage: later plans read the blocks
-            # instead of growing with every step before (their plan strings alone exhaust the driver).
-            frame = frame.localCheckpoint(eager=True, storageLevel=StorageLevel.MEMORY_AND_DISK)
+            # Written once and read back: later plans start from these files, not from every step before.
+            where = job["outputDir"] if step["name"] in outputs else job["workDir"]
+            location = "%s/%s" % (where, step["name"])
+            frame.write.mode("overwrite").parquet(location)
+            frame = spark.read.parquet(location)
             rows = frame.count()
-            kept[step["name"]] = frame
+            written[step["name"]] = location
         frame.createOrReplaceTempView(step["name"])
         for name in step["release"]:
-            kept.pop(name).unpersist()
+            spark.catalog.dropTempView(name)
+            delete(written.pop(name))
         print(json.dumps({"step": step["name"], "rows": rows, "seconds": round(time.time() - started, 3)}), flush=True)
-    for name in job["outputs"]:
-        spark.table(name).write.mode("overwrite").parquet("%s/%s" % (job["outputDir"], name))
+    delete(job["workDir"])
     print(json.dumps({"step": "done"}), flush=True)
     spark.stop()
 

@@ -1,7 +1,7 @@
 /**
  * The training job as Spark runs it: the statements of training-job.ts, unchanged, in a JSON document the
- * driver (spark-driver.ts) executes with `spark.sql`, each step persisted (memory, then disk) and released
- * once no later step reads it. The driver knows nothing of recommendations: everything is in the document.
+ * driver (spark-driver.ts) executes with `spark.sql`, each step written as Parquet (under workDir, an output
+ * under outputDir) and deleted once no later step reads it. The driver knows nothing of recommendations: everything is in the document.
  * Pure.
  */
 import type { EngineConfig } from '../config.js';
@@ -17,12 +17,16 @@ export interface SparkJobDocument {
   readonly outputs: readonly string[];
   /** Each output is written to `<outputDir>/<table>/` as Parquet. */
   readonly outputDir: string;
+  /** The other steps' Parquet files, `<workDir>/<table>/`, each deleted once no later step reads it (all at the end). */
+  readonly workDir: string;
 }
 
 /** Where a run's files live under its job directory (shared by the driver, executors and the packer). */
 export const jobPaths = (dir: string) => ({
   input: `${dir}/input`,
   output: `${dir}/output`,
+  /** The steps' intermediate tables while Spark runs. */
+  work: `${dir}/work`,
   document: `${dir}/job.json`,
   driver: `${dir}/tandem_train.py`,
   /** The validated catalogue and what ingestion counted, for the packer. */
@@ -49,5 +53,6 @@ export function sparkJobDocument(cfg: EngineConfig, dir: string): SparkJobDocume
     }),
     outputs: OUTPUTS,
     outputDir: paths.output,
+    workDir: paths.work,
   };
 }
