@@ -21,7 +21,7 @@ export interface ModelArrays {
   substOff: Int32Array;
   substNbr: Int32Array;
   substScore: Float32Array;
-  /** Item-kNN over shoppers' histories (dot product of BM25-weighted vectors), for "you may also like". */
+  /** Item-kNN over shoppers' histories (BM25-weighted vectors, less what chance would give), for "you may also like". */
   knnOff: Int32Array;
   knnNbr: Int32Array;
   knnSim: Float32Array;
@@ -32,6 +32,31 @@ export interface ModelArrays {
   histItem: Int32Array;
   histWeight: Float32Array;
   histBought: Uint8Array;
+}
+
+/** A neighbour table in CSR form: item i's neighbours are nbr[off[i]..off[i+1]), one value array per column. */
+export interface NeighbourCsr {
+  off: Int32Array;
+  nbr: Int32Array;
+  vals: Float32Array[];
+}
+
+type NeighbourFields = 'crossOff' | 'crossNbr' | 'crossCo' | 'crossPrior' | 'substOff' | 'substNbr' | 'substScore' | 'knnOff' | 'knnNbr' | 'knnSim';
+
+/** The three neighbour tables as model fields: cross (co, prior), substitutes (score), item-kNN (sim). */
+export function neighbourFields(cross: NeighbourCsr, subst: NeighbourCsr, knn: NeighbourCsr): Pick<ModelArrays, NeighbourFields> {
+  return {
+    crossOff: cross.off,
+    crossNbr: cross.nbr,
+    crossCo: cross.vals[0]!,
+    crossPrior: cross.vals[1]!,
+    substOff: subst.off,
+    substNbr: subst.nbr,
+    substScore: subst.vals[0]!,
+    knnOff: knn.off,
+    knnNbr: knn.nbr,
+    knnSim: knn.vals[0]!,
+  };
 }
 
 export const ARRAY_TYPES = {

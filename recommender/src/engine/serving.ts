@@ -1,6 +1,6 @@
 /** A trained model bound to the live catalogue's index space, ready to score. */
 import type { Catalog } from './catalog.js';
-import type { ModelArrays, ModelData } from './model.js';
+import { neighbourFields, type ModelArrays, type ModelData, type NeighbourCsr } from './model.js';
 import { OnlineState } from './online.js';
 
 export interface ServingModel {
@@ -26,7 +26,7 @@ function remapCsr(
   vals: readonly Float32Array[],
   map: Int32Array,
   size: number,
-): { off: Int32Array; nbr: Int32Array; vals: Float32Array[] } {
+): NeighbourCsr {
   const newOff = new Int32Array(size + 1);
   for (let i = 0; i < map.length; i++) newOff[map[i]! + 1] = off[i + 1]! - off[i]!;
   for (let i = 0; i < size; i++) newOff[i + 1]! += newOff[i]!;
@@ -68,16 +68,7 @@ export function bindModel(version: string, data: ModelData, catalog: Catalog, hi
       itemPurchases: remapItems(a.itemPurchases, map, size),
       itemViews: remapItems(a.itemViews, map, size),
       popularity: remapItems(a.popularity, map, size),
-      crossOff: cross.off,
-      crossNbr: cross.nbr,
-      crossCo: cross.vals[0]!,
-      crossPrior: cross.vals[1]!,
-      substOff: subst.off,
-      substNbr: subst.nbr,
-      substScore: subst.vals[0]!,
-      knnOff: knn.off,
-      knnNbr: knn.nbr,
-      knnSim: knn.vals[0]!,
+      ...neighbourFields(cross, subst, knn),
       popular: a.popular.map((i) => map[i]!),
       histOff: a.histOff,
       histItem: a.histItem.map((i) => map[i]!),

@@ -5,7 +5,7 @@
  */
 import type { CatalogItem } from '../schemas.js';
 import type { EventColumns } from '../engine/events.js';
-import { checkModel, type ModelArrays, type ModelData } from '../engine/model.js';
+import { checkModel, neighbourFields, type ModelArrays, type ModelData, type NeighbourCsr } from '../engine/model.js';
 import { quote, type Duck } from './duckdb.js';
 import { OUTPUTS } from './training-job.js';
 
@@ -17,7 +17,7 @@ export async function attachParquetOutputs(duck: Duck, dir: string): Promise<voi
 }
 
 /** Neighbour lists ordered by (a, rank) as CSR over `n` rows. */
-async function csr(duck: Duck, table: string, values: readonly string[], n: number): Promise<{ off: Int32Array; nbr: Int32Array; vals: Float32Array[] }> {
+async function csr(duck: Duck, table: string, values: readonly string[], n: number): Promise<NeighbourCsr> {
   const { rows } = await duck.one<{ rows: bigint | number }>(`SELECT COUNT(*) AS rows FROM ${table}`, `count the rows of ${table}`);
   const m = Number(rows);
   const off = new Int32Array(n + 1);
@@ -99,16 +99,7 @@ export async function packModel(duck: Duck, input: PackInput): Promise<ModelData
     itemPurchases,
     itemViews,
     popularity,
-    crossOff: cross.off,
-    crossNbr: cross.nbr,
-    crossCo: cross.vals[0]!,
-    crossPrior: cross.vals[1]!,
-    substOff: subst.off,
-    substNbr: subst.nbr,
-    substScore: subst.vals[0]!,
-    knnOff: knn.off,
-    knnNbr: knn.nbr,
-    knnSim: knn.vals[0]!,
+    ...neighbourFields(cross, subst, knn),
     popular,
     histOff,
     histItem,
