@@ -112,18 +112,25 @@ function putNumber(x: number, buf: Buffer, at: number): number {
  * objects are fresh in the cache; the flush reads only this). Written as canonical JSON by `write`.
  */
 export class PackedCandidatesData {
+  private whyText: string | undefined;
+
   constructor(
     readonly names: Names,
-    readonly idx: readonly number[],
+    readonly idx: ArrayLike<number>,
     readonly stocks: ArrayLike<number>,
     readonly categories: ArrayLike<number>,
     /** Positions in the catalogue of the items the evidence names, in the order it names them. */
-    readonly sources: readonly number[],
-    /** The scores and evidence, packed, in base64. */
-    readonly why: string,
+    readonly sources: ArrayLike<number>,
+    /** The scores and evidence, packed (base64 only where they are written: the audit thread). */
+    readonly whyBytes: Uint8Array,
     /** Reasons added as text, per candidate, when any has some. */
     readonly reasons: readonly (readonly string[])[] | undefined,
   ) {}
+
+  /** The scores and evidence, packed, in base64. */
+  get why(): string {
+    return (this.whyText ??= Buffer.from(this.whyBytes.buffer, this.whyBytes.byteOffset, this.whyBytes.byteLength).toString('base64'));
+  }
 
   /** At most how many bytes `write` writes. */
   bound(): number {
@@ -132,7 +139,7 @@ export class PackedCandidatesData {
     const categories = quotedNames(names.categories);
     const n = this.idx.length;
     const reasons = this.reasons ? 3 * s(this.reasons).length + 12 : 0;
-    return 64 + n * (ids.widest + categories.widest + 13) + this.sources.length * (ids.widest + 1) + this.why.length + reasons;
+    return 64 + n * (ids.widest + categories.widest + 13) + this.sources.length * (ids.widest + 1) + 4 * Math.ceil(this.whyBytes.length / 3) + reasons;
   }
 
   /**
@@ -249,7 +256,8 @@ export function packCandidates(
       }
     }
   }
-  const why = scratchBytes.toString('base64', 0, o);
+  // A copy (the scratch is reused): small ones come from Buffer's pool.
+  const why = Buffer.from(scratchBytes.subarray(0, o));
   return new PackedCandidatesData(names, idx, stockCol, categoryCol, sources, why, extra ? candidates.map((c) => c.reasons) : undefined);
 }
 

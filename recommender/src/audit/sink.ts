@@ -212,6 +212,18 @@ export abstract class BufferedSink implements AuditSink {
     }, this.flushMs);
   }
 
+  /**
+   * Records lost before they reached this sink (another thread's queue was full, and counted them): the
+   * next batch's gap record counts them with this sink's own.
+   */
+  lost(n: number): void {
+    this.droppedSinceGap += n;
+    this.timer ??= setTimeout(() => {
+      this.timer = undefined;
+      this.startBatch(false);
+    }, this.flushMs);
+  }
+
   flush(): Promise<void> {
     if (this.timer) {
       clearTimeout(this.timer);

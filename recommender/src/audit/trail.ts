@@ -4,12 +4,12 @@
  * writer. Without an audit directory (the demo), the most recent records are kept in memory instead.
  */
 import type { Writable } from 'node:stream';
-import { FileSink } from './file-sink.js';
 import type { Outcome } from './outcome.js';
 import type { DecisionInputs } from './decision.js';
 import { decisionView, type AuditLine, type AuditRecord, type DecisionLine, type DecisionView, type OutcomeRecord } from './record.js';
 import { decisionsOf, findDecision, redactUsers } from './search.js';
 import { BufferedSink, StreamSink, type AuditSink, type SinkEvents } from './sink.js';
+import { ThreadSink } from './thread-sink.js';
 
 export interface AuditTrailOptions {
   /** The audit directory (`TANDEM_AUDIT_DIR`); recent records are kept in memory without one. */
@@ -83,7 +83,7 @@ export class AuditTrail {
     let memory: MemorySink | undefined;
     if (opts.dir) {
       sinks.push(
-        await FileSink.open({
+        await ThreadSink.open({
           root: opts.dir,
           writer: opts.writer,
           retentionDays: opts.retentionDays,
