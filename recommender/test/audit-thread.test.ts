@@ -143,6 +143,24 @@ describe('Given the file sink on an audit thread of its own', () => {
     expect(await verifyFiles([root])).toMatchObject({ ok: true });
   });
 
+  it('When the audit thread crashes, Then records meanwhile are dropped and counted, a new thread continues the chain, and a gap record says how many were lost', async () => {
+    const opened = await ThreadSink.open({ root, writer: 'pod-a', retentionDays: 30, events });
+    sink = opened;
+    const names = growingNames();
+    const outcome = outcomeOf(names, 1, 2);
+    opened.write(decision(outcome, null));
+    await opened.flush();
+    await (opened as unknown as { worker: { terminate(): Promise<number> } }).worker.terminate();
+    await expect.poll(() => counts.errors.join()).toMatch(/audit thread stopped/);
+    opened.write(decision(outcome, null)); // no thread now: dropped
+    await expect.poll(async () => (opened.write(decision(outcome, 'k1.alice')), await opened.flush(), counts.written), { timeout: 10_000, interval: 200 }).toBeGreaterThan(1);
+    const lines = await linesOf(root, 'pod-a');
+    const gap = lines.find((l) => l.rec.type === 'gap');
+    expect(gap?.rec.type === 'gap' && gap.rec.dropped).toBe(counts.dropped);
+    expect(lines.filter((l) => l.rec.type === 'outcome').length).toBe(2); // written again after the restart, in a new file
+    expect(await verifyFiles([root])).toMatchObject({ ok: true });
+  });
+
   it('When its file sink cannot open, Then opening fails with the reason', async () => {
     await expect(ThreadSink.open({ root, writer: '../escape', retentionDays: 30 })).rejects.toThrow(/not a safe directory name/);
   });

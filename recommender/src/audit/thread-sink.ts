@@ -16,6 +16,9 @@ import { Columns, type FromThread, type NamesDelta, type ThreadSinkData, type To
 
 /** Entries that make a message worth sending at once. */
 const BATCH = 64;
+/** The first wait before restarting a crashed audit thread; it doubles while restarts fail. */
+const RESTART_MS = 1000;
+const MAX_RESTART_MS = 30_000;
 
 export interface ThreadSinkOptions extends ThreadSinkData {
   events?: SinkEvents;
@@ -50,45 +53,37 @@ export class ThreadSink implements AuditSink {
   private soon = false;
   private timer: NodeJS.Timeout | undefined;
   private closed = false;
-  /** Why the audit thread is gone, once it is. */
-  private dead: string | undefined;
+  /** The audit thread; undefined while it is restarted after a crash. */
+  private worker: Worker | undefined;
+  private restartTimer: NodeJS.Timeout | undefined;
+  private restartMs = RESTART_MS;
   private readonly maxPending: number;
   /** Bounds the audit thread's memory: it keeps the parts of the outcomes sent in the current epoch. */
   private readonly epochOutcomes: number;
 
   private constructor(
-    private readonly worker: Worker,
+    worker: Worker,
     private readonly opts: ThreadSinkOptions,
   ) {
     this.maxPending = opts.maxPending ?? 10_000;
     this.epochOutcomes = opts.epochOutcomes ?? 8192;
-    worker.on('message', (m: FromThread) => this.onMessage(m));
-    worker.on('error', (err) => this.die(err.message));
-    worker.on('exit', (code) => this.die(`the audit thread exited (code ${code})`));
+    this.attach(worker);
   }
 
   /** Starts the audit thread and waits until its FileSink is open (its chain continued, old files swept). */
   static async open(opts: ThreadSinkOptions): Promise<ThreadSink> {
-    const { events: _events, maxPending, epochOutcomes: _epochOutcomes, ...data } = opts;
-    // The thread's own queue takes what this side lets through, so it drops only when its writes fail.
-    const workerData: ThreadSinkData = { ...data, maxPending: (maxPending ?? 10_000) + 2 * BATCH };
-    const worker = new Worker(threadEntry(), { workerData, execArgv: threadExecArgv(), stdout: false, stderr: false });
-    await new Promise<void>((resolve, reject) => {
-      const onExit = (code: number): void => reject(new Error(`the audit thread exited (code ${code}) before it opened its file`));
-      worker.once('error', reject);
-      worker.once('exit', onExit);
-      worker.once('message', (m: FromThread) => {
-        worker.off('error', reject);
-        worker.off('exit', onExit);
-        if (m.type === 'ready') resolve();
-        else reject(new Error(m.type === 'failed' ? m.message : `unexpected first message from the audit thread: ${m.type}`));
-      });
-    });
-    return new ThreadSink(worker, opts);
+    return new ThreadSink(await startThread(opts), opts);
+  }
+
+  private attach(worker: Worker): void {
+    this.worker = worker;
+    worker.on('message', (m: FromThread) => this.onMessage(m));
+    worker.on('error', (err) => this.lose(worker, err.message));
+    worker.on('exit', (code) => this.lose(worker, `the audit thread exited (code ${code})`));
   }
 
   write(entry: AuditEntry): void {
-    if (this.closed || this.dead !== undefined || this.inFlight + this.pending.length >= this.maxPending) {
+    if (this.closed || this.worker === undefined || this.inFlight + this.pending.length >= this.maxPending) {
       this.lostSinceSent++;
       this.opts.events?.dropped?.(1);
       return;
@@ -108,7 +103,7 @@ export class ThreadSink implements AuditSink {
   }
 
   flush(): Promise<void> {
-    if (this.dead !== undefined) return Promise.resolve();
+    if (this.worker === undefined) return Promise.resolve();
     this.send();
     const id = this.nextFlush++;
     return new Promise((resolve) => {
@@ -121,9 +116,11 @@ export class ThreadSink implements AuditSink {
     if (this.closed) return;
     await this.flush();
     this.closed = true;
-    if (this.dead === undefined) {
+    clearTimeout(this.restartTimer);
+    const worker = this.worker;
+    if (worker) {
       const id = this.nextFlush++;
-      const exited = new Promise<void>((resolve) => this.worker.once('exit', () => resolve()));
+      const exited = new Promise<void>((resolve) => worker.once('exit', () => resolve()));
       this.post({ type: 'close', id });
       await exited;
     }
@@ -187,11 +184,12 @@ export class ThreadSink implements AuditSink {
       clearTimeout(this.timer);
       this.timer = undefined;
     }
-    if (this.lostSinceSent > 0 && this.dead === undefined) {
+    if (this.worker === undefined) return;
+    if (this.lostSinceSent > 0) {
       this.pending.push({ lost: this.lostSinceSent });
       this.lostSinceSent = 0;
     }
-    if (this.pending.length === 0 || this.dead !== undefined) return;
+    if (this.pending.length === 0) return;
     const entries = this.pending;
     this.pending = [];
     this.inFlight += entries.length;
@@ -200,7 +198,7 @@ export class ThreadSink implements AuditSink {
   }
 
   private post(m: ToThread, transfer: ArrayBuffer[] = []): void {
-    this.worker.postMessage(m, transfer);
+    this.worker?.postMessage(m, transfer);
   }
 
   private onMessage(m: FromThread): void {
@@ -216,20 +214,70 @@ export class ThreadSink implements AuditSink {
     }
   }
 
-  private die(why: string): void {
-    if (this.dead !== undefined) return;
-    this.dead = why;
+  /**
+   * The audit thread is gone (a crash, or its exit after `close`). What it had not taken is lost, and so is
+   * what comes until a new thread has continued the chain from the file (the next gap record counts both).
+   */
+  private lose(worker: Worker, why: string): void {
+    if (worker !== this.worker) return;
+    this.worker = undefined;
     if (!this.closed) {
-      // Whatever it had not written is lost; so is all that comes after (dropped and counted in write).
       const lost = this.inFlight + this.pending.length;
       this.pending = [];
       this.inFlight = 0;
+      this.lostSinceSent += lost;
       if (lost > 0) this.opts.events?.dropped?.(lost);
-      this.opts.events?.error?.(new Error(`audit records can no longer be written: ${why}`));
+      this.opts.events?.error?.(new Error(`the audit thread stopped; records are dropped until it is restarted: ${why}`));
+      // A new thread knows no outcome and no name yet.
+      this.epoch++;
+      this.sentThisEpoch = 0;
+      for (const n of this.namesSent.values()) n.idsSent = n.categoriesSent = 0;
+      this.columns = new Columns();
+      this.scheduleRestart();
     }
     for (const resolve of this.flushes.values()) resolve();
     this.flushes.clear();
   }
+
+  private scheduleRestart(): void {
+    this.restartTimer = setTimeout(() => {
+      startThread(this.opts).then(
+        (worker) => {
+          if (this.closed) void worker.terminate();
+          else {
+            this.restartMs = RESTART_MS;
+            this.attach(worker);
+          }
+        },
+        (err: Error) => {
+          this.opts.events?.error?.(new Error(`failed to restart the audit thread: ${err.message}`));
+          this.restartMs = Math.min(2 * this.restartMs, MAX_RESTART_MS);
+          if (!this.closed) this.scheduleRestart();
+        },
+      );
+    }, this.restartMs);
+    this.restartTimer.unref();
+  }
+}
+
+/** Starts an audit thread and waits until its FileSink is open (its chain continued, old files swept). */
+async function startThread(opts: ThreadSinkOptions): Promise<Worker> {
+  const { events: _events, maxPending, epochOutcomes: _epochOutcomes, ...data } = opts;
+  // The thread's own queue takes what this side lets through, so it drops only when its writes fail.
+  const workerData: ThreadSinkData = { ...data, maxPending: (maxPending ?? 10_000) + 2 * BATCH };
+  const worker = new Worker(threadEntry(), { workerData, execArgv: threadExecArgv(), stdout: false, stderr: false });
+  await new Promise<void>((resolve, reject) => {
+    const onExit = (code: number): void => reject(new Error(`the audit thread exited (code ${code}) before it opened its file`));
+    worker.once('error', reject);
+    worker.once('exit', onExit);
+    worker.once('message', (m: FromThread) => {
+      worker.off('error', reject);
+      worker.off('exit', onExit);
+      if (m.type === 'ready') resolve();
+      else reject(new Error(m.type === 'failed' ? m.message : `unexpected first message from the audit thread: ${m.type}`));
+    });
+  });
+  return worker;
 }
 
 /** The audit thread's module: the compiled .js in a build, the .ts source under tsx or vitest. */

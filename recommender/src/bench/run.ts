@@ -253,7 +253,7 @@ function markdown(r: {
   };
   lines.push(
     '',
-    `**Audit trail on vs off** (a second service, the same model, writing one hash-chained decision record per answer to JSON Lines files): ` +
+    `**Audit trail on vs off** (a second service, the same model, writing one hash-chained decision record per answer to JSON Lines files from an audit thread of its own): ` +
       `cross-sell throughput **${pct(on.rps, off.rps)}** of audit off (${cpuCost(on, off)} server CPU per request); every basket new ${pct(onNew.rps, offNew.rps)} (${cpuCost(onNew, offNew)} CPU: each answer then writes its own outcome, ≈ 5 KB); target ≥ 90%. ` +
       `${s.audit.records.toLocaleString('en')} records written, ≈ ${s.audit.bytesPerRecord} bytes each, ${s.audit.dropped} dropped, chain ${s.audit.chainIntact ? 'intact' : 'BROKEN'} (\`npm run audit:verify\`).`,
   );
