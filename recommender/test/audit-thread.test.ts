@@ -2,7 +2,6 @@ import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import type { DecisionInputs } from '../src/audit/decision.js';
 import { FileSink } from '../src/audit/file-sink.js';
 import { Outcome } from '../src/audit/outcome.js';
 import { FilteredJson, packCandidates } from '../src/audit/packed.js';
@@ -12,6 +11,7 @@ import { ThreadSink } from '../src/audit/thread-sink.js';
 import { verifyFiles } from '../src/audit/verify.js';
 import type { Candidate } from '../src/engine/score.js';
 import { itemsJson } from '../src/items-json.js';
+import { decisionInputs } from './fixtures.js';
 
 const TIME = Date.parse('2026-11-25T10:00:00Z');
 const ERASURE: AuditRecord = {
@@ -38,24 +38,7 @@ function outcomeOf(names: { ids: string[]; categories: string[] }, idx: number, 
 
 let n = 0;
 function decision(outcome: Outcome, user: string | null): AuditEntry {
-  const inputs: DecisionInputs = {
-    id: `019abcde-f000-7000-8000-${(n++).toString(16).padStart(12, '0')}`,
-    time: TIME,
-    intent: 'cross-sell',
-    items: ['cam-1'],
-    limit: 3,
-    depth: 16,
-    user: user ?? undefined,
-    keyId: 'k1',
-    optedOut: false,
-    modelVersion: 'v1',
-    modelSha256: 'ab'.repeat(32),
-    configVersion: 'c0ffee',
-    experiment: undefined,
-    variant: 'control',
-    onlineGeneration: 0,
-    notes: undefined,
-  };
+  const inputs = decisionInputs(`019abcde-f000-7000-8000-${(n++).toString(16).padStart(12, '0')}`, TIME, user);
   return { decision: inputs, outcome, user };
 }
 

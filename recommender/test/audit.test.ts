@@ -17,6 +17,7 @@ import { decisionsOf, findDecision, redactUsers } from '../src/audit/search.js';
 import { uuidV7Time } from '../src/recommendation-id.js';
 import { Lines, StreamSink } from '../src/audit/sink.js';
 import { verifyFiles } from '../src/audit/verify.js';
+import { decisionInputs } from './fixtures.js';
 
 const ALICE = 'k1.' + 'A'.repeat(43);
 const BOB = 'k1.' + 'B'.repeat(43);
@@ -39,24 +40,7 @@ let n = 0;
 /** A decision at `time` (its id a UUIDv7 of that time), as the service queues it and as the record it becomes. */
 function decision(user: string | null, time = Date.parse('2026-11-25T10:00:00Z')) {
   const hex = time.toString(16).padStart(12, '0');
-  const inputs: DecisionInputs = {
-    id: `${hex.slice(0, 8)}-${hex.slice(8, 12)}-7000-8000-${(n++).toString(16).padStart(12, '0')}`,
-    time,
-    intent: 'cross-sell',
-    items: ['cam-1'],
-    limit: 3,
-    depth: 16,
-    user: user ?? undefined,
-    keyId: 'k1',
-    optedOut: false,
-    modelVersion: 'v1',
-    modelSha256: 'ab'.repeat(32),
-    configVersion: 'c0ffee',
-    experiment: undefined,
-    variant: 'control',
-    onlineGeneration: 0,
-    notes: undefined,
-  };
+  const inputs = decisionInputs(`${hex.slice(0, 8)}-${hex.slice(8, 12)}-7000-8000-${(n++).toString(16).padStart(12, '0')}`, time, user);
   return { decision: inputs, outcome: OUTCOME, user, rec: decisionRecord(inputs, OUTCOME.digest) };
 }
 

@@ -5,6 +5,7 @@ import { parseConfig, type TandemConfig } from '../src/config.js';
 import { Catalog } from '../src/engine/catalog.js';
 import { EventColumnsBuilder } from '../src/engine/events.js';
 import type { ModelData } from '../src/engine/model.js';
+import type { DecisionInputs } from '../src/audit/decision.js';
 import { train } from '../src/engine/train.js';
 import { privatiseEvents } from '../src/privacy/events.js';
 import { DEMO_HMAC_KEY } from '../src/privacy/privacy.js';
@@ -129,4 +130,26 @@ export async function buildShop(
 
 export function ids(r: { items: { id: string }[] }): string[] {
   return r.items.map((i) => i.id);
+}
+
+/** What the service queues for a cross-sell answer's decision record (see audit/decision.ts). */
+export function decisionInputs(id: string, time: number, user: string | null): DecisionInputs {
+  return {
+    id,
+    time,
+    intent: 'cross-sell',
+    items: ['cam-1'],
+    limit: 3,
+    depth: 16,
+    user: user ?? undefined,
+    keyId: 'k1',
+    optedOut: false,
+    modelVersion: 'v1',
+    modelSha256: 'ab'.repeat(32),
+    configVersion: 'c0ffee',
+    experiment: undefined,
+    variant: 'control',
+    onlineGeneration: 0,
+    notes: undefined,
+  };
 }
