@@ -144,6 +144,12 @@ describe('Given the file sink on an audit thread of its own', () => {
     expect(await verifyFiles([root])).toMatchObject({ ok: true });
   });
 
+  it('When the images are built, Then the audit thread is compiled with them (a worker is loaded by path, not imported)', async () => {
+    const build = JSON.parse(await readFile(new URL('../../tsconfig.build.json', import.meta.url), 'utf8')) as { files: string[] };
+    expect(build.files).toContain('recommender/src/audit/sink-thread.ts');
+    expect(await readFile(new URL('../src/audit/thread-sink.ts', import.meta.url), 'utf8')).toContain("'./sink-thread.js'");
+  });
+
   it('When its file sink cannot open, Then opening fails with the reason', async () => {
     await expect(ThreadSink.open({ root, writer: '../escape', retentionDays: 30 })).rejects.toThrow(/not a safe directory name/);
   });
