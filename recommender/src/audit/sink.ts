@@ -206,10 +206,7 @@ export abstract class BufferedSink implements AuditSink {
         this.startBatch(false);
       });
     }
-    this.timer ??= setTimeout(() => {
-      this.timer = undefined;
-      this.startBatch(false);
-    }, this.flushMs);
+    this.flushLater();
   }
 
   /**
@@ -218,6 +215,11 @@ export abstract class BufferedSink implements AuditSink {
    */
   lost(n: number): void {
     this.droppedSinceGap += n;
+    this.flushLater();
+  }
+
+  /** A batch at most `flushMs` from now. */
+  private flushLater(): void {
     this.timer ??= setTimeout(() => {
       this.timer = undefined;
       this.startBatch(false);

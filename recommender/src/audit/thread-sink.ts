@@ -1,9 +1,8 @@
 /**
  * The durable file sink on a thread of its own (a worker thread, as pino's transports do): the service
  * thread only queues what a record needs, and the audit thread chains, encodes, hashes and writes it
- * (sink-thread.ts runs a FileSink there). Encoding, hashing and writing were a fifth of the service
- * thread's time per answer when every basket is new; on the service thread a record now costs a push and,
- * per batch, one message.
+ * (sink-thread.ts runs a FileSink there). Encoding, hashing and writing were most of the audit's cost on
+ * the service thread; there a record now costs a push and, per batch, one message.
  *
  * Bounded like every sink: entries sent and not yet taken by the audit thread count against `maxPending`;
  * past it a record is dropped and counted here, and the audit thread writes a gap record for it.
@@ -16,6 +15,8 @@ import { Columns, type FromThread, type NamesDelta, type ThreadSinkData, type To
 
 /** Entries that make a message worth sending at once. */
 const BATCH = 64;
+/** How long fewer entries wait for their message, ms (the audit thread's sink then waits its `flushMs`). */
+const SEND_MS = 10;
 /** The first wait before restarting a crashed audit thread; it doubles while restarts fail. */
 const RESTART_MS = 1000;
 const MAX_RESTART_MS = 30_000;
@@ -99,7 +100,7 @@ export class ThreadSink implements AuditSink {
     this.timer ??= setTimeout(() => {
       this.timer = undefined;
       this.send();
-    }, 10);
+    }, SEND_MS);
   }
 
   flush(): Promise<void> {

@@ -26,7 +26,7 @@ export interface WireCandidates {
   reasons: readonly (readonly string[])[] | undefined;
 }
 
-/** Filtered items: `n` catalogue indexes in `nums` from `at`, and their rules. */
+/** Filtered items: their rules, and as many catalogue indexes in the message's `nums` from `at`. */
 export interface WireFiltered {
   names: number;
   at: number;
